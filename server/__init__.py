@@ -1,0 +1,1 @@
+"""xieshang-live: the real-time hub for livestreamed public consultations."""

@@ -1,0 +1,358 @@
+"""HTTP routes: viewer identity, moderator login and broadcasts, operations.
+
+Every moderator route needs a valid session cookie (401 otherwise); every
+state-changing one also needs the session's CSRF token in ``X-CSRF-Token`` and,
+when the browser sends one, an allowed ``Origin`` (403 otherwise). The session
+cookie is ``SameSite=Strict`` and ``HttpOnly``. Errors are JSON
+``{"error": code, "message": text}`` and never carry a stack trace.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from server import auth, protocol
+from server.commands import Actor, execute
+from server.domain import broadcast as bc
+from server.domain.errors import Rejection
+from server.domain.projection import Role
+from server.hub import Hub
+from server.metrics import CONTENT_TYPE
+from server.protocol import ProtocolError
+from server.store.accounts import AlreadyExists, Session, Throttled, UnknownModerator
+from server.store.redis_client import REDIS_DOWN
+
+MAX_BODY = 64 * 1024  # HTTP bodies are small JSON documents
+VIEWER_COOKIE_AGE_S = 365 * 24 * 3600
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+class HTTPError(Exception):
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+def _json(data: Any, status: int = 200) -> Response:
+    return Response(orjson.dumps(data), status_code=status, media_type="application/json")
+
+
+def _hub(request: Request) -> Hub:
+    hub: Hub = request.app.state.hub
+    return hub
+
+
+async def _body(request: Request) -> dict[str, Any]:
+    raw = await request.body()
+    if len(raw) > MAX_BODY:
+        raise HTTPError(413, "too_big", "request body too large")
+    try:
+        data = orjson.loads(raw or b"{}")
+    except orjson.JSONDecodeError:
+        raise HTTPError(400, "bad_json", "the body is not valid JSON") from None
+    if not isinstance(data, dict):
+        raise HTTPError(400, "bad_json", "the body must be a JSON object")
+    return data
+
+
+def guarded(handler: Handler) -> Handler:
+    """Map typed failures to JSON errors; Redis down -> 503 with Retry-After."""
+
+    async def wrapper(request: Request) -> Response:
+        try:
+            return await handler(request)
+        except HTTPError as exc:
+            return _json({"error": exc.code, "message": exc.message}, exc.status)
+        except Rejection as exc:
+            status = {"not_found": 404, "forbidden": 403, "conflict": 409,
+                      "rate_limited": 429, "unavailable": 503}.get(exc.code, 400)  # fmt: skip
+            return _json({"error": exc.code, "message": exc.message}, status)
+        except ProtocolError as exc:
+            return _json({"error": exc.code, "message": exc.message}, 400)
+        except REDIS_DOWN:
+            _hub(request).metrics.redis_errors_total.inc(op="http")
+            return JSONResponse(
+                {"error": "unavailable", "message": "the service is briefly unavailable"},
+                status_code=503, headers={"Retry-After": "2"},
+            )  # fmt: skip
+
+    return wrapper
+
+
+async def _session(request: Request, *, write: bool, admin: bool = False) -> Session:
+    hub = _hub(request)
+    session = await hub.accounts.session(request.cookies.get(auth.SESSION_COOKIE))
+    if session is None:
+        raise HTTPError(401, "unauthorized", "login required")
+    if write:
+        origin = request.headers.get("origin")
+        if origin is not None and not auth.origin_allowed(origin, hub.settings.own_origins()):
+            raise HTTPError(403, "forbidden", "cross-site request refused")
+        token = request.headers.get(auth.CSRF_HEADER, "")
+        if not auth.same_secret(token, session.csrf):
+            raise HTTPError(403, "forbidden", "missing or wrong CSRF token")
+    if admin and not session.admin:
+        raise HTTPError(403, "forbidden", "only administrators may do this")
+    return session
+
+
+# --- operations ------------------------------------------------------------------
+
+
+async def healthz(request: Request) -> Response:
+    return PlainTextResponse("ok")
+
+
+async def readyz(request: Request) -> Response:
+    ready, detail = await _hub(request).readiness()
+    return _json({"ready": ready, **detail}, 200 if ready else 503)
+
+
+async def metrics(request: Request) -> Response:
+    return Response(_hub(request).metrics.render(), media_type=CONTENT_TYPE)
+
+
+# --- viewers ---------------------------------------------------------------------
+
+
+@guarded
+async def viewer(request: Request) -> Response:
+    """Give the browser an anonymous viewer id (a signed cookie), once."""
+    hub = _hub(request)
+    signed = request.cookies.get(auth.VIEWER_COOKIE)
+    current = auth.unsign(hub.secret, signed, "vid") if signed else None
+    if current is not None and auth.is_viewer_id(current):
+        return _json({"ok": True})
+    ip = request.client.host if request.client else "unknown"
+    allowed = await hub.accounts.allow_new_viewer_id(
+        auth.hash_ip(hub.secret, ip), hub.settings.viewer_ids_per_ip_per_hour, int(time.time())
+    )
+    if not allowed:
+        hub.metrics.rate_limited_total.inc(kind="viewer_ids")
+        raise HTTPError(429, "rate_limited", "too many new viewers from this address")
+    response = _json({"ok": True})
+    set_viewer_cookie(response, hub, auth.new_viewer_id())
+    return response
+
+
+def set_viewer_cookie(response: Response, hub: Hub, vid: str) -> None:
+    response.set_cookie(
+        auth.VIEWER_COOKIE, auth.sign(hub.secret, vid, "vid"), max_age=VIEWER_COOKIE_AGE_S,
+        httponly=True, samesite="lax", secure=hub.settings.cookie_secure, path="/",
+    )  # fmt: skip
+
+
+# --- moderator sessions ----------------------------------------------------------------
+
+
+@guarded
+async def login(request: Request) -> Response:
+    hub = _hub(request)
+    body = await _body(request)
+    username, password = body.get("username"), body.get("password")
+    if not isinstance(username, str) or not isinstance(password, str):
+        raise HTTPError(400, "invalid", "username and password are required")
+    ip = request.client.host if request.client else "unknown"
+    try:
+        session = await hub.accounts.login(username, password, auth.hash_ip(hub.secret, ip))
+    except Throttled as exc:
+        hub.metrics.rate_limited_total.inc(kind="login")
+        return JSONResponse(
+            {"error": "rate_limited", "message": str(exc)}, status_code=429,
+            headers={"Retry-After": str(exc.retry_after_s)},
+        )  # fmt: skip
+    except ValueError:
+        session = None
+    if session is None:
+        raise HTTPError(401, "unauthorized", "wrong username or password")
+    response = _json({"user": session.user, "admin": session.admin, "csrf": session.csrf})
+    response.set_cookie(
+        auth.SESSION_COOKIE, session.token, max_age=hub.settings.session_ttl_s, httponly=True,
+        samesite="strict", secure=hub.settings.cookie_secure, path="/",
+    )  # fmt: skip
+    return response
+
+
+@guarded
+async def logout(request: Request) -> Response:
+    await _session(request, write=True)
+    await _hub(request).accounts.logout(request.cookies.get(auth.SESSION_COOKIE))
+    response = _json({"ok": True})
+    response.delete_cookie(auth.SESSION_COOKIE, path="/")
+    return response
+
+
+@guarded
+async def me(request: Request) -> Response:
+    session = await _session(request, write=False)
+    return _json({"user": session.user, "admin": session.admin, "csrf": session.csrf})
+
+
+# --- broadcasts ------------------------------------------------------------------------
+
+
+def broadcast_links(hub: Hub, bid: str, overlay_key: str) -> dict[str, str]:
+    base = hub.settings.base_url()
+    return {
+        "viewer": f"{base}/b/{bid}",
+        "console": f"{base}/console/{bid}",
+        "overlay": f"{base}/overlay/{bid}?key={overlay_key}",
+    }
+
+
+async def create_broadcast(
+    hub: Hub, body: dict[str, Any], *, bid: str | None = None
+) -> dict[str, Any]:
+    bid = bc.validate_broadcast_id(bid or body.get("id") or secrets.token_hex(4))
+    title = bc.validate_title(body.get("title"))
+    topic = bc.validate_topic(body.get("topic", ""))
+    settings = bc.apply_settings_patch(
+        bc.BroadcastSettings(max_len=hub.settings.question_max_len), body.get("settings") or {}
+    )
+    scheduled = body.get("scheduled")
+    if scheduled is not None and (not isinstance(scheduled, int) or isinstance(scheduled, bool)):
+        raise Rejection("invalid", "scheduled must be a time in ms since the epoch")
+    key = auth.overlay_key()
+    await hub.store.create_broadcast(
+        bid, title=title, topic=topic, settings=settings.to_dict(), overlay_key=key,
+        scheduled_ms=scheduled,
+    )  # fmt: skip
+    return {"id": bid, "overlay_key": key, "links": broadcast_links(hub, bid, key)}
+
+
+@guarded
+async def broadcasts(request: Request) -> Response:
+    hub = _hub(request)
+    if request.method == "POST":
+        await _session(request, write=True)
+        return _json(await create_broadcast(hub, await _body(request)), 201)
+    await _session(request, write=False)
+    found = []
+    for bid in await hub.store.broadcast_ids():
+        meta = await hub.store.broadcast_meta(bid)
+        if meta is not None:
+            found.append(_public_meta(meta))
+    return _json({"broadcasts": found})
+
+
+def _public_meta(meta: dict[str, str]) -> dict[str, Any]:
+    return {
+        "id": meta.get("id"), "title": meta.get("title"), "topic": meta.get("topic"),
+        "state": meta.get("state"), "settings": orjson.loads(meta.get("settings", "{}")),
+        "created": int(meta.get("created", "0")),
+        "scheduled": int(meta["scheduled"]) if meta.get("scheduled") else None,
+    }  # fmt: skip
+
+
+@guarded
+async def broadcast(request: Request) -> Response:
+    hub = _hub(request)
+    await _session(request, write=False)
+    bid = request.path_params["bid"]
+    meta = await hub.store.broadcast_meta(bc.validate_broadcast_id(bid))
+    if meta is None:
+        raise HTTPError(404, "not_found", "no such broadcast")
+    key = meta.get("okey", "")
+    return _json(
+        {**_public_meta(meta), "overlay_key": key, "links": broadcast_links(hub, bid, key)}
+    )
+
+
+@guarded
+async def command(request: Request) -> Response:
+    """The moderator commands of the websocket protocol, over HTTP."""
+    hub = _hub(request)
+    session = await _session(request, write=True)
+    bid = bc.validate_broadcast_id(request.path_params["bid"])
+    cmd = protocol.decode_value(await _body(request))
+    if isinstance(cmd, (protocol.Hello, protocol.Ping, protocol.Like)):
+        raise HTTPError(400, "bad_type", "not a command that can be sent over HTTP")
+    result = await execute(
+        hub.store, bid, Actor(Role.MODERATOR, user=session.user), cmd,
+        settings=await hub.broadcast_settings(bid), name_max_len=hub.settings.name_max_len,
+    )  # fmt: skip
+    result.pop("ok", None)
+    return _json(protocol.ack(cmd.id, result))
+
+
+@guarded
+async def rotate_overlay_key(request: Request) -> Response:
+    hub = _hub(request)
+    await _session(request, write=True)
+    bid = bc.validate_broadcast_id(request.path_params["bid"])
+    key = auth.overlay_key()
+    await hub.store.rotate_overlay_key(bid, key)
+    return _json({"overlay_key": key, "links": broadcast_links(hub, bid, key)})
+
+
+# --- moderator accounts (administrators) -----------------------------------------------------
+
+
+@guarded
+async def moderators(request: Request) -> Response:
+    hub = _hub(request)
+    if request.method == "POST":
+        await _session(request, write=True, admin=True)
+        body = await _body(request)
+        username, password = body.get("username"), body.get("password")
+        if not isinstance(username, str) or not isinstance(password, str):
+            raise HTTPError(400, "invalid", "username and password are required")
+        try:
+            await hub.accounts.create_moderator(username, password, admin=body.get("admin") is True)
+        except AlreadyExists:
+            raise HTTPError(409, "conflict", "that username is taken") from None
+        except ValueError as exc:
+            raise HTTPError(400, "invalid", str(exc)) from None
+        return _json({"ok": True}, 201)
+    await _session(request, write=False, admin=True)
+    return _json({"moderators": await hub.accounts.list_moderators()})
+
+
+@guarded
+async def moderator(request: Request) -> Response:
+    hub = _hub(request)
+    session = await _session(request, write=True, admin=True)
+    username = request.path_params["username"]
+    try:
+        if request.method == "DELETE":
+            if username == session.user:
+                raise HTTPError(400, "invalid", "you cannot remove yourself")
+            if not await hub.accounts.remove_moderator(username):
+                raise HTTPError(404, "not_found", "no such moderator")
+            return _json({"ok": True})
+        body = await _body(request)
+        password = body.get("password")
+        if not isinstance(password, str):
+            raise HTTPError(400, "invalid", "password is required")
+        await hub.accounts.reset_password(username, password)
+        return _json({"ok": True})
+    except UnknownModerator:
+        raise HTTPError(404, "not_found", "no such moderator") from None
+    except ValueError as exc:
+        raise HTTPError(400, "invalid", str(exc)) from None
+
+
+routes = [
+    Route("/healthz", healthz),
+    Route("/readyz", readyz),
+    Route("/metrics", metrics),
+    Route("/api/viewer", viewer, methods=["GET", "POST"]),
+    Route("/api/login", login, methods=["POST"]),
+    Route("/api/logout", logout, methods=["POST"]),
+    Route("/api/me", me),
+    Route("/api/broadcasts", broadcasts, methods=["GET", "POST"]),
+    Route("/api/broadcasts/{bid}", broadcast),
+    Route("/api/broadcasts/{bid}/commands", command, methods=["POST"]),
+    Route("/api/broadcasts/{bid}/overlay-key", rotate_overlay_key, methods=["POST"]),
+    Route("/api/moderators", moderators, methods=["GET", "POST"]),
+    Route("/api/moderators/{username}", moderator, methods=["DELETE", "POST"]),
+]

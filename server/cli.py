@@ -1,0 +1,140 @@
+"""``python -m server <command>``: run the hub, manage accounts.
+
+Commands import what they need when they run, so ``--help`` stays instant and
+``create-admin`` does not load the web stack.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import importlib
+import importlib.util
+import logging
+import signal
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from server.settings import Settings
+
+# uvicorn's exit status when the server could not start (port taken, lifespan failed).
+STARTUP_FAILURE = 3
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m server",
+        description="协商在线 · 互动助手 (xieshang-live): the real-time hub.",
+        epilog="Every other setting comes from the environment; see server/settings.py.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = commands.add_parser("run", help="serve the hub (embedded Redis unless REDIS_URL)")
+    run.add_argument("--host", help="interface to bind (default: HOST or 127.0.0.1)")
+    run.add_argument("--port", type=int, help="TCP port (default: PORT or 8000)")
+    run.set_defaults(handler=cmd_run)
+
+    admin = commands.add_parser(
+        "create-admin", help="create an admin (or reset its password); print the password once"
+    )
+    admin.add_argument("username")
+    admin.set_defaults(handler=cmd_create_admin)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    handler: Callable[[argparse.Namespace], int] = args.handler
+    try:
+        return handler(args)
+    except ValueError as exc:  # a bad setting or argument: say which, no traceback
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    overrides: dict[str, Any] = {}
+    if args.host is not None:
+        overrides["host"] = args.host
+    if args.port is not None:
+        overrides["port"] = args.port
+    settings = Settings.from_env(**overrides)
+
+    from server.embedded_redis import EmbeddedRedis
+
+    embedded: EmbeddedRedis | None = None
+    if not settings.redis_url:
+        embedded = EmbeddedRedis(settings.data_dir, settings.redis_server_bin)
+        settings = dataclasses.replace(settings, redis_url=embedded.start())
+    # uvicorn turns SIGTERM into a graceful shutdown, then raises the signal
+    # again for the handler it found. With the default one the process would die
+    # right there, leaving Redis running; this one unwinds through `finally`.
+    signal.signal(signal.SIGTERM, _exit_on_signal)
+    try:
+        return _serve(settings, embedded)
+    finally:
+        # After uvicorn returned (also on Ctrl-C or SIGTERM, which uvicorn turns
+        # into a graceful shutdown): the hub has flushed its buffers to Redis.
+        # A server reused from another process is left running.
+        if embedded is not None:
+            embedded.stop()
+
+
+def _exit_on_signal(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
+def _serve(settings: Settings, embedded: Any) -> int:
+    import uvicorn
+
+    from server.logging_filters import install as install_log_redaction
+
+    # server.app is imported here, not at the top, so the CLI works without
+    # loading (or type-depending on) the web application.
+    build_app: Callable[[Settings], Callable[..., Any]] = importlib.import_module(
+        "server.app"
+    ).build_app
+    config = uvicorn.Config(
+        app=build_app(settings),
+        host=settings.host,
+        port=settings.port,
+        # FINDINGS: the sans-I/O implementation is the fastest and enforces
+        # ws_max_size; permessage-deflate doubled CPU per frame.
+        ws="websockets-sansio",
+        ws_max_size=settings.ws_max_size,
+        ws_per_message_deflate=False,
+        ws_ping_interval=settings.ws_ping_interval_s,
+        ws_ping_timeout=settings.ws_ping_timeout_s,
+        loop="uvloop" if importlib.util.find_spec("uvloop") else "asyncio",
+        http="httptools",
+        lifespan="on",
+        access_log=False,
+        log_level=settings.log_level,
+        # Not behind a trusted proxy by default: X-Forwarded-For would let any
+        # client choose the IP that per-IP limits count.
+        proxy_headers=False,
+        timeout_graceful_shutdown=5,
+    )
+    # After Config: it (re)configures uvicorn's loggers.
+    install_log_redaction()
+    if embedded is not None:
+        logging.getLogger("uvicorn.error").info(
+            "Redis %s at %s (%s)",
+            embedded.version(),
+            settings.redis_url,
+            "started, AOF in the data dir" if embedded.owned else "reused",
+        )
+    server = uvicorn.Server(config)
+    server.run()
+    return 0 if server.started else STARTUP_FAILURE
+
+
+def cmd_create_admin(args: argparse.Namespace) -> int:
+    from server.bootstrap import create_admin
+
+    settings = Settings.from_env()
+    password = create_admin(settings, args.username)
+    # The only time the password is shown; it is stored as a hash only.
+    print(f"admin {args.username!r} one-time password: {password}")
+    return 0

@@ -1,0 +1,247 @@
+"""What each role may see of an event.
+
+Stream entries hold the full event, private fields included (``asker``,
+``voter``: raw viewer ids). The hub sends nothing that did not come out of this
+module. Contracts (property-tested):
+
+* no output, for any role, has an ``asker`` or ``voter`` key holding a raw id
+  (moderators get a pseudonym under ``asker``; ``voter`` never leaves);
+* viewers and the overlay never receive a pending or rejected question's text
+  (its asker does, through ``project_for_owner``);
+* unknown event types are dropped for every role;
+* ``pos`` (added by the hub) is copied through, so every frame is a resume point.
+
+Events are trusted input, well formed as the store's scripts write them: a known
+type with a missing field raises ``KeyError`` rather than being guessed at.
+
+What viewers and the overlay get of questions, votes and tallies is built from
+allow-lists of fields, not by deleting private ones, so a field the store adds
+later stays private until it is listed here. Other events, and everything
+moderators get, are copied minus ``PRIVATE_KEYS``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from enum import StrEnum
+from typing import Any
+
+from .poll import PollState, ResultsVisibility, results_visible
+from .question import PUBLIC_STATUSES, QuestionStatus
+
+Event = Mapping[str, Any]
+
+
+class Role(StrEnum):
+    VIEWER = "viewer"
+    MODERATOR = "moderator"
+    OVERLAY = "overlay"
+
+
+# Question fields anyone allowed to see the question may see. "reason" (why it
+# was rejected) is for the asker and moderators only.
+PUBLIC_Q_FIELDS = (
+    "id",
+    "text",
+    "name",
+    "tag",
+    "status",
+    "votes",
+    "starred",
+    "created",
+    "updated",
+    "edited",
+    "merged_into",
+)
+PRIVATE_KEYS = frozenset({"asker", "voter"})
+# Events every role receives unchanged (minus private keys, should one appear).
+_SHARED_TYPES = frozenset({"likes", "presence", "broadcast"})
+
+
+def _with_pos(out: dict[str, Any], event: Event) -> dict[str, Any]:
+    if "pos" in event:
+        out["pos"] = event["pos"]
+    return out
+
+
+def _as_is(event: Event) -> dict[str, Any]:
+    return {k: v for k, v in event.items() if k not in PRIVATE_KEYS}
+
+
+def _pick(source: Mapping[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:
+    return {k: source[k] for k in fields if k in source}
+
+
+def _public_q(q: Mapping[str, Any]) -> dict[str, Any]:
+    return _pick(q, PUBLIC_Q_FIELDS)
+
+
+def _votes(event: Event) -> dict[str, Any]:
+    return _with_pos({"type": "votes", "qid": event["qid"], "votes": event["votes"]}, event)
+
+
+def _tally(event: Event, *, visible: bool = True) -> dict[str, Any]:
+    out = {
+        "type": "tally",
+        "pid": event["pid"],
+        "tallies": event["tallies"] if visible else None,
+        "ballots": event["ballots"] if visible else None,
+        "state": event["state"],
+    }
+    return _with_pos(out, event)
+
+
+def _viewer_poll(event: Event) -> dict[str, Any] | None:
+    poll = event["poll"]
+    if poll["state"] == PollState.DRAFT:
+        return None
+    out = _as_is(event)
+    if poll["results"] != ResultsVisibility.ALWAYS and poll["state"] != PollState.CLOSED:
+        out["poll"] = {**poll, "tallies": None, "ballots": None}
+    return out
+
+
+def _viewer(event: Event, kind: str) -> dict[str, Any] | None:
+    if kind == "question":
+        q = event["q"]
+        if q["status"] in PUBLIC_STATUSES:
+            return _with_pos({"type": "question", "q": _public_q(q)}, event)
+        if event.get("prev") in PUBLIC_STATUSES:
+            # It left public view (rejected, sent back to pending): clients drop it.
+            return _with_pos({"type": "question_removed", "qid": q["id"]}, event)
+        return None
+    if kind == "votes":
+        return _votes(event) if event["status"] in PUBLIC_STATUSES else None
+    if kind in _SHARED_TYPES:
+        return _as_is(event)
+    if kind == "poll":
+        return _viewer_poll(event)
+    # "tally" reaches viewers only through project_for_voter / project_for_owner.
+    return None
+
+
+def _overlay(event: Event, kind: str) -> dict[str, Any] | None:
+    if kind == "question":
+        q = event["q"]
+        if q["status"] == QuestionStatus.ON_AIR:
+            return _with_pos({"type": "on_air", "q": _public_q(q)}, event)
+        if event.get("prev") == QuestionStatus.ON_AIR:
+            return _with_pos({"type": "on_air", "q": None}, event)
+        return None
+    if kind == "votes":
+        return _votes(event) if event["status"] == QuestionStatus.ON_AIR else None
+    if kind in _SHARED_TYPES or kind == "overlay":
+        return _as_is(event)
+    if kind == "poll":
+        return None if event["poll"]["state"] == PollState.DRAFT else _as_is(event)
+    if kind == "tally":
+        return _tally(event)
+    return None
+
+
+def _moderator(event: Event, kind: str, pseudonym: Callable[[str], str]) -> dict[str, Any] | None:
+    if kind == "question":
+        out = _as_is(event)
+        out["q"] = {k: v for k, v in event["q"].items() if k not in PRIVATE_KEYS}
+        asker = event.get("asker")
+        if isinstance(asker, str):
+            # A stable pseudonym lets moderators spot one viewer's many
+            # questions without learning the id that authenticates the viewer.
+            out["asker"] = pseudonym(asker)
+        return out
+    if kind in ("votes", "tally"):
+        return {k: v for k, v in event.items() if k not in PRIVATE_KEYS and k != "choices"}
+    if kind in _SHARED_TYPES or kind in ("overlay", "poll"):
+        return _as_is(event)
+    return None
+
+
+def project(event: Event, role: Role, *, pseudonym: Callable[[str], str]) -> dict[str, Any] | None:
+    """The role-wide projection of ``event``: identical for every client of ``role``.
+
+    ``None`` means the role does not receive the event at all.
+    """
+    kind = event.get("type")
+    if not isinstance(kind, str):
+        return None
+    if role == Role.VIEWER:
+        return _viewer(event, kind)
+    if role == Role.OVERLAY:
+        return _overlay(event, kind)
+    return _moderator(event, kind, pseudonym)
+
+
+def private_id(event: Event) -> str | None:
+    """The viewer id the event is personal to, if any."""
+    kind = event.get("type")
+    key = "asker" if kind == "question" else "voter" if kind in ("votes", "tally") else None
+    vid = event.get(key) if key else None
+    return vid if isinstance(vid, str) else None
+
+
+def project_for_owner(event: Event, role_wide: dict[str, Any] | None) -> dict[str, Any] | None:
+    """What the viewer ``private_id(event)`` receives instead of ``role_wide``.
+
+    The asker follows their own question through every status (with the
+    rejection reason); a voter learns their upvote or ballot was counted.
+    """
+    kind = event.get("type")
+    if kind == "question":
+        q = _public_q(event["q"])
+        q["reason"] = event["q"].get("reason")
+        return _with_pos({"type": "question", "q": q, "mine": True}, event)
+    if kind == "votes":
+        out = dict(role_wide) if role_wide is not None else _votes(event)
+        out["mine"] = bool(event.get("on"))
+        return out
+    if kind == "tally":
+        # A ballot is cast, so "after_vote" results are visible; "after_close"
+        # results still are not until the poll closes.
+        visible = results_visible(
+            ResultsVisibility(event["results"]), PollState(event["state"]), has_voted=True
+        )
+        out = _tally(event, visible=visible)
+        out["mine"] = list(event["choices"])
+        return out
+    return role_wide
+
+
+def project_for_voter(event: Event) -> dict[str, Any] | None:
+    """A tally event for a viewer who has voted in that poll, if they may see results."""
+    if event.get("type") != "tally":
+        return None
+    if results_visible(
+        ResultsVisibility(event["results"]), PollState(event["state"]), has_voted=True
+    ):
+        return _tally(event)
+    return None
+
+
+def coalesce(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Drop events superseded within one batch.
+
+    Likes, presence and tallies carry absolute values, so only the last
+    ``likes``, the last ``presence`` and the last ``tally`` of each poll matter;
+    each survivor stays at the position of its last occurrence, everything else
+    keeps its order. Run it on projected events: a personal event (one that
+    carries ``mine``, such as a voter's own tally) is never dropped, so it is
+    not replaced by someone else's.
+    """
+
+    def key(event: Mapping[str, Any]) -> tuple[str, int] | None:
+        if "mine" in event:
+            return None
+        kind = event.get("type")
+        if kind in ("likes", "presence"):
+            return (kind, 0)
+        pid = event.get("pid")
+        if kind == "tally" and isinstance(pid, int):
+            return (kind, pid)
+        return None
+
+    last: dict[tuple[str, int], int] = {}
+    for i, event in enumerate(events):
+        k = key(event)
+        if k is not None:
+            last[k] = i
+    return [e for i, e in enumerate(events) if (k := key(e)) is None or last[k] == i]

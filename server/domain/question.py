@@ -1,0 +1,125 @@
+"""A viewer's question: its lifecycle and the validation of what is submitted.
+
+The transition table below is the single source of truth: the store's Lua
+scripts receive ``allowed_from(target)`` as an argument instead of keeping a copy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+
+from .broadcast import TAG_MAX_LEN, BroadcastSettings
+from .errors import Code, Rejection
+from .text import fingerprint, normalize_name, normalize_text
+
+ANONYMOUS = "匿名"
+REASON_MAX_LEN = 200
+
+
+class QuestionStatus(StrEnum):
+    PENDING = "pending"  # waiting for a moderator (moderated broadcasts only)
+    APPROVED = "approved"  # visible to viewers, may be upvoted
+    ON_AIR = "on_air"  # being answered now; shown on the overlay (at most one)
+    ANSWERED = "answered"  # done; stays visible
+    REJECTED = "rejected"  # hidden from everyone but its asker and moderators
+
+
+# What viewers (other than the asker) may see.
+PUBLIC_STATUSES: frozenset[QuestionStatus] = frozenset(
+    {QuestionStatus.APPROVED, QuestionStatus.ON_AIR, QuestionStatus.ANSWERED}
+)
+
+_S = QuestionStatus
+# Every move is reversible by some path so that a moderator's misclick can be
+# undone; pending -> answered is not allowed because nobody saw it answered.
+QUESTION_TRANSITIONS: Mapping[QuestionStatus, frozenset[QuestionStatus]] = {
+    _S.PENDING: frozenset({_S.APPROVED, _S.REJECTED, _S.ON_AIR}),
+    _S.APPROVED: frozenset({_S.ON_AIR, _S.REJECTED, _S.PENDING, _S.ANSWERED}),
+    _S.ON_AIR: frozenset({_S.ANSWERED, _S.APPROVED}),
+    _S.ANSWERED: frozenset({_S.APPROVED, _S.ON_AIR}),
+    _S.REJECTED: frozenset({_S.PENDING, _S.APPROVED}),
+}
+
+
+def check_question_transition(qid: int, current: QuestionStatus, target: QuestionStatus) -> None:
+    """Raise ``Rejection("conflict")`` unless ``current -> target`` is in the table."""
+    if current == target:
+        raise Rejection(Code.CONFLICT, f"question {qid} is already {current}")
+    if target not in QUESTION_TRANSITIONS[current]:
+        raise Rejection(Code.CONFLICT, f"question {qid} is {current}; it cannot become {target}")
+
+
+def allowed_from(target: QuestionStatus) -> frozenset[QuestionStatus]:
+    """The statuses from which a question may move to ``target``."""
+    return frozenset(src for src, targets in QUESTION_TRANSITIONS.items() if target in targets)
+
+
+def initial_status(settings: BroadcastSettings) -> QuestionStatus:
+    return QuestionStatus.PENDING if settings.moderation else QuestionStatus.APPROVED
+
+
+@dataclass(frozen=True)
+class NewQuestion:
+    text: str
+    # Always stored, even when the broadcast hides names: moderators see it, and
+    # turning show_names back on must not lose it.
+    name: str
+    tag: str | None
+    # fingerprint(text): the store refuses a viewer's second question with the same key.
+    fingerprint: str
+
+
+def _text(raw: object, settings: BroadcastSettings) -> str:
+    if not isinstance(raw, str):
+        raise Rejection(Code.INVALID, "the question text must be a string")
+    return normalize_text(raw, settings.max_len)
+
+
+def validate_new_question(
+    text: object,
+    name: object,
+    tag: object,
+    settings: BroadcastSettings,
+    name_max_len: int,
+) -> NewQuestion:
+    """Validate and normalise a submitted question; raise ``Rejection`` if unfit."""
+    clean_text = _text(text, settings)
+    if name is not None and not isinstance(name, str):
+        raise Rejection(Code.INVALID, "the name must be a string")
+    if tag is not None and not isinstance(tag, str):
+        raise Rejection(Code.INVALID, "the tag must be a string")
+    clean_name = normalize_name(name, name_max_len) or ANONYMOUS
+    clean_tag: str | None = None
+    if tag:
+        # Tags are stored normalised, so compare normalised; a tag too long to be
+        # any allowed one is simply unknown.
+        try:
+            candidate = normalize_name(tag, TAG_MAX_LEN)
+        except Rejection:
+            raise Rejection(Code.INVALID, f"unknown tag {tag[:TAG_MAX_LEN]!r}") from None
+        if candidate:
+            if candidate not in settings.tags:
+                raise Rejection(Code.INVALID, f"unknown tag {candidate!r}")
+            clean_tag = candidate
+    return NewQuestion(
+        text=clean_text,
+        name=clean_name,
+        tag=clean_tag,
+        fingerprint=fingerprint(clean_text),
+    )
+
+
+def validate_edit(text: object, settings: BroadcastSettings) -> str:
+    """A moderator's correction of a question's text (same limits as a new one)."""
+    return _text(text, settings)
+
+
+def validate_reason(raw: object) -> str:
+    """An optional rejection reason shown to the asker ("" when none)."""
+    if raw is None:
+        return ""
+    if not isinstance(raw, str):
+        raise Rejection(Code.INVALID, "the reason must be a string")
+    return normalize_name(raw, REASON_MAX_LEN)

@@ -1,0 +1,132 @@
+"""Text normalisation of everything a viewer or moderator types.
+
+Contracts (checked by property tests):
+
+* the result never contains a control or format character other than ``"\\n"``,
+  never a bidi override (which could flip the overlay's text direction), never a
+  zero-width character, never more than two combining marks in a row (no
+  "Zalgo" text climbing over the line above), never more than two newlines in a
+  row, never leading or trailing whitespace;
+* ``normalize_text(normalize_text(x)) == normalize_text(x)``: the store may
+  normalise again (an edit, a replay) without changing what was shown;
+* length limits count code points of the *normalised* text, so what the viewer
+  sees counted is what is stored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+
+from .errors import Code, Rejection
+
+# Named explicitly although the category rule below catches them too: these are
+# the ones that matter (they reorder or hide text), and the list documents that.
+BIDI_CONTROLS = frozenset(
+    "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"
+)
+# ZWJ goes too, although it joins emoji sequences (a family emoji shows as its
+# members): hidden joiners are a favourite way around duplicate and word filters.
+ZERO_WIDTH = frozenset("\u200b\u200c\u200d\u2060\ufeff\u180e")
+_INVISIBLE = BIDI_CONTROLS | ZERO_WIDTH
+# Controls, format characters and lone surrogates (Cs cannot be encoded as
+# UTF-8 and would crash the encoder). "\n" and spacing controls are handled first.
+_DROPPED_CATEGORIES = frozenset({"Cc", "Cf", "Cs"})
+
+# Line breaks other than "\n" become "\n" (a pasted Windows or Word text keeps its
+# paragraphs instead of running them together).
+_NEWLINES = str.maketrans({"\r": "\n", "\x85": "\n", "\u2028": "\n", "\u2029": "\n"})
+# Horizontal controls that act as spacing become a space rather than vanishing.
+_SPACING_CONTROLS = frozenset("\t\x0b\x0c")
+
+MAX_COMBINING = 2
+
+_SPACE_RUN = re.compile(r" {2,}")
+_NEWLINE_RUN = re.compile(r"\n{3,}")
+_REPEAT_RUN = re.compile(r"(.)\1{2,}", re.DOTALL)
+
+
+def _drop_invisible(raw: str) -> str:
+    out: list[str] = []
+    for ch in raw.replace("\r\n", "\n").translate(_NEWLINES):
+        if ch == "\n":
+            out.append(ch)
+        elif ch in _SPACING_CONTROLS:
+            out.append(" ")
+        elif ch not in _INVISIBLE and unicodedata.category(ch) not in _DROPPED_CATEGORIES:
+            out.append(ch)
+    return "".join(out)
+
+
+def _limit_marks(text: str) -> str:
+    out: list[str] = []
+    run = 0
+    for ch in text:
+        if unicodedata.category(ch) in ("Mn", "Me"):
+            run += 1
+            if run > MAX_COMBINING:
+                continue
+        else:
+            run = 0
+        out.append(ch)
+    return "".join(out)
+
+
+def _clean(raw: str, *, single_line: bool) -> str:
+    # NFC after dropping invisible characters: a removed format character between
+    # a base and its mark would otherwise leave an uncomposed pair behind, and a
+    # second pass would then compose it (breaking idempotence).
+    text = unicodedata.normalize("NFC", _drop_invisible(raw))
+    # Every space separator (NBSP, ideographic space...) counts as one space: runs
+    # of them are a layout trick, not content.
+    text = "".join(" " if unicodedata.category(ch) == "Zs" else ch for ch in text)
+    if single_line:
+        text = text.replace("\n", " ")
+    text = _SPACE_RUN.sub(" ", text)
+    text = "\n".join(line.strip(" ") for line in text.split("\n"))
+    text = _NEWLINE_RUN.sub("\n\n", text)
+    return _limit_marks(text).strip()
+
+
+def _check_length(text: str, max_len: int, what: str) -> None:
+    if len(text) > max_len:
+        raise Rejection(
+            Code.TOO_LONG,
+            f"{what} is {len(text)} characters long; the limit is {max_len}",
+        )
+
+
+def normalize_text(raw: str, max_len: int) -> str:
+    """Clean a multi-line text; refuse it if empty or longer than ``max_len``."""
+    text = _clean(raw, single_line=False)
+    if not text:
+        raise Rejection(Code.EMPTY, "the text is empty")
+    _check_length(text, max_len, "the text")
+    return text
+
+
+def normalize_name(raw: str | None, max_len: int) -> str:
+    """Clean a single-line name; ``""`` when absent (the caller picks a default)."""
+    if raw is None:
+        return ""
+    name = _clean(raw, single_line=True)
+    _check_length(name, max_len, "the name")
+    return name
+
+
+def fingerprint(text: str) -> str:
+    """Key under which two texts count as the same question.
+
+    Insensitive to width and compatibility forms (NFKC), case, whitespace,
+    punctuation, symbols and emoji, and to stretched letters ("好好好好" and
+    "好好" match), so trivial variations of one question are refused as
+    duplicates. Not a security boundary: a determined spammer is the rate
+    limit's job.
+    """
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    kept = "".join(
+        ch for ch in folded if not ch.isspace() and unicodedata.category(ch)[0] not in "PSZC"
+    )
+    squeezed = _REPEAT_RUN.sub(r"\1\1", kept)
+    return hashlib.sha256(squeezed.encode("utf-8")).hexdigest()

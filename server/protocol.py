@@ -1,0 +1,648 @@
+"""The wire protocol between the hub and its clients (viewer page, console, overlay).
+
+This module does no I/O, in the manner of websockets' sans-I/O core: a client
+frame (``str``) goes in and a typed command or a :class:`ProtocolError` comes out;
+a server message (a ``dict``) goes in and ``bytes`` come out. ``docs/protocol.md``
+is the reference for client authors and mirrors this module; change both together.
+
+Validation here is deliberately coarse: shapes, JSON types, integer ranges and raw
+string caps. Business rules (normalised text length, legal status transitions,
+option counts of a given poll) belong to ``server.domain`` and are reported with
+domain codes (``invalid``, ``too_long``, ``conflict``...), not protocol codes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Callable, Mapping
+from enum import IntEnum
+from typing import Any, ClassVar, Final, Literal, NoReturn, TypeAlias, TypedDict, get_args
+
+import orjson
+
+PROTOCOL_VERSION: Final = 1
+
+# JSON numbers a JavaScript client can represent exactly (Number.MAX_SAFE_INTEGER + 1).
+MAX_SAFE_INT: Final = 2**53
+# Longest piece of client input ever echoed back in an error message: enough to
+# recognise a typo, too little to turn the error channel into a reflector.
+ECHO_MAX: Final = 40
+
+
+class Close(IntEnum):
+    """Websocket close codes of the hub and what a client does after each.
+
+    ==== ==================== ========= ===============================================
+    code name                 reconnect meaning
+    ==== ==================== ========= ===============================================
+    1000 NORMAL               no        the client chose to leave
+    1001 GOING_AWAY           yes       the server or page is going away
+    1009 TOO_BIG              terminal  a frame over ``ws_max_size``: a client bug
+    1011 INTERNAL             yes       unexpected server error
+    1012 RESTART              yes       the hub is restarting
+    1013 TRY_AGAIN            yes       e.g. Redis unavailable at hello
+    4008 SLOW_CONSUMER        yes       the client did not read fast enough
+    4400 PROTOCOL_ABUSE       terminal  too many protocol errors, or a bad hello
+    4401 UNAUTHORIZED         terminal  no or bad credentials (session, overlay key)
+    4403 FORBIDDEN            terminal  banned, or origin refused
+    4404 NOT_FOUND            terminal  no such broadcast
+    4408 HELLO_TIMEOUT        yes       no valid hello within ``hello_timeout_s``
+    4429 TOO_MANY_CONNECTIONS yes       too many sockets from one address (backoff)
+    ==== ==================== ========= ===============================================
+
+    Codes 4000-4999 are the application range of RFC 6455 section 7.4.2; the
+    4xxx codes echo the HTTP status with the same meaning so they read naturally.
+    An abnormal closure (1006, never sent on the wire) is also a reconnect.
+    """
+
+    NORMAL = 1000
+    GOING_AWAY = 1001
+    TOO_BIG = 1009
+    INTERNAL = 1011
+    RESTART = 1012
+    TRY_AGAIN = 1013
+    SLOW_CONSUMER = 4008
+    PROTOCOL_ABUSE = 4400
+    UNAUTHORIZED = 4401
+    FORBIDDEN = 4403
+    NOT_FOUND = 4404
+    HELLO_TIMEOUT = 4408
+    TOO_MANY_CONNECTIONS = 4429
+
+
+# 1006 (abnormal closure) is what a client observes when the TCP connection
+# drops; it is never sent by the server but must be in the client's policy.
+ABNORMAL_CLOSURE: Final = 1006
+
+RECONNECT: frozenset[int] = frozenset(
+    {
+        Close.GOING_AWAY,
+        Close.INTERNAL,
+        Close.RESTART,
+        Close.TRY_AGAIN,
+        Close.SLOW_CONSUMER,
+        Close.HELLO_TIMEOUT,
+        Close.TOO_MANY_CONNECTIONS,
+        ABNORMAL_CLOSURE,
+    }
+)
+# NORMAL is in neither set: the client closed on purpose and simply stays closed.
+TERMINAL: frozenset[int] = frozenset(
+    {
+        Close.TOO_BIG,
+        Close.PROTOCOL_ABUSE,
+        Close.UNAUTHORIZED,
+        Close.FORBIDDEN,
+        Close.NOT_FOUND,
+    }
+)
+
+
+# --- errors --------------------------------------------------------------------
+
+BAD_JSON: Final = "bad_json"  # not JSON, or not a JSON object
+BAD_FRAME: Final = "bad_frame"  # a binary frame
+BAD_TYPE: Final = "bad_type"  # missing or unknown "type"
+BAD_FIELD: Final = "bad_field"  # missing, unknown, mistyped or out-of-range field
+TOO_BIG: Final = "too_big"  # over the size limit given to decode()
+
+PROTOCOL_CODES: Final = (BAD_JSON, BAD_FRAME, BAD_TYPE, BAD_FIELD, TOO_BIG)
+# Error codes whose "retryable" is true: sending the same command (same id) again
+# later may succeed. Every other code means "do not resend this as it is".
+RETRYABLE_CODES: frozenset[str] = frozenset({"rate_limited", "unavailable", "internal"})
+
+
+class ProtocolError(Exception):
+    """A frame the hub cannot turn into a command.
+
+    ``id`` is the command id when one could be read from the frame (so the client
+    can match the error to its command), else ``None``. ``message`` never holds
+    more than ``ECHO_MAX`` characters of client input.
+    """
+
+    def __init__(self, code: str, message: str, *, id: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.id = id
+
+    def __repr__(self) -> str:
+        return f"ProtocolError({self.code!r}, {self.message!r}, id={self.id!r})"
+
+    def to_message(self) -> dict[str, Any]:
+        """The ``error`` message telling the client about this frame."""
+        return error(self.code, self.message, id=self.id, retryable=False)
+
+
+class _Invalid(Exception):
+    """Raised by a field validator; ``decode`` turns it into ``bad_field``."""
+
+
+def _echo(text: str) -> str:
+    """A short, quoted, escaped excerpt of client input for an error message."""
+    return orjson.dumps(text[:ECHO_MAX]).decode() + ("..." if len(text) > ECHO_MAX else "")
+
+
+# --- field validators ----------------------------------------------------------
+# A validator takes a JSON value and returns the typed value, or raises _Invalid
+# with a message completing "<field>: ...". Composed into per-type specs below.
+
+Validator: TypeAlias = Callable[[object], Any]
+
+_ID_RE = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
+_TAB_RE = re.compile(r"[A-Za-z0-9_-]{8,32}")
+
+
+def _int(lo: int = -MAX_SAFE_INT, hi: int = MAX_SAFE_INT) -> Validator:
+    def check(value: object) -> int:
+        # bool is a subclass of int in Python but never a number on the wire.
+        if type(value) is not int:
+            raise _Invalid("expected an integer")
+        if not lo <= value <= hi:
+            raise _Invalid(expected)
+        return value
+
+    if hi < MAX_SAFE_INT:
+        expected = f"expected an integer from {lo} to {hi}"
+    elif lo > -MAX_SAFE_INT:
+        expected = f"expected an integer >= {lo}"
+    else:
+        expected = "integer out of range (beyond +/- 2**53)"
+
+    return check
+
+
+def _version(value: object) -> int:
+    if value != PROTOCOL_VERSION or type(value) is not int:
+        raise _Invalid(f"unsupported protocol version; this hub speaks {PROTOCOL_VERSION}")
+    return value
+
+
+def _bool(value: object) -> bool:
+    if type(value) is not bool:
+        raise _Invalid("expected true or false")
+    return value
+
+
+def _str(max_len: int, *, min_len: int = 0) -> Validator:
+    def check(value: object) -> str:
+        if type(value) is not str:
+            raise _Invalid("expected a string")
+        if len(value) > max_len:
+            raise _Invalid(f"longer than {max_len} characters")
+        if len(value) < min_len:
+            raise _Invalid(f"shorter than {min_len} characters")
+        return value
+
+    return check
+
+
+def _matching(pattern: re.Pattern[str], description: str) -> Validator:
+    def check(value: object) -> str:
+        if type(value) is not str or not pattern.fullmatch(value):
+            raise _Invalid(f"expected {description}")
+        return value
+
+    return check
+
+
+def _one_of(choices: tuple[str, ...]) -> Validator:
+    def check(value: object) -> str:
+        if type(value) is not str or value not in choices:
+            raise _Invalid("expected one of " + ", ".join(choices))
+        return value
+
+    return check
+
+
+def _nullable(inner: Validator) -> Validator:
+    def check(value: object) -> Any:
+        return None if value is None else inner(value)
+
+    return check
+
+
+def _list(item: Validator, *, min_items: int, max_items: int) -> Validator:
+    # Returns a tuple: commands are frozen, and a tuple keeps them hashable.
+    def check(value: object) -> tuple[Any, ...]:
+        if type(value) is not list:
+            raise _Invalid("expected a list")
+        if not min_items <= len(value) <= max_items:
+            raise _Invalid(f"expected {min_items} to {max_items} items")
+        out = []
+        for index, element in enumerate(value):
+            try:
+                out.append(item(element))
+            except _Invalid as exc:
+                raise _Invalid(f"item {index}: {exc}") from None
+        return tuple(out)
+
+    return check
+
+
+def _object(spec: Mapping[str, _Field], build: Callable[..., Any] = dict) -> Validator:
+    """A nested JSON object with exactly the fields of ``spec`` (absent optional = omitted)."""
+
+    def check(value: object) -> Any:
+        if type(value) is not dict:
+            raise _Invalid("expected an object")
+        try:
+            return build(**_fields(spec, value))
+        except ProtocolError as exc:  # a nested field's error: keep its field name
+            raise _Invalid(exc.message) from None
+
+    return check
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Field:
+    check: Validator
+    required: bool = True
+
+
+def _req(check: Validator) -> _Field:
+    return _Field(check)
+
+
+def _opt(check: Validator) -> _Field:
+    return _Field(check, required=False)
+
+
+def _fields(spec: Mapping[str, _Field], raw: Mapping[str, object]) -> dict[str, Any]:
+    """Validate ``raw`` (without its "type") against ``spec``; ProtocolError on failure."""
+    for name in raw:
+        if name not in spec:
+            _bad_field(f"unknown field {_echo(str(name))}")
+    out: dict[str, Any] = {}
+    for name, field in spec.items():
+        if name not in raw:
+            if field.required:
+                _bad_field(f"{name}: missing")
+            continue
+        try:
+            out[name] = field.check(raw[name])
+        except _Invalid as exc:
+            _bad_field(f"{name}: {exc}")
+    return out
+
+
+def _bad_field(message: str) -> NoReturn:
+    raise ProtocolError(BAD_FIELD, message)
+
+
+# --- commands ------------------------------------------------------------------
+
+Role: TypeAlias = Literal["viewer", "moderator", "overlay"]
+Status: TypeAlias = Literal["pending", "approved", "on_air", "answered", "rejected"]
+PollResults: TypeAlias = Literal["after_vote", "after_close", "always"]
+PollState: TypeAlias = Literal["open", "closed"]
+OverlayShow: TypeAlias = Literal["question", "poll", "likes", "qr", "ticker"]
+BroadcastState: TypeAlias = Literal["live", "ended"]
+
+ROLES: tuple[Role, ...] = get_args(Role)
+STATUSES: tuple[Status, ...] = get_args(Status)
+# Statuses a viewer (and the public) may see; the rest only the owner and moderators.
+PUBLIC_STATUSES: tuple[Status, ...] = ("approved", "on_air", "answered")
+POLL_RESULTS: tuple[PollResults, ...] = get_args(PollResults)
+POLL_STATES: tuple[PollState, ...] = get_args(PollState)
+OVERLAY_SHOWS: tuple[OverlayShow, ...] = get_args(OverlayShow)
+BROADCAST_STATES: tuple[BroadcastState, ...] = get_args(BroadcastState)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Since:
+    """The resume position a client last saw (``epoch`` and event ``pos``)."""
+
+    epoch: str
+    pos: str
+
+
+class SettingsPatch(TypedDict, total=False):
+    """The broadcast settings a ``bc.update`` changes; absent keys stay as they are."""
+
+    moderation: bool
+    max_len: int
+    tags: tuple[str, ...]
+    show_names: bool
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Hello:
+    TYPE: ClassVar[str] = "hello"
+    role: Role
+    v: int = PROTOCOL_VERSION
+    since: Since | None = None
+    key: str | None = None  # overlay key: sent here, never in the URL, to stay out of logs
+    tab: str | None = None  # per page load; makes like batches idempotent across resends
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Ping:
+    TYPE: ClassVar[str] = "ping"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Ask:
+    TYPE: ClassVar[str] = "ask"
+    id: str
+    text: str
+    name: str | None = None
+    tag: str | None = None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Upvote:
+    TYPE: ClassVar[str] = "upvote"
+    id: str
+    qid: int
+    on: bool
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Like:
+    TYPE: ClassVar[str] = "like"
+    id: str
+    n: int
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Vote:
+    TYPE: ClassVar[str] = "vote"
+    id: str
+    poll: int
+    choices: tuple[int, ...]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class SetStatus:
+    TYPE: ClassVar[str] = "q.status"
+    id: str
+    qid: int
+    status: Status
+    expect: Status | None = None  # the status the moderator saw; a mismatch is a conflict
+    reason: str | None = None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Star:
+    TYPE: ClassVar[str] = "q.star"
+    id: str
+    qid: int
+    on: bool
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Edit:
+    TYPE: ClassVar[str] = "q.edit"
+    id: str
+    qid: int
+    text: str
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class CreatePoll:
+    TYPE: ClassVar[str] = "poll.create"
+    id: str
+    question: str
+    options: tuple[str, ...]
+    multi: bool
+    results: PollResults | None = None  # None: the domain's default
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class SetPollState:
+    TYPE: ClassVar[str] = "poll.state"
+    id: str
+    poll: int
+    state: PollState
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ShowOverlay:
+    TYPE: ClassVar[str] = "overlay"
+    id: str
+    show: OverlayShow | None  # None hides the overlay
+    poll: int | None = None  # which poll, for show="poll"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class UpdateBroadcast:
+    TYPE: ClassVar[str] = "bc.update"
+    id: str
+    title: str | None = None  # None: unchanged
+    topic: str | None = None
+    settings: SettingsPatch | None = None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class SetBroadcastState:
+    TYPE: ClassVar[str] = "bc.state"
+    id: str
+    state: BroadcastState
+
+
+Command: TypeAlias = (
+    Ask
+    | Upvote
+    | Like
+    | Vote
+    | SetStatus
+    | Star
+    | Edit
+    | CreatePoll
+    | SetPollState
+    | ShowOverlay
+    | UpdateBroadcast
+    | SetBroadcastState
+)
+Message: TypeAlias = Hello | Ping | Command
+
+VIEWER_COMMANDS: frozenset[type] = frozenset({Ask, Upvote, Like, Vote})
+MODERATOR_COMMANDS: frozenset[type] = frozenset(
+    {
+        SetStatus,
+        Star,
+        Edit,
+        CreatePoll,
+        SetPollState,
+        ShowOverlay,
+        UpdateBroadcast,
+        SetBroadcastState,
+    }
+)
+
+# --- the spec table: wire type -> (class, fields) ---------------------------------
+# Every type but hello and ping starts with the command id ("id" in _ID); decode
+# also reads it before anything else so that any error can name its command.
+
+_CHECK_ID = _matching(_ID_RE, "1 to 64 characters of A-Z a-z 0-9 _ . : -")
+_ID = {"id": _req(_CHECK_ID)}
+_QID = _int(1)
+_TEXT = _str(4000)
+_SINCE = _object({"epoch": _req(_str(64)), "pos": _req(_str(45))}, Since)
+_SETTINGS: dict[str, _Field] = {
+    "moderation": _opt(_bool),
+    "max_len": _opt(_int()),
+    "tags": _opt(_list(_str(100), min_items=0, max_items=30)),
+    "show_names": _opt(_bool),
+}
+
+_SPECS: dict[str, tuple[type[Message], dict[str, _Field]]] = {
+    "hello": (
+        Hello,
+        {
+            "role": _req(_one_of(ROLES)),
+            "v": _opt(_version),
+            "since": _opt(_nullable(_SINCE)),
+            "key": _opt(_str(128)),
+            "tab": _opt(_matching(_TAB_RE, "8 to 32 characters of A-Z a-z 0-9 _ -")),
+        },
+    ),
+    "ping": (Ping, {}),
+    "ask": (
+        Ask,
+        {
+            **_ID,
+            "text": _req(_TEXT),
+            "name": _opt(_nullable(_str(200))),
+            "tag": _opt(_nullable(_str(100))),
+        },
+    ),
+    "upvote": (Upvote, {**_ID, "qid": _req(_QID), "on": _req(_bool)}),
+    "like": (Like, {**_ID, "n": _req(_int(1, 100_000))}),
+    "vote": (
+        Vote,
+        {**_ID, "poll": _req(_int(1)), "choices": _req(_list(_int(0), min_items=1, max_items=10))},
+    ),
+    "q.status": (
+        SetStatus,
+        {
+            **_ID,
+            "qid": _req(_QID),
+            "status": _req(_one_of(STATUSES)),
+            "expect": _opt(_one_of(STATUSES)),
+            "reason": _opt(_str(1000)),
+        },
+    ),
+    "q.star": (Star, {**_ID, "qid": _req(_QID), "on": _req(_bool)}),
+    "q.edit": (Edit, {**_ID, "qid": _req(_QID), "text": _req(_TEXT)}),
+    "poll.create": (
+        CreatePoll,
+        {
+            **_ID,
+            "question": _req(_str(1000)),
+            "options": _req(_list(_str(400), min_items=2, max_items=10)),
+            "multi": _req(_bool),
+            "results": _opt(_one_of(POLL_RESULTS)),
+        },
+    ),
+    "poll.state": (
+        SetPollState,
+        {**_ID, "poll": _req(_int(1)), "state": _req(_one_of(POLL_STATES))},
+    ),
+    "overlay": (
+        ShowOverlay,
+        {**_ID, "show": _req(_nullable(_one_of(OVERLAY_SHOWS))), "poll": _opt(_nullable(_int(1)))},
+    ),
+    "bc.update": (
+        UpdateBroadcast,
+        {
+            **_ID,
+            "title": _opt(_str(400)),
+            "topic": _opt(_str(1000)),
+            "settings": _opt(_object(_SETTINGS)),
+        },
+    ),
+    "bc.state": (SetBroadcastState, {**_ID, "state": _req(_one_of(BROADCAST_STATES))}),
+}
+
+
+def decode(frame: str | bytes, *, max_size: int | None = None) -> Message:
+    """Turn one client frame into a typed message, or raise :class:`ProtocolError`.
+
+    Only text frames are accepted (``bytes`` are a binary frame). ``max_size``
+    caps the frame in characters for callers without a transport limit (uvicorn
+    enforces ``ws_max_size`` on websockets itself, with close 1009). This
+    function raises nothing but ``ProtocolError``, whatever the input.
+    """
+    if not isinstance(frame, str):
+        raise ProtocolError(BAD_FRAME, "binary frames are not accepted; send JSON text")
+    if max_size is not None and len(frame) > max_size:
+        raise ProtocolError(TOO_BIG, f"frame longer than {max_size} characters")
+    try:
+        value = orjson.loads(frame)
+    except orjson.JSONDecodeError as exc:
+        # orjson's own message names the problem without quoting the input.
+        raise ProtocolError(BAD_JSON, f"frame is not valid JSON (at char {exc.pos})") from None
+    return decode_value(value)
+
+
+def decode_value(value: object) -> Message:
+    """Validate an already parsed JSON value (e.g. an HTTP request body)."""
+    if type(value) is not dict:
+        raise ProtocolError(BAD_JSON, "frame must be a JSON object")
+    # Read the id before anything else can fail, so every later error carries it.
+    raw_id = value.get("id")
+    try:
+        cid: str | None = _CHECK_ID(raw_id)
+    except _Invalid:
+        cid = None
+    kind = value.get("type")
+    if kind is None:
+        raise ProtocolError(BAD_TYPE, 'missing "type"', id=cid)
+    if type(kind) is not str:
+        raise ProtocolError(BAD_TYPE, '"type" must be a string', id=cid)
+    spec = _SPECS.get(kind)
+    if spec is None:
+        raise ProtocolError(BAD_TYPE, f"unknown type {_echo(kind)}", id=cid)
+    cls, fields = spec
+    try:
+        return cls(**_fields(fields, {k: v for k, v in value.items() if k != "type"}))
+    except ProtocolError as exc:
+        exc.id = cid
+        raise
+
+
+# --- server -> client ------------------------------------------------------------
+
+
+def encode(msg: Mapping[str, Any]) -> bytes:
+    """Serialise a server message (send it as a *text* frame: orjson emits UTF-8)."""
+    return orjson.dumps(msg)
+
+
+def ack(id: str, result: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The success reply to command ``id``, sent only once its write is durable."""
+    return {"type": "ack", "id": id, "result": dict(result) if result else {}}
+
+
+def error(code: str, message: str, *, id: str | None, retryable: bool) -> dict[str, Any]:
+    """The failure reply to command ``id`` (``None`` if the frame had no readable id)."""
+    return {"type": "error", "id": id, "code": code, "message": message, "retryable": retryable}
+
+
+def pong() -> dict[str, Any]:
+    return {"type": "pong"}
+
+
+def welcome(role: str, epoch: str, resume: str, *, heartbeat_s: float) -> dict[str, Any]:
+    """First server message: the role granted, the broadcast's epoch, the resume outcome."""
+    return {
+        "type": "welcome",
+        "v": PROTOCOL_VERSION,
+        "role": role,
+        "epoch": epoch,
+        "resume": resume,
+        "heartbeat": heartbeat_s,
+    }
+
+
+def events_frame(epoch: str, pos: str, events: list[dict[str, Any]]) -> dict[str, Any]:
+    """One frame of events (each already carries its own ``pos``); ``pos`` is the last one's."""
+    return {"type": "events", "epoch": epoch, "pos": pos, "events": events}
+
+
+def snapshot(epoch: str, pos: str, state: Mapping[str, Any]) -> dict[str, Any]:
+    """The whole visible state of a broadcast as of event ``pos``."""
+    return {"type": "snapshot", "epoch": epoch, "pos": pos, **state}

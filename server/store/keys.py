@@ -1,0 +1,73 @@
+"""The Redis key schema.
+
+Every key of one broadcast starts with ``xs:{<bid>}:`` so that the whole
+broadcast hashes to one Redis Cluster slot and each Lua script touches a single
+slot. Scripts receive the broadcast prefix as KEYS[1]-derived names; they build
+per-item keys (``q:<qid>``...) from the same prefix, which is allowed in Cluster
+because the hash tag keeps them in the declared key's slot.
+"""
+
+from __future__ import annotations
+
+BROADCASTS = "xs:broadcasts"  # zset of broadcast ids by creation time (deployment-wide)
+
+
+def prefix(bid: str) -> str:
+    """``xs:{bid}:``; bid is validated by the domain before it gets here."""
+    return f"xs:{{{bid}}}:"
+
+
+def meta(bid: str) -> str:
+    return prefix(bid) + "meta"
+
+
+def epoch(bid: str) -> str:
+    return prefix(bid) + "epoch"
+
+
+def events(bid: str) -> str:
+    return prefix(bid) + "events"
+
+
+def likes(bid: str) -> str:
+    return prefix(bid) + "likes"
+
+
+def presence(bid: str) -> str:
+    return prefix(bid) + "presence"
+
+
+def question(bid: str, qid: int) -> str:
+    return f"{prefix(bid)}q:{qid}"
+
+
+def by_status(bid: str, status: str) -> str:
+    return f"{prefix(bid)}qs:{status}"
+
+
+def mine(bid: str, vid: str) -> str:
+    return f"{prefix(bid)}mine:{vid}"
+
+
+def my_votes(bid: str, vid: str) -> str:
+    return f"{prefix(bid)}myv:{vid}"
+
+
+def poll(bid: str, pid: int) -> str:
+    return f"{prefix(bid)}p:{pid}"
+
+
+def polls(bid: str) -> str:
+    return prefix(bid) + "polls"
+
+
+def ballots(bid: str, pid: int) -> str:
+    return f"{prefix(bid)}pb:{pid}"
+
+
+def tallies(bid: str, pid: int) -> str:
+    return f"{prefix(bid)}pt:{pid}"
+
+
+def overlay(bid: str) -> str:
+    return prefix(bid) + "overlay"

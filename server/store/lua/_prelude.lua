@@ -1,0 +1,111 @@
+-- Shared helpers, prepended to every script by server/store/scripts.py.
+-- Contract of every write script: KEYS[1] = the broadcast's meta hash (declares
+-- the slot), KEYS[2] = its event stream, KEYS[3] = the command's idempotency
+-- key (or the broadcast meta again when the write has none). ARGV[1] = the key
+-- prefix "xs:{<bid>}:" so item keys (q:<id>...) are built in the same slot.
+-- Results are JSON strings: {"ok":true,...} or {"err":code,"msg":text,...}.
+
+local P = ARGV[1]
+
+local function now_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+
+-- Returns the stored result of an already applied command, or nil.
+local function idem_get(key)
+  if key == KEYS[1] then return nil end
+  return redis.call('GET', key)
+end
+
+-- Remembers a result so a resend of the same command id returns it unchanged.
+local function idem_put(key, result, ttl)
+  if key ~= KEYS[1] then redis.call('SET', key, result, 'EX', ttl) end
+  return result
+end
+
+local function err(code, msg, extra)
+  local r = extra or {}
+  r['err'] = code
+  r['msg'] = msg
+  return cjson.encode(r)
+end
+
+-- cjson cannot tell an empty list from an empty object, so the stored settings
+-- JSON (which may hold "tags":[]) is spliced in verbatim instead of re-encoded.
+local function with_settings(json)
+  local raw = redis.call('HGET', KEYS[1], 'settings') or '{}'
+  return (string.gsub(json, '"\\u0000settings\\u0000"', function() return raw end))
+end
+
+-- Appends one event (a Lua table) to the stream, trimmed approximately.
+local function emit(event, maxlen)
+  local json = cjson.encode(event)
+  if event.type == 'broadcast' then json = with_settings(json) end
+  return redis.call('XADD', KEYS[2], 'MAXLEN', '~', maxlen, '*', 'e', json)
+end
+
+local function nullable(v)
+  if v == false or v == nil or v == '' then return cjson.null end
+  return v
+end
+
+-- A question hash as the event/snapshot table (private asker kept; the hub's
+-- projection strips it per role).
+local function question_table(qkey)
+  local h = redis.call('HGETALL', qkey)
+  if #h == 0 then return nil end
+  local f = {}
+  for i = 1, #h, 2 do f[h[i]] = h[i + 1] end
+  return {
+    id = tonumber(f.id), text = f.text, name = f.name, tag = nullable(f.tag),
+    status = f.status, votes = tonumber(f.votes or '0'), starred = f.starred == '1',
+    created = tonumber(f.created), updated = tonumber(f.updated),
+    edited = f.orig ~= nil, reason = nullable(f.reason),
+    merged_into = nullable(f.merged_into and tonumber(f.merged_into)),
+  }, f.asker
+end
+
+local function broadcast_state()
+  return redis.call('HGET', KEYS[1], 'state')
+end
+
+local function poll_table(pid)
+  local h = redis.call('HGETALL', P .. 'p:' .. pid)
+  if #h == 0 then return nil end
+  local f = {}
+  for i = 1, #h, 2 do f[h[i]] = h[i + 1] end
+  local n = tonumber(f.n)
+  local raw = redis.call('HGETALL', P .. 'pt:' .. pid)
+  local t = {}
+  for i = 1, n do t[i] = 0 end
+  for i = 1, #raw, 2 do t[tonumber(raw[i]) + 1] = tonumber(raw[i + 1]) end
+  return {
+    id = tonumber(f.id), question = f.question, options = cjson.decode(f.options),
+    multi = f.multi == '1', results = f.results, state = f.state, tallies = t,
+    ballots = tonumber(f.ballots or '0'), created = tonumber(f.created), shown = f.shown == '1',
+  }
+end
+
+local function broadcast_table()
+  local h = redis.call('HGETALL', KEYS[1])
+  if #h == 0 then return nil end
+  local f = {}
+  for i = 1, #h, 2 do f[h[i]] = h[i + 1] end
+  return {
+    id = f.id, title = f.title, topic = f.topic, state = f.state,
+    settings = '\0settings\0', created = tonumber(f.created),
+    scheduled = nullable(f.scheduled and tonumber(f.scheduled)),
+  }
+end
+
+-- redis.call(cmd, key, ARGV[from..]) in chunks: unpack() of thousands of values
+-- would overflow Lua's C stack. Chunks hold an even count (field/value pairs).
+local function call_chunked(cmd, key, from)
+  local i = from
+  while i <= #ARGV do
+    local j = math.min(i + 999, #ARGV)
+    redis.call(cmd, key, unpack(ARGV, i, j))
+    i = j + 1
+  end
+end

@@ -1,0 +1,26 @@
+-- A moderator edits a broadcast: title/topic/settings ('' = unchanged, settings
+-- already validated and merged by the domain) or its state (allowed-from list
+-- from the domain's transition table).
+-- ARGV: 2 title, 3 topic ('\0' = unchanged), 4 settings JSON, 5 target state,
+--       6 allowed-from, 7 idem ttl, 8 maxlen
+local ttl, maxlen = tonumber(ARGV[7]), tonumber(ARGV[8])
+local done = idem_get(KEYS[3])
+if done then return done end
+local cur = broadcast_state()
+if not cur then return err('not_found', 'no such broadcast') end
+if ARGV[5] ~= '' then
+  if cur == ARGV[5] then
+    return idem_put(KEYS[3], err('conflict', 'the broadcast is already ' .. cur, {current = cur}), ttl)
+  end
+  if not string.find(',' .. ARGV[6] .. ',', ',' .. cur .. ',', 1, true) then
+    return idem_put(KEYS[3], err('conflict', 'the broadcast is ' .. cur .. '; it cannot become ' .. ARGV[5],
+      {current = cur}), ttl)
+  end
+  redis.call('HSET', KEYS[1], 'state', ARGV[5])
+end
+if ARGV[2] ~= '' then redis.call('HSET', KEYS[1], 'title', ARGV[2]) end
+if ARGV[3] ~= '\0' then redis.call('HSET', KEYS[1], 'topic', ARGV[3]) end
+if ARGV[4] ~= '' then redis.call('HSET', KEYS[1], 'settings', ARGV[4]) end
+local b = broadcast_table()
+local pos = emit({type = 'broadcast', b = b}, maxlen)
+return idem_put(KEYS[3], cjson.encode({ok = true, state = b.state, pos = pos}), ttl)

@@ -1,0 +1,17 @@
+-- One hub process writes the likes it buffered for ~200 ms: one script call per
+-- broadcast per flush. Idempotent per (process, flush sequence): a redis-py
+-- retry after a lost reply never counts a batch twice. It also records, per
+-- (viewer, tab), the id of the last like command counted, so a client resending
+-- an unacknowledged batch after a reconnect (to any process) is not counted twice.
+-- KEYS: 1 meta, 2 events, 3 likes total, 4 flush-seq hash, 5 last-like-id hash
+-- ARGV: 2 process id, 3 flush seq, 4 delta, 5 maxlen, 6.. pairs (viewer:tab, like id)
+local proc, seq, delta = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
+local last = tonumber(redis.call('HGET', KEYS[4], proc) or '-1')
+if last >= seq then
+  return cjson.encode({ok = true, total = tonumber(redis.call('GET', KEYS[3]) or '0'), replay = true})
+end
+local total = redis.call('INCRBY', KEYS[3], delta)
+redis.call('HSET', KEYS[4], proc, seq)
+call_chunked('HSET', KEYS[5], 6)
+local pos = emit({type = 'likes', total = total}, tonumber(ARGV[5]))
+return cjson.encode({ok = true, total = total, pos = pos})

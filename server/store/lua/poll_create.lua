@@ -1,0 +1,15 @@
+-- A moderator creates a poll (in draft).
+-- ARGV: 2 question, 3 options (JSON list), 4 multi ('1'|'0'), 5 results, 6 idem ttl, 7 maxlen
+local ttl, maxlen = tonumber(ARGV[6]), tonumber(ARGV[7])
+local done = idem_get(KEYS[3])
+if done then return done end
+if not broadcast_state() then return err('not_found', 'no such broadcast') end
+local now = now_ms()
+local pid = redis.call('INCR', P .. 'pseq')
+local options = cjson.decode(ARGV[3])
+redis.call('HSET', P .. 'p:' .. pid, 'id', pid, 'question', ARGV[2], 'options', ARGV[3],
+  'n', #options, 'multi', ARGV[4], 'results', ARGV[5], 'state', 'draft', 'ballots', 0,
+  'created', now, 'shown', 0)
+redis.call('ZADD', P .. 'polls', now, pid)
+local pos = emit({type = 'poll', poll = poll_table(pid)}, maxlen)
+return idem_put(KEYS[3], cjson.encode({ok = true, poll = pid, pos = pos}), ttl)

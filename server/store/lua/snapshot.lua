@@ -1,0 +1,39 @@
+-- Read-only: the whole state of a broadcast as one consistent view, with the
+-- stream position it corresponds to (events after `pos` are not in it).
+-- KEYS: 1 meta, 2 events
+-- ARGV: 2 'viewer' | 'moderator', 3 max questions per status
+local b = broadcast_table()
+if not b then return cjson.encode({missing = true}) end
+local limit = tonumber(ARGV[3])
+local statuses = {'approved', 'on_air', 'answered'}
+if ARGV[2] == 'moderator' then statuses = {'pending', 'approved', 'on_air', 'answered', 'rejected'} end
+local questions = {}
+for _, st in ipairs(statuses) do
+  for _, id in ipairs(redis.call('ZRANGE', P .. 'qs:' .. st, -limit, -1)) do
+    local q, asker = question_table(P .. 'q:' .. id)
+    if q then questions[#questions + 1] = {q = q, asker = asker} end
+  end
+end
+local polls = {}
+for _, pid in ipairs(redis.call('ZRANGE', P .. 'polls', 0, -1)) do
+  polls[#polls + 1] = poll_table(pid)
+end
+local on_air = cjson.null
+local oid = redis.call('GET', P .. 'onair')
+if oid then on_air = question_table(P .. 'q:' .. oid) or cjson.null end
+local pr = redis.call('HMGET', P .. 'presence', '_last')
+local presence = {now = 0, peak = 0, unique = 0}
+if pr[1] then
+  local n, pk, u = string.match(pr[1], '^(%d+):(%d+):(%d+)$')
+  presence = {now = tonumber(n), peak = tonumber(pk), unique = tonumber(u)}
+end
+local ov = redis.call('HMGET', P .. 'overlay', 'show', 'poll')
+local last = redis.call('XREVRANGE', KEYS[2], '+', '-', 'COUNT', 1)
+local first = redis.call('XRANGE', KEYS[2], '-', '+', 'COUNT', 1)
+return with_settings(cjson.encode({
+  broadcast = b, epoch = redis.call('GET', P .. 'epoch') or '',
+  questions = questions, polls = polls, on_air = on_air, presence = presence,
+  likes = tonumber(redis.call('GET', P .. 'likes') or '0'),
+  overlay = {show = nullable(ov[1]), poll = nullable(ov[2] and tonumber(ov[2]))},
+  pos = (last[1] and last[1][1]) or '0-0', first = (first[1] and first[1][1]) or cjson.null,
+}))

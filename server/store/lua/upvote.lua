@@ -1,0 +1,32 @@
+-- A viewer upvotes a question or withdraws the upvote. Explicit on/off (not a
+-- toggle) so a resend can never flip it back; one upvote per viewer (a set).
+-- ARGV: 2 vid, 3 qid, 4 on ('1'|'0'), 5 idem ttl, 6 stream maxlen
+local vid, qid, on = ARGV[2], ARGV[3], ARGV[4] == '1'
+local ttl, maxlen = tonumber(ARGV[5]), tonumber(ARGV[6])
+
+local done = idem_get(KEYS[3])
+if done then return done end
+local qkey = P .. 'q:' .. qid
+local status = redis.call('HGET', qkey, 'status')
+if not status then return idem_put(KEYS[3], err('not_found', 'question ' .. qid .. ' does not exist'), ttl) end
+if status ~= 'approved' and status ~= 'on_air' and status ~= 'answered' then
+  return idem_put(KEYS[3], err('not_found', 'question ' .. qid .. ' is not open for upvotes'), ttl)
+end
+if broadcast_state() == 'ended' then
+  return idem_put(KEYS[3], err('closed', 'the broadcast has ended'), ttl)
+end
+local changed
+if on then
+  changed = redis.call('SADD', P .. 'qv:' .. qid, vid)
+  redis.call('SADD', P .. 'myv:' .. vid, qid)
+else
+  changed = redis.call('SREM', P .. 'qv:' .. qid, vid)
+  redis.call('SREM', P .. 'myv:' .. vid, qid)
+end
+local votes = redis.call('SCARD', P .. 'qv:' .. qid)
+local pos = cjson.null
+if changed == 1 then
+  redis.call('HSET', qkey, 'votes', votes)
+  pos = emit({type = 'votes', qid = tonumber(qid), votes = votes, status = status, voter = vid, on = on}, maxlen)
+end
+return idem_put(KEYS[3], cjson.encode({ok = true, qid = tonumber(qid), votes = votes, on = on, pos = pos}), ttl)

@@ -1,0 +1,311 @@
+"""Every read and write of broadcast state: one Lua script per write.
+
+Contracts kept by every write method:
+
+* atomic: the state change and the event it produces are one script, so a
+  client never sees an event whose state is not in Redis, nor the reverse;
+* idempotent: the command's id is checked and its result stored inside the same
+  script (``xs:{b}:idem:<actor>:<id>``); a resend, or a redis-py retry after a
+  lost reply, returns the original result and changes nothing;
+* results are plain dicts decoded from the script's JSON: ``{"ok": True, ...}``
+  or ``{"err": code, "msg": message, ...}``; :func:`raise_for` turns the latter
+  into the domain's typed ``Rejection``.
+
+Redis being unreachable surfaces as ``redis.exceptions.ConnectionError`` or
+``TimeoutError`` (see ``REDIS_DOWN``); callers map it to a retryable error.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable, Mapping, Sequence
+from importlib import resources
+from typing import Any
+
+import orjson
+import redis.asyncio as aioredis
+from redis.commands.core import AsyncScript
+
+from server.domain.errors import Rejection
+from server.settings import Settings
+from server.store import keys
+
+Result = dict[str, Any]
+
+_SCRIPTS = (
+    "ask", "set_status", "q_update", "upvote", "poll_create", "poll_state", "ballot",
+    "bc_create", "bc_update", "overlay", "likes_flush", "presence", "snapshot",
+    "viewer_state", "rotate_key", "epoch_bump",
+)  # fmt: skip
+
+
+def _load_scripts(redis: aioredis.Redis) -> dict[str, AsyncScript]:
+    lua = resources.files("server.store") / "lua"
+    prelude = (lua / "_prelude.lua").read_text(encoding="utf-8")
+    return {
+        name: redis.register_script(prelude + "\n" + (lua / f"{name}.lua").read_text("utf-8"))
+        for name in _SCRIPTS
+    }
+
+
+def raise_for(result: Result) -> Result:
+    """Return an ok result; raise ``Rejection`` for an error result."""
+    if "err" in result:
+        raise Rejection(str(result["err"]), str(result.get("msg", "")))
+    return result
+
+
+def as_list(value: Any) -> list[Any]:
+    """Lua's cjson encodes an empty table as ``{}``; every list field goes through here."""
+    return value if isinstance(value, list) else []
+
+
+def text(value: Any) -> str:
+    """Decode a Redis reply (bytes with this client) to str."""
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def new_epoch() -> str:
+    return secrets.token_hex(8)
+
+
+class Store:
+    """Broadcast state in Redis. One instance per hub process."""
+
+    def __init__(self, redis: aioredis.Redis, settings: Settings) -> None:
+        self.redis = redis
+        self._ttl = settings.idempotency_ttl_s
+        self._maxlen = settings.stream_maxlen
+        self._q_burst = settings.questions_burst
+        self._q_per_min = settings.questions_per_min
+        self._scripts = _load_scripts(redis)
+
+    async def _run(self, name: str, bid: str, idem: str | None, *args: Any) -> Result:
+        script = self._scripts[name]
+        idem_key = keys.prefix(bid) + f"idem:{idem}" if idem else keys.meta(bid)
+        raw = await script(
+            keys=[keys.meta(bid), keys.events(bid), idem_key], args=[keys.prefix(bid), *args]
+        )
+        result: Result = orjson.loads(raw)
+        return result
+
+    # --- broadcasts ---------------------------------------------------------------
+
+    async def create_broadcast(
+        self,
+        bid: str,
+        *,
+        title: str,
+        topic: str,
+        settings: Mapping[str, Any],
+        overlay_key: str,
+        scheduled_ms: int | None = None,
+    ) -> Result:
+        epoch = new_epoch()
+        raw = await self._scripts["bc_create"](
+            keys=[keys.meta(bid), keys.events(bid), keys.epoch(bid)],
+            args=[keys.prefix(bid), bid, title, topic, orjson.dumps(dict(settings)),
+                  overlay_key, "" if scheduled_ms is None else scheduled_ms, epoch,
+                  self._maxlen],
+        )  # fmt: skip
+        result = raise_for(orjson.loads(raw))
+        # The index is deployment-wide (another slot): written after, idempotently.
+        await self.redis.zadd(keys.BROADCASTS, {bid: int(result.get("created", 0))}, nx=True)
+        return result
+
+    async def update_broadcast(
+        self,
+        bid: str,
+        idem: str,
+        *,
+        title: str = "",
+        topic: str | None = None,
+        settings: Mapping[str, Any] | None = None,
+        state: str = "",
+        allowed_from: Iterable[str] = (),
+    ) -> Result:
+        return await self._run(
+            "bc_update", bid, idem, title, "\0" if topic is None else topic,
+            "" if settings is None else orjson.dumps(dict(settings)), state,
+            ",".join(allowed_from), self._ttl, self._maxlen,
+        )  # fmt: skip
+
+    async def broadcast_ids(self) -> list[str]:
+        return [text(b) for b in await self.redis.zrange(keys.BROADCASTS, 0, -1)]
+
+    async def broadcast_meta(self, bid: str) -> dict[str, str] | None:
+        raw = await self.redis.hgetall(keys.meta(bid))
+        if not raw:
+            return None
+        return {text(k): text(v) for k, v in raw.items()}
+
+    async def epoch(self, bid: str) -> str | None:
+        raw = await self.redis.get(keys.epoch(bid))
+        return text(raw) if raw is not None else None
+
+    async def bump_epoch(self, bid: str, expected: str) -> str:
+        raw = await self._scripts["epoch_bump"](
+            keys=[keys.meta(bid), keys.events(bid)], args=[keys.prefix(bid), expected, new_epoch()]
+        )
+        return text(raw)
+
+    async def rotate_overlay_key(self, bid: str, new_key: str) -> Result:
+        raw = await self._scripts["rotate_key"](
+            keys=[keys.meta(bid), keys.events(bid)], args=[keys.prefix(bid), new_key, self._maxlen]
+        )
+        return raise_for(orjson.loads(raw))
+
+    # --- questions ------------------------------------------------------------------
+
+    async def ask(
+        self, bid: str, idem: str, *, vid: str, text: str, name: str, tag: str | None, fp: str
+    ) -> Result:
+        return await self._run(
+            "ask", bid, idem, vid, text, name, tag or "", fp, self._ttl, self._maxlen,
+            self._q_burst, self._q_per_min,
+        )  # fmt: skip
+
+    async def set_status(
+        self,
+        bid: str,
+        idem: str,
+        *,
+        actor: str,
+        qid: int,
+        target: str,
+        allowed_from: Iterable[str],
+        expect: str | None,
+        reason: str,
+    ) -> Result:
+        return await self._run(
+            "set_status", bid, idem, actor, qid, target, ",".join(allowed_from), expect or "",
+            reason, self._ttl, self._maxlen,
+        )  # fmt: skip
+
+    async def star(self, bid: str, idem: str, *, qid: int, on: bool) -> Result:
+        return await self._run(
+            "q_update", bid, idem, qid, "starred", "1" if on else "0", self._ttl, self._maxlen
+        )
+
+    async def edit(self, bid: str, idem: str, *, qid: int, text: str) -> Result:
+        return await self._run("q_update", bid, idem, qid, "text", text, self._ttl, self._maxlen)
+
+    async def upvote(self, bid: str, idem: str, *, vid: str, qid: int, on: bool) -> Result:
+        return await self._run(
+            "upvote", bid, idem, vid, qid, "1" if on else "0", self._ttl, self._maxlen
+        )
+
+    # --- polls ----------------------------------------------------------------------
+
+    async def create_poll(
+        self, bid: str, idem: str, *, question: str, options: Sequence[str], multi: bool,
+        results: str,
+    ) -> Result:  # fmt: skip
+        return await self._run(
+            "poll_create", bid, idem, question, orjson.dumps(list(options)), "1" if multi else "0",
+            results, self._ttl, self._maxlen,
+        )  # fmt: skip
+
+    async def set_poll_state(
+        self, bid: str, idem: str, *, pid: int, target: str, allowed_from: Iterable[str]
+    ) -> Result:
+        return await self._run(
+            "poll_state", bid, idem, pid, target, ",".join(allowed_from), self._ttl, self._maxlen
+        )
+
+    async def ballot(
+        self, bid: str, idem: str, *, vid: str, pid: int, choices: Sequence[int]
+    ) -> Result:
+        return await self._run(
+            "ballot", bid, idem, vid, pid, orjson.dumps(list(choices)), self._ttl, self._maxlen
+        )
+
+    async def show_overlay(
+        self, bid: str, idem: str, *, show: str | None, pid: int | None
+    ) -> Result:
+        return await self._run(
+            "overlay", bid, idem, show or "", "" if pid is None else pid, self._ttl, self._maxlen
+        )
+
+    # --- likes and presence ---------------------------------------------------------------
+
+    async def flush_likes(
+        self, bid: str, *, proc: str, seq: int, delta: int, last_ids: Mapping[str, str]
+    ) -> Result:
+        """Add one process's buffered likes; idempotent per (proc, seq)."""
+        pairs: list[str] = []
+        for tab, like_id in last_ids.items():
+            pairs += (tab, like_id)
+        p = keys.prefix(bid)
+        raw = await self._scripts["likes_flush"](
+            keys=[
+                keys.meta(bid),
+                keys.events(bid),
+                keys.likes(bid),
+                p + "likeflush",
+                p + "likelast",
+            ],
+            args=[p, proc, seq, delta, self._maxlen, *pairs],
+        )
+        return raise_for(orjson.loads(raw))
+
+    async def last_like_id(self, bid: str, tab_key: str) -> str | None:
+        raw = await self.redis.hget(keys.prefix(bid) + "likelast", tab_key)
+        return text(raw) if raw is not None else None
+
+    async def report_presence(
+        self, bid: str, *, proc: str, count: int, ttl_ms: int, seen: Iterable[str]
+    ) -> Result:
+        p = keys.prefix(bid)
+        raw = await self._scripts["presence"](
+            keys=[keys.meta(bid), keys.events(bid), keys.presence(bid), p + "uniq"],
+            args=[p, proc, count, ttl_ms, self._maxlen, *seen],
+        )
+        result: Result = orjson.loads(raw)
+        return result
+
+    # --- reads ------------------------------------------------------------------------------
+
+    async def snapshot(self, bid: str, mode: str, limit: int = 2000) -> Result | None:
+        """The broadcast's state as one consistent read, with its stream position."""
+        raw = await self._scripts["snapshot"](
+            keys=[keys.meta(bid), keys.events(bid)], args=[keys.prefix(bid), mode, limit]
+        )
+        snap: Result = orjson.loads(raw)
+        if snap.get("missing"):
+            return None
+        snap["questions"] = as_list(snap.get("questions"))
+        snap["polls"] = as_list(snap.get("polls"))
+        return snap
+
+    async def viewer_state(self, bid: str, vid: str, limit: int = 200) -> Result:
+        raw = await self._scripts["viewer_state"](
+            keys=[keys.meta(bid), keys.events(bid)], args=[keys.prefix(bid), vid, limit]
+        )
+        state: Result = orjson.loads(raw)
+        for name in ("mine", "myvotes", "ballots"):
+            state[name] = as_list(state.get(name))
+        return state
+
+    async def read_events(
+        self, bid: str, after: str, count: int, *, until: str = "+"
+    ) -> list[tuple[str, dict[str, Any]]]:
+        """Events with id > after (exclusive), oldest first, at most ``count``."""
+        rows: Any = await self.redis.xrange(
+            keys.events(bid), min=f"({after}", max=until, count=count
+        )
+        return [(text(rid), orjson.loads(fields[b"e"])) for rid, fields in rows]
+
+    async def has_event(self, bid: str, pos: str) -> bool:
+        return bool(await self.redis.xrange(keys.events(bid), min=pos, max=pos, count=1))
+
+    async def stream_bounds(self, bid: str) -> tuple[str | None, str | None]:
+        """(first id, last id) of the event stream, None when empty."""
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.xrange(keys.events(bid), count=1)
+        pipe.xrevrange(keys.events(bid), count=1)
+        first, last = await pipe.execute()
+        return (text(first[0][0]) if first else None, text(last[0][0]) if last else None)
+
+    async def ping(self) -> bool:
+        return bool(await self.redis.ping())

@@ -1,0 +1,540 @@
+"""server.protocol: decoding every command, refusing every class of bad input."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+from typing import Any
+
+import orjson
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from server import protocol as p
+from server.protocol import ProtocolError, decode
+
+# One valid frame per wire type, with the command it must decode to.
+VALID: list[tuple[dict[str, Any], object]] = [
+    ({"type": "hello", "role": "viewer"}, p.Hello(role="viewer")),
+    (
+        {
+            "type": "hello",
+            "role": "overlay",
+            "v": 1,
+            "since": {"epoch": "e1", "pos": "1700000000000-3"},
+            "key": "k" * 128,
+            "tab": "tab_-1234",
+        },
+        p.Hello(
+            role="overlay",
+            v=1,
+            since=p.Since(epoch="e1", pos="1700000000000-3"),
+            key="k" * 128,
+            tab="tab_-1234",
+        ),
+    ),
+    ({"type": "hello", "role": "moderator", "since": None}, p.Hello(role="moderator")),
+    ({"type": "ping"}, p.Ping()),
+    ({"type": "ask", "id": "c1", "text": "Why?"}, p.Ask(id="c1", text="Why?")),
+    (
+        {"type": "ask", "id": "c1", "text": "Why?", "name": "王", "tag": None},
+        p.Ask(id="c1", text="Why?", name="王", tag=None),
+    ),
+    ({"type": "upvote", "id": "c2", "qid": 7, "on": False}, p.Upvote(id="c2", qid=7, on=False)),
+    ({"type": "like", "id": "c3", "n": 100_000}, p.Like(id="c3", n=100_000)),
+    (
+        {"type": "vote", "id": "c4", "poll": 2, "choices": [0, 3]},
+        p.Vote(id="c4", poll=2, choices=(0, 3)),
+    ),
+    (
+        {"type": "q.status", "id": "m1", "qid": 5, "status": "on_air"},
+        p.SetStatus(id="m1", qid=5, status="on_air"),
+    ),
+    (
+        {
+            "type": "q.status",
+            "id": "m1",
+            "qid": 5,
+            "status": "rejected",
+            "expect": "pending",
+            "reason": "off topic",
+        },
+        p.SetStatus(id="m1", qid=5, status="rejected", expect="pending", reason="off topic"),
+    ),
+    ({"type": "q.star", "id": "m2", "qid": 1, "on": True}, p.Star(id="m2", qid=1, on=True)),
+    (
+        {"type": "q.edit", "id": "m3", "qid": 1, "text": "Fixed"},
+        p.Edit(id="m3", qid=1, text="Fixed"),
+    ),
+    (
+        {
+            "type": "poll.create",
+            "id": "m4",
+            "question": "Which day?",
+            "options": ["Mon", "Tue"],
+            "multi": False,
+        },
+        p.CreatePoll(id="m4", question="Which day?", options=("Mon", "Tue"), multi=False),
+    ),
+    (
+        {
+            "type": "poll.create",
+            "id": "m4",
+            "question": "Q",
+            "options": ["a"] * 10,
+            "multi": True,
+            "results": "after_close",
+        },
+        p.CreatePoll(id="m4", question="Q", options=("a",) * 10, multi=True, results="after_close"),
+    ),
+    (
+        {"type": "poll.state", "id": "m5", "poll": 3, "state": "closed"},
+        p.SetPollState(id="m5", poll=3, state="closed"),
+    ),
+    ({"type": "overlay", "id": "m6", "show": None}, p.ShowOverlay(id="m6", show=None)),
+    (
+        {"type": "overlay", "id": "m6", "show": "poll", "poll": 3},
+        p.ShowOverlay(id="m6", show="poll", poll=3),
+    ),
+    ({"type": "bc.update", "id": "m7"}, p.UpdateBroadcast(id="m7")),
+    (
+        {
+            "type": "bc.update",
+            "id": "m7",
+            "title": "Budget 2025",
+            "topic": "",
+            "settings": {
+                "moderation": True,
+                "max_len": 300,
+                "tags": ["a", "b"],
+                "show_names": False,
+            },
+        },
+        p.UpdateBroadcast(
+            id="m7",
+            title="Budget 2025",
+            topic="",
+            settings={"moderation": True, "max_len": 300, "tags": ("a", "b"), "show_names": False},
+        ),
+    ),
+    ({"type": "bc.update", "id": "m7", "settings": {}}, p.UpdateBroadcast(id="m7", settings={})),
+    (
+        {"type": "bc.state", "id": "m8", "state": "ended"},
+        p.SetBroadcastState(id="m8", state="ended"),
+    ),
+]
+
+
+def frame(obj: object) -> str:
+    return orjson.dumps(obj).decode()
+
+
+def refused(raw: str | bytes) -> ProtocolError:
+    with pytest.raises(ProtocolError) as info:
+        decode(raw)
+    return info.value
+
+
+@pytest.mark.parametrize(("obj", "expected"), VALID, ids=lambda v: str(v)[:40])
+def test_valid_frame_decodes(obj: dict[str, Any], expected: object) -> None:
+    assert decode(frame(obj)) == expected
+
+
+def test_every_wire_type_has_a_valid_example() -> None:
+    assert {obj["type"] for obj, _ in VALID} == set(p._SPECS)
+    assert {type(cmd) for _, cmd in VALID} == p.VIEWER_COMMANDS | p.MODERATOR_COMMANDS | {
+        p.Hello,
+        p.Ping,
+    }
+
+
+def test_command_classes_know_their_wire_type() -> None:
+    for obj, cmd in VALID:
+        assert obj["type"] == type(cmd).TYPE  # type: ignore[attr-defined]
+
+
+def test_role_sets_are_disjoint_and_cover_every_command() -> None:
+    assert not p.VIEWER_COMMANDS & p.MODERATOR_COMMANDS
+    assert len(p.VIEWER_COMMANDS | p.MODERATOR_COMMANDS) == 12
+
+
+def test_commands_are_frozen() -> None:
+    cmd = decode(frame({"type": "like", "id": "c", "n": 1}))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        cmd.n = 2  # type: ignore[union-attr,misc]
+
+
+# --- refusals: (frame, code, words the message must contain, id it must carry) ---
+
+ASK = {"type": "ask", "id": "c1", "text": "hi"}
+
+BAD: list[tuple[str, str | bytes, str, str, str | None]] = [
+    ("binary frame", b'{"type":"ping"}', "bad_frame", "binary", None),
+    ("invalid json", "{nope", "bad_json", "not valid JSON", None),
+    ("invalid utf-8 in text", '{"type":"\ud800"}', "bad_json", "not valid JSON", None),
+    ("empty frame", "", "bad_json", "not valid JSON", None),
+    ("not an object", "[1,2]", "bad_json", "object", None),
+    ("a bare string", '"ping"', "bad_json", "object", None),
+    ("missing type", frame({"id": "c1"}), "bad_type", "missing", "c1"),
+    ("type null", frame({"type": None}), "bad_type", "missing", None),
+    ("type not a string", frame({"type": 3, "id": "c1"}), "bad_type", "string", "c1"),
+    ("unknown type", frame({"type": "nuke", "id": "c1"}), "bad_type", '"nuke"', "c1"),
+    ("missing field", frame({"type": "ask", "id": "c1"}), "bad_field", "text: missing", "c1"),
+    ("missing id", frame({"type": "ask", "text": "x"}), "bad_field", "id: missing", None),
+    ("extra field", frame({**ASK, "admin": True}), "bad_field", 'unknown field "admin"', "c1"),
+    (
+        "id on hello",
+        frame({"type": "hello", "role": "viewer", "id": "c"}),
+        "bad_field",
+        '"id"',
+        "c",
+    ),
+    ("extra field on ping", frame({"type": "ping", "x": 1}), "bad_field", '"x"', None),
+    ("wrong type", frame({**ASK, "text": 5}), "bad_field", "text: expected a string", "c1"),
+    (
+        "bool as int",
+        frame({"type": "upvote", "id": "c1", "qid": True, "on": True}),
+        "bad_field",
+        "qid",
+        "c1",
+    ),
+    (
+        "int as bool",
+        frame({"type": "upvote", "id": "c1", "qid": 1, "on": 1}),
+        "bad_field",
+        "on",
+        "c1",
+    ),
+    (
+        "float as int",
+        frame({"type": "upvote", "id": "c1", "qid": 1.0, "on": True}),
+        "bad_field",
+        "qid",
+        "c1",
+    ),
+    (
+        "zero qid",
+        frame({"type": "q.star", "id": "c", "qid": 0, "on": True}),
+        "bad_field",
+        "qid",
+        "c",
+    ),
+    (
+        "beyond 2**53",
+        frame({"type": "q.star", "id": "c", "qid": 2**53 + 1, "on": True}),
+        "bad_field",
+        "qid",
+        "c",
+    ),
+    ("likes out of range", frame({"type": "like", "id": "c", "n": 100_001}), "bad_field", "n", "c"),
+    ("zero likes", frame({"type": "like", "id": "c", "n": 0}), "bad_field", "n", "c"),
+    ("too long", frame({**ASK, "text": "x" * 4001}), "bad_field", "longer than 4000", "c1"),
+    ("name too long", frame({**ASK, "name": "x" * 201}), "bad_field", "name", "c1"),
+    ("bad id chars", frame({**ASK, "id": "a b"}), "bad_field", "id:", None),
+    ("empty id", frame({**ASK, "id": ""}), "bad_field", "id:", None),
+    ("id too long", frame({**ASK, "id": "a" * 65}), "bad_field", "id:", None),
+    ("id not a string", frame({**ASK, "id": 12}), "bad_field", "id:", None),
+    ("bad role", frame({"type": "hello", "role": "admin"}), "bad_field", "role", None),
+    ("bad version", frame({"type": "hello", "role": "viewer", "v": 2}), "bad_field", "v:", None),
+    (
+        "since missing pos",
+        frame({"type": "hello", "role": "viewer", "since": {"epoch": "e"}}),
+        "bad_field",
+        "since: pos: missing",
+        None,
+    ),
+    (
+        "since extra key",
+        frame({"type": "hello", "role": "viewer", "since": {"epoch": "e", "pos": "1-1", "x": 1}}),
+        "bad_field",
+        "since",
+        None,
+    ),
+    (
+        "short tab",
+        frame({"type": "hello", "role": "viewer", "tab": "abc"}),
+        "bad_field",
+        "tab",
+        None,
+    ),
+    (
+        "tab chars",
+        frame({"type": "hello", "role": "viewer", "tab": "abc.defgh"}),
+        "bad_field",
+        "tab",
+        None,
+    ),
+    (
+        "key too long",
+        frame({"type": "hello", "role": "overlay", "key": "k" * 129}),
+        "bad_field",
+        "key",
+        None,
+    ),
+    (
+        "no choices",
+        frame({"type": "vote", "id": "c", "poll": 1, "choices": []}),
+        "bad_field",
+        "choices",
+        "c",
+    ),
+    (
+        "too many choices",
+        frame({"type": "vote", "id": "c", "poll": 1, "choices": list(range(11))}),
+        "bad_field",
+        "choices",
+        "c",
+    ),
+    (
+        "choice not an int",
+        frame({"type": "vote", "id": "c", "poll": 1, "choices": [0, "1"]}),
+        "bad_field",
+        "choices: item 1",
+        "c",
+    ),
+    (
+        "one option",
+        frame(
+            {"type": "poll.create", "id": "c", "question": "q", "options": ["a"], "multi": False}
+        ),
+        "bad_field",
+        "options",
+        "c",
+    ),
+    (
+        "bad status",
+        frame({"type": "q.status", "id": "c", "qid": 1, "status": "deleted"}),
+        "bad_field",
+        "status",
+        "c",
+    ),
+    (
+        "bad expect",
+        frame({"type": "q.status", "id": "c", "qid": 1, "status": "approved", "expect": None}),
+        "bad_field",
+        "expect",
+        "c",
+    ),
+    (
+        "bad overlay",
+        frame({"type": "overlay", "id": "c", "show": "video"}),
+        "bad_field",
+        "show",
+        "c",
+    ),
+    (
+        "overlay show missing",
+        frame({"type": "overlay", "id": "c"}),
+        "bad_field",
+        "show: missing",
+        "c",
+    ),
+    (
+        "unknown setting",
+        frame({"type": "bc.update", "id": "c", "settings": {"theme": "dark"}}),
+        "bad_field",
+        'settings: unknown field "theme"',
+        "c",
+    ),
+    (
+        "too many tags",
+        frame({"type": "bc.update", "id": "c", "settings": {"tags": ["t"] * 31}}),
+        "bad_field",
+        "settings: tags",
+        "c",
+    ),
+    (
+        "settings not an object",
+        frame({"type": "bc.update", "id": "c", "settings": []}),
+        "bad_field",
+        "settings",
+        "c",
+    ),
+    (
+        "title null",
+        frame({"type": "bc.update", "id": "c", "title": None}),
+        "bad_field",
+        "title",
+        "c",
+    ),
+    (
+        "bad bc state",
+        frame({"type": "bc.state", "id": "c", "state": "paused"}),
+        "bad_field",
+        "state",
+        "c",
+    ),
+    ("deep nesting", frame({**ASK, "text": [[[[[[["x"]]]]]]]}), "bad_field", "text", "c1"),
+]
+
+
+@pytest.mark.parametrize(
+    ("raw", "code", "words", "cid"), [b[1:] for b in BAD], ids=[b[0] for b in BAD]
+)
+def test_bad_input_is_refused(raw: str | bytes, code: str, words: str, cid: str | None) -> None:
+    err = refused(raw)
+    assert (err.code, err.id) == (code, cid)
+    assert words in err.message
+
+
+def test_error_echoes_at_most_40_characters_of_input() -> None:
+    secret = "s" * 39 + "THE-REST-IS-NOT-ECHOED"
+    for raw in (frame({"type": secret}), frame({"type": "ping", secret: 1})):
+        err = refused(raw)
+        assert "s" * 39 in err.message
+        assert "THE-REST" not in err.message
+
+
+def test_max_size_gives_too_big() -> None:
+    raw = frame({**ASK, "text": "x" * 100})
+    assert decode(raw, max_size=len(raw)) == p.Ask(id="c1", text="x" * 100)
+    with pytest.raises(ProtocolError) as info:
+        decode(raw, max_size=len(raw) - 1)
+    assert info.value.code == "too_big"
+
+
+def test_protocol_error_becomes_a_non_retryable_error_message() -> None:
+    assert refused(frame({**ASK, "x": 1})).to_message() == {
+        "type": "error",
+        "id": "c1",
+        "code": "bad_field",
+        "message": 'unknown field "x"',
+        "retryable": False,
+    }
+
+
+def test_decode_value_accepts_parsed_json() -> None:
+    assert p.decode_value({"type": "ping"}) == p.Ping()
+    with pytest.raises(ProtocolError):
+        p.decode_value(["ping"])
+
+
+# --- close codes --------------------------------------------------------------
+
+
+def test_close_policy_covers_every_code_once() -> None:
+    assert not p.RECONNECT & p.TERMINAL
+    assert set(p.Close) - {p.Close.NORMAL} == (p.RECONNECT | p.TERMINAL) - {1006}
+    assert p.Close.NORMAL not in p.RECONNECT | p.TERMINAL
+    assert 1006 in p.RECONNECT
+
+
+@pytest.mark.parametrize(
+    ("code", "reconnect"),
+    [
+        *[(code, False) for code in (1009, 4400, 4401, 4403, 4404)],
+        *[(code, True) for code in (1001, 1006, 1011, 1012, 1013, 4008, 4408, 4429)],
+    ],
+)
+def test_close_code_policy(code: int, reconnect: bool) -> None:
+    assert (code in p.RECONNECT) is reconnect
+    assert (code in p.TERMINAL) is not reconnect
+
+
+# --- Hypothesis: decode raises nothing but ProtocolError ------------------------
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**63), max_value=2**64 - 1)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=20),
+    lambda children: (
+        st.lists(children, max_size=5) | st.dictionaries(st.text(max_size=10), children, max_size=5)
+    ),
+    max_leaves=20,
+)
+
+# Objects that look like real frames, so the search reaches the field validators.
+field_names = st.sampled_from(
+    ["id", "text", "qid", "on", "n", "poll", "choices", "status", "role", "since", "settings"]
+)
+frames_like = st.builds(
+    lambda kind, extra: {"type": kind, **extra},
+    st.sampled_from([*p._SPECS, "nope"]),
+    st.dictionaries(field_names | st.text(max_size=5), json_values, max_size=6),
+)
+
+
+def assert_only_protocol_errors(raw: str | bytes) -> None:
+    try:
+        decode(raw)
+    except ProtocolError as exc:
+        assert exc.code in p.PROTOCOL_CODES
+        assert exc.id is None or p._ID_RE.fullmatch(exc.id)
+
+
+@given(st.binary())
+def test_arbitrary_bytes(raw: bytes) -> None:
+    assert_only_protocol_errors(raw)
+
+
+@given(st.text())
+def test_arbitrary_text(raw: str) -> None:
+    assert_only_protocol_errors(raw)
+
+
+@given(json_values)
+def test_arbitrary_json(value: object) -> None:
+    assert_only_protocol_errors(orjson.dumps(value).decode())
+
+
+@given(frames_like)
+def test_arbitrary_frame_like_objects(value: dict[str, Any]) -> None:
+    assert_only_protocol_errors(orjson.dumps(value).decode())
+    with contextlib.suppress(ProtocolError):
+        p.decode_value(value)
+
+
+# --- encoding -------------------------------------------------------------------
+
+
+def roundtrip(msg: dict[str, Any]) -> Any:
+    data = p.encode(msg)
+    assert isinstance(data, bytes)
+    return orjson.loads(data)
+
+
+def test_encode_helpers_round_trip() -> None:
+    assert roundtrip(p.ack("c1")) == {"type": "ack", "id": "c1", "result": {}}
+    assert roundtrip(p.ack("c1", {"qid": 4})) == {"type": "ack", "id": "c1", "result": {"qid": 4}}
+    assert roundtrip(p.error("rate_limited", "slow down", id="c1", retryable=True)) == {
+        "type": "error",
+        "id": "c1",
+        "code": "rate_limited",
+        "message": "slow down",
+        "retryable": True,
+    }
+    assert roundtrip(p.error("bad_json", "x", id=None, retryable=False))["id"] is None
+    assert roundtrip(p.pong()) == {"type": "pong"}
+    assert roundtrip(p.welcome("viewer", "ep", "recovered", heartbeat_s=25)) == {
+        "type": "welcome",
+        "v": 1,
+        "role": "viewer",
+        "epoch": "ep",
+        "resume": "recovered",
+        "heartbeat": 25,
+    }
+    events = [
+        {"type": "likes", "pos": "5-0", "total": 9},
+        {"type": "likes", "pos": "5-1", "total": 12},
+    ]
+    assert roundtrip(p.events_frame("ep", "5-1", events)) == {
+        "type": "events",
+        "epoch": "ep",
+        "pos": "5-1",
+        "events": events,
+    }
+    assert roundtrip(p.snapshot("ep", "5-1", {"likes": 12, "questions": []})) == {
+        "type": "snapshot",
+        "epoch": "ep",
+        "pos": "5-1",
+        "likes": 12,
+        "questions": [],
+    }
+
+
+def test_encoded_text_is_utf8_json() -> None:
+    data = p.encode(p.ack("c1", {"text": "协商 </script>"}))
+    assert data.decode("utf-8") == '{"type":"ack","id":"c1","result":{"text":"协商 </script>"}}'
