@@ -52,9 +52,17 @@ def _hub(request: Request) -> Hub:
 
 
 async def _body(request: Request) -> dict[str, Any]:
-    raw = await request.body()
-    if len(raw) > MAX_BODY:
+    # Refused as soon as it is known to be too big (declared length, or while it
+    # streams in): reading it whole first let anyone, logged in or not (POST
+    # /api/login), make the hub buffer a body of any size.
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY:
         raise HTTPError(413, "too_big", "request body too large")
+    raw = b""
+    async for chunk in request.stream():
+        raw += chunk
+        if len(raw) > MAX_BODY:
+            raise HTTPError(413, "too_big", "request body too large")
     try:
         data = orjson.loads(raw or b"{}")
     except orjson.JSONDecodeError:
@@ -73,6 +81,8 @@ def guarded(handler: Handler) -> Handler:
         except HTTPError as exc:
             return _json({"error": exc.code, "message": exc.message}, exc.status)
         except Rejection as exc:
+            if exc.code == "unavailable":  # execute() turns a Redis failure into this code
+                _hub(request).metrics.redis_errors_total.inc(op="http")
             status = {"not_found": 404, "forbidden": 403, "conflict": 409,
                       "rate_limited": 429, "unavailable": 503}.get(exc.code, 400)  # fmt: skip
             return _json({"error": exc.code, "message": exc.message}, status)
@@ -127,21 +137,33 @@ async def metrics(request: Request) -> Response:
 @guarded
 async def viewer(request: Request) -> Response:
     """Give the browser an anonymous viewer id (a signed cookie), once."""
+    response = _json({"ok": True})
+    if not await give_viewer_id(request, response):
+        raise HTTPError(429, "rate_limited", "too many new viewers from this address")
+    return response
+
+
+async def give_viewer_id(request: Request, response: Response) -> bool:
+    """Set a new ``xs_vid`` cookie on ``response`` unless the request has a valid one.
+
+    False when the address has minted too many ids this hour (vote stuffing,
+    RELIABILITY 15); the caller decides how to say so. Shared by ``GET
+    /api/viewer`` and the viewer page (``server.pages``).
+    """
     hub = _hub(request)
     signed = request.cookies.get(auth.VIEWER_COOKIE)
     current = auth.unsign(hub.secret, signed, "vid") if signed else None
     if current is not None and auth.is_viewer_id(current):
-        return _json({"ok": True})
+        return True
     ip = request.client.host if request.client else "unknown"
     allowed = await hub.accounts.allow_new_viewer_id(
         auth.hash_ip(hub.secret, ip), hub.settings.viewer_ids_per_ip_per_hour, int(time.time())
     )
     if not allowed:
         hub.metrics.rate_limited_total.inc(kind="viewer_ids")
-        raise HTTPError(429, "rate_limited", "too many new viewers from this address")
-    response = _json({"ok": True})
+        return False
     set_viewer_cookie(response, hub, auth.new_viewer_id())
-    return response
+    return True
 
 
 def set_viewer_cookie(response: Response, hub: Hub, vid: str) -> None:
@@ -200,13 +222,20 @@ async def me(request: Request) -> Response:
 # --- broadcasts ------------------------------------------------------------------------
 
 
-def broadcast_links(hub: Hub, bid: str, overlay_key: str) -> dict[str, str]:
+def broadcast_links(
+    hub: Hub, bid: str, overlay_key: str, join: str | None = None
+) -> dict[str, str]:
     base = hub.settings.base_url()
-    return {
+    links = {
         "viewer": f"{base}/b/{bid}",
         "console": f"{base}/console/{bid}",
         "overlay": f"{base}/overlay/{bid}?key={overlay_key}",
     }
+    if join:
+        # The short link the QR code (/qr/<bid>.svg) encodes; /j/<code> redirects.
+        links["join"] = f"{base}/j/{join}"
+        links["qr"] = f"{base}/qr/{bid}.svg"
+    return links
 
 
 async def create_broadcast(
@@ -226,7 +255,9 @@ async def create_broadcast(
         bid, title=title, topic=topic, settings=settings.to_dict(), overlay_key=key,
         scheduled_ms=scheduled,
     )  # fmt: skip
-    return {"id": bid, "overlay_key": key, "links": broadcast_links(hub, bid, key)}
+    join = await hub.store.join_code(bid)
+    links = broadcast_links(hub, bid, key, join)
+    return {"id": bid, "overlay_key": key, "join": join, "links": links}
 
 
 @guarded
@@ -261,10 +292,11 @@ async def broadcast(request: Request) -> Response:
     meta = await hub.store.broadcast_meta(bc.validate_broadcast_id(bid))
     if meta is None:
         raise HTTPError(404, "not_found", "no such broadcast")
-    key = meta.get("okey", "")
+    key, join = meta.get("okey", ""), meta.get("join")
     return _json(
-        {**_public_meta(meta), "overlay_key": key, "links": broadcast_links(hub, bid, key)}
-    )
+        {**_public_meta(meta), "overlay_key": key, "join": join,
+         "links": broadcast_links(hub, bid, key, join)}
+    )  # fmt: skip
 
 
 @guarded
@@ -291,7 +323,8 @@ async def rotate_overlay_key(request: Request) -> Response:
     bid = bc.validate_broadcast_id(request.path_params["bid"])
     key = auth.overlay_key()
     await hub.store.rotate_overlay_key(bid, key)
-    return _json({"overlay_key": key, "links": broadcast_links(hub, bid, key)})
+    join = await hub.store.join_code(bid)
+    return _json({"overlay_key": key, "links": broadcast_links(hub, bid, key, join)})
 
 
 # --- moderator accounts (administrators) -----------------------------------------------------

@@ -17,7 +17,7 @@ from starlette.routing import Mount, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from server import api
+from server import api, overlay_pages, pages
 from server.bootstrap import ensure_first_admin
 from server.domain.errors import Rejection
 from server.hub import Hub
@@ -71,6 +71,27 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
+RAW_SEND = "xs.raw_send"
+
+
+class KeepRawSend:
+    """Keeps the ASGI server's own ``send`` of a websocket in the scope.
+
+    Starlette's exception middleware wraps ``send`` in a closure for every
+    route; the fan-out needs the server's callable itself (uvicorn's protocol
+    object behind it) to write pre-framed bytes and to see a full buffer
+    (``server.conn``). This middleware runs outside that wrapper.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            scope[RAW_SEND] = send
+        await self.app(scope, receive, send)
+
+
 def build_app(settings: Settings) -> Starlette:
     if not settings.redis_url:
         raise ValueError("build_app needs settings.redis_url (the CLI starts an embedded Redis)")
@@ -89,12 +110,15 @@ def build_app(settings: Settings) -> Starlette:
 
     routes: list[Any] = [
         *api.routes,
+        *overlay_pages.routes,
+        *pages.routes,
         WebSocketRoute("/ws/{bid}", websocket_endpoint),
     ]
     if STATIC_DIR.is_dir():
         routes.append(Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"))
     app = Starlette(routes=routes, lifespan=lifespan)
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(KeepRawSend)
     return app
 
 
@@ -105,12 +129,13 @@ async def _announce(hub: Hub) -> None:
         links, note = created["links"], "created"
     except Rejection:
         meta = await hub.store.broadcast_meta(DEMO_ID) or {}
-        links, note = api.broadcast_links(hub, DEMO_ID, meta.get("okey", "")), "exists"
+        links = api.broadcast_links(hub, DEMO_ID, meta.get("okey", ""), meta.get("join"))
+        note = "exists"
     first = await ensure_first_admin(hub.redis, hub.settings)
     lines = [
         "",
         f"  协商在线 demo broadcast ({note}):",
-        f"    viewer  (观众)   {links['viewer']}",
+        f"    viewer  (观众)   {links['viewer']}   join {links.get('join', '-')}",
         f"    console (主持)   {links['console']}",
         f"    overlay (OBS)    {links['overlay']}",
         f"    login            {hub.settings.base_url()}/login",

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import orjson
 
 from server import protocol
-from server.conn import Conn, ConnState
+from server.conn import Conn, ConnState, OutFrame
 from server.domain.errors import Rejection
 from server.domain.projection import (
     Role,
@@ -42,6 +42,7 @@ from server.domain.projection import (
     project_for_owner,
     project_for_voter,
 )
+from server.domain.question import PUBLIC_STATUSES
 from server.domain.resume import ZERO, ResumeOutcome, StreamId, decide_resume, parse_stream_id
 from server.store import keys
 from server.store.redis_client import REDIS_DOWN
@@ -86,6 +87,10 @@ class Channel:
         self.overlay_key = ""
         self.polls: dict[int, dict[str, Any]] = {}  # id -> {n, multi, state, results}
         self.seen_vids: set[str] = set()  # viewers seen since the last presence report
+        # Position of the last event that took a question out of public view: a
+        # cached viewer snapshot older than it would still show that question's
+        # text (then removed by the catch-up), so it is not reused.
+        self._hidden_at: StreamId = ZERO
         self.healthy = False  # the tailer's last Redis call succeeded
         self._snap: dict[str, tuple[StreamId, dict[str, Any]]] = {}
         self._snap_flight: dict[str, asyncio.Future[tuple[StreamId, dict[str, Any]]]] = {}
@@ -224,8 +229,11 @@ class Channel:
             self.hub.spawn(self._resync(conn))
 
     async def _resync(self, conn: Conn) -> None:
-        with contextlib.suppress(Exception):
+        try:
             await self.join(conn, None, send_welcome=False)
+        except Exception:
+            # Left unregistered it would hear nothing: make it reconnect instead.
+            conn.close(protocol.Close.TRY_AGAIN, "resynchronisation failed")
 
     def ingest(self, entries: list[Entry]) -> None:
         """Append a batch to the ring, update local caches and fan it out."""
@@ -241,7 +249,10 @@ class Channel:
 
     def _observe(self, event: Event) -> None:
         kind = event.get("type")
-        if kind == "broadcast":
+        if kind == "question":
+            if event["q"]["status"] not in PUBLIC and event.get("prev") in PUBLIC:
+                self._hidden_at = _sid(event)
+        elif kind == "broadcast":
             self.broadcast = event["b"]
         elif kind == "poll":
             self._remember_poll(event["poll"])
@@ -263,8 +274,8 @@ class Channel:
 
     # --- fan-out ------------------------------------------------------------------
 
-    def _frame(self, last_pos: str, events: list[Event]) -> str:
-        return protocol.encode(protocol.events_frame(self.epoch, last_pos, events)).decode()
+    def _frame(self, last_pos: str, events: list[Event]) -> OutFrame:
+        return OutFrame(protocol.encode(protocol.events_frame(self.epoch, last_pos, events)))
 
     def _project_for(self, conn: Conn, events: Iterable[Event]) -> list[Event]:
         """Events as this one connection may see them (personal variants included)."""
@@ -305,7 +316,7 @@ class Channel:
                 [p for e in events if (p := project(e, role, pseudonym=self.pseudonym)) is not None]
             )
             shared = self._frame(last_pos, shared_events) if shared_events else None
-            variants: dict[Any, tuple[str | None, int]] = {}
+            variants: dict[Any, tuple[OutFrame | None, int]] = {}
             for conn in list(group):
                 if conn.pos >= last:
                     continue
@@ -327,7 +338,7 @@ class Channel:
                     frame, count = shared, len(shared_events)
                 if frame is None:
                     conn.pos = last
-                elif conn.send_text(frame):
+                elif conn.send_frame(frame):
                     conn.pos = last
                     frames_out += 1
                     events_out += count
@@ -364,6 +375,10 @@ class Channel:
             elif since.epoch != self.epoch:
                 outcome = ResumeOutcome.EPOCH_CHANGED
             else:
+                if conn.role is Role.VIEWER and conn.vid is not None and not conn.voted:
+                    # Tallies of polls this viewer voted in follow their ballot.
+                    personal = await self.hub.store.viewer_state(self.bid, conn.vid)
+                    conn.voted.update(int(b["poll"]) for b in personal["ballots"])
                 outcome, missed = await self._resume_plan(since.pos)
                 if outcome is ResumeOutcome.RECOVERED or outcome is ResumeOutcome.CURRENT:
                     if missed is None:
@@ -404,7 +419,7 @@ class Channel:
         if missed:
             visible = self._project_for(conn, missed)
             if visible:
-                conn.send_text(self._frame(missed[-1]["pos"], visible))
+                conn.send_frame(self._frame(missed[-1]["pos"], visible))
             pos = max(pos, _sid(missed[-1]))
         conn.pos = max(pos, self.tail) if not missed else pos
         if conn.pos < self.tail:
@@ -471,7 +486,8 @@ class Channel:
 
     async def _shared_snapshot(self, mode: str) -> tuple[StreamId, dict[str, Any]]:
         cached = self._snap.get(mode)
-        if cached is not None and cached[0] >= self.ring_base:
+        fresh_enough = mode == "moderator" or (cached is not None and cached[0] >= self._hidden_at)
+        if cached is not None and cached[0] >= self.ring_base and fresh_enough:
             self._metrics.snapshot_reads_total.inc(kind="shared")
             return cached
         flight = self._snap_flight.get(mode)
@@ -523,7 +539,9 @@ class Channel:
                 {**_strip(item["q"]), "asker": self.pseudonym(item["asker"])}
                 for item in snap["questions"]
             ]
-        elif role is Role.VIEWER:
+        else:
+            # Viewers and the overlay (its ticker): the "viewer" snapshot holds
+            # public statuses only, never a pending or rejected question.
             view["questions"] = [_public(item["q"]) for item in snap["questions"]]
         if role is not Role.VIEWER:
             view["overlay"] = snap["overlay"]
@@ -559,6 +577,9 @@ class Channel:
                 if int(poll["id"]) == pid:
                     return poll["tallies"], poll["ballots"]
         return None
+
+
+PUBLIC = frozenset(s.value for s in PUBLIC_STATUSES)
 
 
 def _voter_sees(poll: dict[str, Any]) -> bool:

@@ -59,6 +59,19 @@ def _allowed(table: Any, target: str) -> list[str]:
     return sorted(str(src) for src, targets in table.items() if target in targets)
 
 
+def _voter_view(result: Result) -> Result:
+    """A ballot's ack as its voter may see it: an ``after_close`` poll's tallies
+    stay hidden until it closes (the same rule as the voter's tally events)."""
+    results = result.get("results")
+    if "ok" in result and isinstance(results, str):
+        visible = pl.results_visible(
+            pl.ResultsVisibility(results), pl.PollState.OPEN, has_voted=True
+        )
+        if not visible:
+            return {**result, "tallies": None, "ballots": None}
+    return result
+
+
 async def execute(
     store: Store,
     bid: str,
@@ -102,7 +115,9 @@ async def _run(
             # Shape here (ints, distinct, sane range); the script checks the
             # poll's real option count and single/multiple choice atomically.
             choices = pl.validate_ballot(cmd.poll, list(cmd.choices), pl.OPTIONS_RANGE[1], True)
-            return await store.ballot(bid, idem, vid=vid, pid=cmd.poll, choices=choices)
+            return _voter_view(
+                await store.ballot(bid, idem, vid=vid, pid=cmd.poll, choices=choices)
+            )
         case p.SetStatus():
             target = qn.QuestionStatus(cmd.status)
             reason = qn.validate_reason(cmd.reason) if cmd.reason is not None else ""

@@ -18,10 +18,43 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from starlette.websockets import WebSocket
+from websockets.protocol import State
 
 from server.domain.projection import Role
 from server.domain.resume import ZERO, StreamId
 from server.protocol import Close
+
+
+def text_frame(payload: bytes) -> bytes:
+    """A complete server-to-client text frame (RFC 6455 section 5.2: FIN, no mask)."""
+    n = len(payload)
+    if n < 126:
+        return bytes((0x81, n)) + payload
+    if n < 65536:
+        return bytes((0x81, 126)) + n.to_bytes(2, "big") + payload
+    return bytes((0x81, 127)) + n.to_bytes(8, "big") + payload
+
+
+class OutFrame:
+    """One encoded frame shared by many connections: encoded and framed once.
+
+    Server frames are not masked, so the same bytes are valid on every socket:
+    the fan-out writes them straight to each transport instead of framing the
+    message again per client (FINDINGS: the cost is per frame, not per byte).
+    """
+
+    __slots__ = ("_text", "payload", "wire")
+
+    def __init__(self, payload: bytes) -> None:
+        self.payload = payload
+        self.wire = text_frame(payload)
+        self._text: str | None = None
+
+    @property
+    def text(self) -> str:
+        if self._text is None:
+            self._text = self.payload.decode()
+        return self._text
 
 
 class ConnState(enum.Enum):
@@ -71,7 +104,8 @@ class Conn:
         self.last_like_id: str | None = None
         self.close_code: int | None = None
         self.on_close: Callable[[Conn], None] | None = None
-        self._send: SendFn = ws._send  # type: ignore[assignment]  # the socket's ASGI send
+        # The server's own send (server.app.KeepRawSend), not starlette's wrapper.
+        self._send: SendFn = ws.scope.get("xs.raw_send") or ws._send  # type: ignore[assignment]
         # uvicorn's websockets-sansio protocol object behind that callable, if it
         # is one: its transport and `writable` flag make non-blocking writes safe.
         proto = getattr(self._send, "__self__", None)
@@ -110,6 +144,21 @@ class Conn:
         coro.close()
         self.close(Close.SLOW_CONSUMER, "slow consumer")
         return False
+
+    def send_frame(self, frame: OutFrame) -> bool:
+        """Write a shared pre-framed message now (the fan-out's hot path)."""
+        proto = self._proto
+        if proto is None or self.state is ConnState.CLOSED:
+            return self.send_text(frame.text)
+        if proto.disconnected or proto.close_sent or proto.conn.state is not State.OPEN:
+            # Closing or gone: nothing more may be written; uvicorn reports the close.
+            self._mark_closed(1006)
+            return False
+        if not proto.writable.is_set():
+            self.close(Close.SLOW_CONSUMER, "slow consumer")
+            return False
+        proto.transport.write(frame.wire)
+        return True
 
     def close(self, code: int, reason: str = "") -> None:
         """Close with a code, without awaiting; idempotent."""

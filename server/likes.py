@@ -63,6 +63,7 @@ class LikeDesk:
         self._last_ids: dict[str, dict[str, str]] = defaultdict(dict)
         self._inflight: dict[str, _Flush] = {}
         self._seq = 0
+        self._lock = asyncio.Lock()
         self.proc = secrets.token_hex(6)  # this process's flush identity
 
     async def receive(self, conn: Conn, cmd: protocol.Like) -> None:
@@ -71,8 +72,13 @@ class LikeDesk:
         if cmd.n > self._max_batch:
             raise Rejection("invalid", f"at most {self._max_batch} taps per like message")
         tab_key = f"{conn.vid}:{conn.tab}"
-        if cmd.id == conn.last_like_id:
-            return  # a resend on the same socket: the pending or sent ack answers it
+        if cmd.id == conn.last_like_id or self._adopt(conn, tab_key, cmd.id):
+            # A resend: a batch still waiting for its flush is answered by that
+            # flush (now on this socket); one already acknowledged is re-acked.
+            if not self._pending(conn.bid, tab_key, cmd.id):
+                conn.send_text(_encode(protocol.ack(cmd.id, {"accepted": 0, "duplicate": True})))
+            conn.last_like_id = cmd.id
+            return
         if conn.last_like_id is None:
             # First like on this socket: it may resend one counted before a reconnect.
             try:
@@ -98,6 +104,30 @@ class LikeDesk:
         self._acks[conn.bid].append((conn, cmd.id, granted))
         self._last_ids[conn.bid][tab_key] = cmd.id
 
+    def _waiting(self, bid: str) -> list[list[tuple[Conn, str, int]]]:
+        lists = [self._acks[bid]] if bid in self._acks else []
+        if bid in self._inflight:
+            lists.append(self._inflight[bid].acks)
+        return lists
+
+    def _pending(self, bid: str, tab_key: str, cmd_id: str) -> bool:
+        return any(
+            cid == cmd_id and f"{c.vid}:{c.tab}" == tab_key
+            for acks in self._waiting(bid)
+            for c, cid, _ in acks
+        )
+
+    def _adopt(self, conn: Conn, tab_key: str, cmd_id: str) -> bool:
+        """A batch of this tab still waiting for its flush, resent on a new socket:
+        its ack is redirected here instead of counting it again."""
+        found = False
+        for acks in self._waiting(conn.bid):
+            for i, (old, cid, granted) in enumerate(acks):
+                if cid == cmd_id and f"{old.vid}:{old.tab}" == tab_key:
+                    acks[i] = (conn, cid, granted)
+                    found = True
+        return found
+
     async def run(self) -> None:
         """Flush forever (a hub background task)."""
         while True:
@@ -111,6 +141,11 @@ class LikeDesk:
             await asyncio.sleep(max(0.0, self._interval - (time.monotonic() - started)))
 
     async def flush(self) -> None:
+        # One flush at a time: the loop's and the final one at shutdown.
+        async with self._lock:
+            await self._flush()
+
+    async def _flush(self) -> None:
         for bid, delta in self._buffer.drain().items():
             if bid in self._inflight:
                 # The previous batch is still being retried: keep accumulating.

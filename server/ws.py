@@ -56,6 +56,7 @@ async def websocket_endpoint(ws: WebSocket) -> None:
         await ws.accept()
         metrics.rate_limited_total.inc(kind="connections")
         await ws.close(code=Close.TOO_MANY_CONNECTIONS, reason="too many connections")
+        metrics.closes_total.inc(code=str(Close.TOO_MANY_CONNECTIONS))
         return
     counts[ip] = counts.get(ip, 0) + 1
     try:
@@ -73,6 +74,9 @@ async def websocket_endpoint(ws: WebSocket) -> None:
 async def _serve(hub: Hub, ws: WebSocket, conn: Conn) -> None:
     metrics = hub.metrics
     role: Role | None = None
+    # How the socket ended when the hub did not close it: the peer's close code,
+    # or what uvicorn reports (1009 oversize frame, 1012 shutdown, 1005 dropped).
+    ended_by = int(Close.NORMAL)
     try:
         role = await _admit(hub, ws, conn)
         if role is None:
@@ -80,23 +84,24 @@ async def _serve(hub: Hub, ws: WebSocket, conn: Conn) -> None:
         metrics.connections.inc(role=role.value)
         metrics.connections_total.inc(role=role.value)
         await _receive_loop(hub, ws, conn)
-    except WebSocketDisconnect:
-        pass
+    except WebSocketDisconnect as exc:
+        ended_by = exc.code
     finally:
         if role is not None:
             metrics.connections.dec(role=role.value)
         if conn.live:
             conn.close(Close.NORMAL)
-            conn.close_code = 1000 if conn.close_code is None else conn.close_code
+            conn.close_code = ended_by
         metrics.closes_total.inc(code=str(conn.close_code))
         if conn.close_code == Close.SLOW_CONSUMER:
             metrics.slow_consumer_drops_total.inc()
 
 
-async def _receive_text(ws: WebSocket) -> str | bytes | None:
+async def _receive_text(ws: WebSocket) -> str | bytes:
+    """The next frame's data; raises ``WebSocketDisconnect`` (with its code) at the end."""
     message = await ws.receive()
     if message["type"] == "websocket.disconnect":
-        return None
+        raise WebSocketDisconnect(message.get("code", Close.NORMAL), message.get("reason"))
     text = message.get("text")
     return text if text is not None else message.get("bytes") or b""
 
@@ -108,8 +113,6 @@ async def _admit(hub: Hub, ws: WebSocket, conn: Conn) -> Role | None:
         raw = await asyncio.wait_for(_receive_text(ws), timeout=settings.hello_timeout_s)
     except TimeoutError:
         conn.close(Close.HELLO_TIMEOUT, "no hello")
-        return None
-    if raw is None:
         return None
     try:
         hello = protocol.decode(raw)
@@ -191,8 +194,6 @@ async def _receive_loop(hub: Hub, ws: WebSocket, conn: Conn) -> None:
     actor = Actor(conn.role, vid=conn.vid, user=conn.user)
     while conn.live:
         raw = await _receive_text(ws)
-        if raw is None:
-            return
         metrics.frames_in_total.inc()
         cmd_id: str | None = None
         try:
@@ -225,6 +226,9 @@ async def _receive_loop(hub: Hub, ws: WebSocket, conn: Conn) -> None:
         except Rejection as exc:
             if exc.code in ("invalid", "forbidden"):
                 errors += 1
+            if exc.code == "unavailable":
+                # execute() and the like desk turn a Redis failure into this code.
+                metrics.redis_errors_total.inc(op="command")
             metrics.errors_total.inc(code=exc.code)
             retry = exc.retryable or exc.code in protocol.RETRYABLE_CODES
             _send(conn, protocol.error(exc.code, exc.message, id=cmd_id, retryable=retry))

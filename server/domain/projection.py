@@ -7,7 +7,9 @@ module. Contracts (property-tested):
 * no output, for any role, has an ``asker`` or ``voter`` key holding a raw id
   (moderators get a pseudonym under ``asker``; ``voter`` never leaves);
 * viewers and the overlay never receive a pending or rejected question's text
-  (its asker does, through ``project_for_owner``);
+  (its asker does, through ``project_for_owner``); the overlay receives public
+  questions (its ticker) but draws viewer text only while a moderator has put
+  that widget on screen (the ``overlay`` command);
 * unknown event types are dropped for every role;
 * ``pos`` (added by the hub) is copied through, so every frame is a resume point.
 
@@ -116,7 +118,14 @@ def _viewer(event: Event, kind: str) -> dict[str, Any] | None:
         return _as_is(event)
     if kind == "poll":
         return _viewer_poll(event)
-    # "tally" reaches viewers only through project_for_voter / project_for_owner.
+    if kind == "tally":
+        # Live results of an "always" poll are for everyone (docs/protocol.md:
+        # "as the poll's results setting allows"); other tallies reach a viewer
+        # only once they voted, through project_for_voter / project_for_owner.
+        visible = results_visible(
+            ResultsVisibility(event["results"]), PollState(event["state"]), has_voted=False
+        )
+        return _tally(event) if visible else None
     return None
 
 
@@ -126,10 +135,18 @@ def _overlay(event: Event, kind: str) -> dict[str, Any] | None:
         if q["status"] == QuestionStatus.ON_AIR:
             return _with_pos({"type": "on_air", "q": _public_q(q)}, event)
         if event.get("prev") == QuestionStatus.ON_AIR:
-            return _with_pos({"type": "on_air", "q": None}, event)
-        return None
+            # Off the air (always to a public status: the transition table has no
+            # other way out). ``left`` is the question as it is now, so the ticker
+            # learns its new status from the same event.
+            off: dict[str, Any] = {"type": "on_air", "q": None}
+            if q["status"] in PUBLIC_STATUSES:
+                off["left"] = _public_q(q)
+            return _with_pos(off, event)
+        # The rest is what viewers see: public questions for the ticker, which
+        # the overlay draws only while a moderator shows it (show == "ticker").
+        return _viewer(event, kind)
     if kind == "votes":
-        return _votes(event) if event["status"] == QuestionStatus.ON_AIR else None
+        return _votes(event) if event["status"] in PUBLIC_STATUSES else None
     if kind in _SHARED_TYPES or kind == "overlay":
         return _as_is(event)
     if kind == "poll":

@@ -85,16 +85,32 @@ ROLE_CASES: list[tuple[str, dict[str, Any], Role, dict[str, Any] | None]] = [
     ("viewer: open poll, after_vote", poll("open", "after_vote"), V, HIDDEN_POLL),
     ("viewer: open poll, always", poll("open", "always"), V, poll("open", "always")),
     ("viewer: closed poll", poll("closed", "after_close"), V, poll("closed", "after_close")),
-    ("viewer: tally", tally(results="always"), V, None),
+    ("viewer: tally, after_vote", tally(results="after_vote"), V, None),
+    ("viewer: tally, after_close", tally(results="after_close"), V, None),
+    ("viewer: tally, always", tally(results="always"), V, TALLY_PUBLIC),
     ("viewer: overlay", OVERLAY, V, None),
     # overlay
     ("overlay: on air", question("on_air", "approved"), OV,
      {"type": "on_air", "q": public("on_air"), "pos": "9-0"}),
     ("overlay: off air", question("answered", "on_air"), OV,
-     {"type": "on_air", "q": None, "pos": "9-0"}),
-    ("overlay: approved", question("approved", "pending"), OV, None),
+     {"type": "on_air", "q": None, "left": public("answered"), "pos": "9-0"}),
+    ("overlay: back from the air", question("approved", "on_air"), OV,
+     {"type": "on_air", "q": None, "left": public("approved"), "pos": "9-0"}),
+    # The ticker's questions: what viewers get, drawn only while shown.
+    ("overlay: approved", question("approved", "pending"), OV,
+     {"type": "question", "q": public("approved"), "pos": "9-0"}),
+    ("overlay: answered", question("answered", "approved"), OV,
+     {"type": "question", "q": public("answered"), "pos": "9-0"}),
+    ("overlay: pending", question("pending", None), OV, None),
+    ("overlay: rejected from pending", question("rejected", "pending"), OV, None),
+    ("overlay: rejected after approval", question("rejected", "approved"), OV,
+     {"type": "question_removed", "qid": 7, "pos": "9-0"}),
+    ("overlay: back to pending", question("pending", "approved"), OV,
+     {"type": "question_removed", "qid": 7, "pos": "9-0"}),
     ("overlay: on-air votes", votes("on_air"), OV, {"type": "votes", "qid": 7, "votes": 3}),
-    ("overlay: other votes", votes("approved"), OV, None),
+    ("overlay: public votes", votes("approved"), OV, {"type": "votes", "qid": 7, "votes": 3}),
+    ("overlay: pending votes", votes("pending"), OV, None),
+    ("overlay: rejected votes", votes("rejected"), OV, None),
     ("overlay: likes", LIKES, OV, LIKES),
     ("overlay: overlay", OVERLAY, OV, OVERLAY),
     ("overlay: open poll", poll("open", "after_close"), OV, poll("open", "after_close")),
@@ -240,6 +256,31 @@ def test_hidden_question_text_never_reaches_viewers_or_overlay(
         assert "SECRET-TEXT" not in repr(out)
     if out is not None and event["type"] == "question":
         assert "reason" not in (out.get("q") or {})
+
+
+def questions_in(value: Any) -> Iterator[dict[str, Any]]:
+    """Every question-shaped dict (one with a ``status`` and ``text``) inside ``value``."""
+    if isinstance(value, dict):
+        if "status" in value and "text" in value:
+            yield value
+        for v in value.values():
+            yield from questions_in(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from questions_in(v)
+
+
+@given(events)
+def test_overlay_gets_only_public_questions(event: dict[str, Any]) -> None:
+    """RELIABILITY 25: nothing a moderator has not approved reaches the overlay."""
+    out = project(event, OV, pseudonym=pseudonym)
+    for found in questions_in(out):
+        assert found["status"] in ("approved", "on_air", "answered")
+        assert "reason" not in found
+    if out is not None and out["type"] == "votes":
+        assert event["status"] in ("approved", "on_air", "answered")
+    if out is not None and out["type"] == "on_air" and out["q"] is not None:
+        assert out["q"]["status"] == "on_air"
 
 
 # --- coalesce --------------------------------------------------------------------------

@@ -20,7 +20,8 @@ for _, c in ipairs(list) do
   end
 end
 if redis.call('HSETNX', P .. 'pb:' .. pid, vid, choices) == 0 then
-  return idem_put(KEYS[3], err('duplicate', 'you already voted in this poll',
+  -- 'conflict' as docs/protocol.md says ('duplicate' is a repeated question).
+  return idem_put(KEYS[3], err('conflict', 'you already voted in this poll',
     {mine = cjson.decode(redis.call('HGET', P .. 'pb:' .. pid, vid))}), ttl)
 end
 for _, c in ipairs(list) do redis.call('HINCRBY', P .. 'pt:' .. pid, c, 1) end
