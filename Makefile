@@ -16,7 +16,7 @@ PYTEST_ARGS ?=
 LINT_DIRS := $(wildcard server tests bench)
 FORMAT_DIRS := $(wildcard server tests)
 
-.PHONY: venv run test system-deps lint pytest bench clean
+.PHONY: venv run test system-deps lint pytest node-test bench clean
 
 venv: $(STAMP)
 
@@ -33,7 +33,7 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	DEMO=$(DEMO) $(BIN)/python -m server run
 
-test: system-deps $(STAMP)
+test: system-deps $(STAMP) node-test
 	@$(MAKE) --no-print-directory lint
 	@$(MAKE) --no-print-directory pytest
 
@@ -61,6 +61,11 @@ lint: $(STAMP)
 
 pytest: $(STAMP)
 	$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+
+# The front end's pure modules (static/js) under node's own test runner: no npm.
+node-test:
+	@if command -v node >/dev/null 2>&1; then node --test tests/js/; \
+	else echo "note: node not found; skipping the JavaScript tests (tests/js)"; fi
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

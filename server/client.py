@@ -54,6 +54,9 @@ class Disconnected(Exception):
 
 
 class HubClient:
+    # websockets' own keepalive pings (the hub pings too); load clients turn it off.
+    ping_interval: float | None = 20.0
+
     def __init__(
         self,
         base_url: str,
@@ -128,6 +131,7 @@ class HubClient:
             compression=None,  # the hub turns permessage-deflate off; so do browsers' peers
             max_size=CLIENT_MAX_SIZE,
             open_timeout=timeout,
+            ping_interval=self.ping_interval,
         )
         hello: Json = {"type": "hello", "role": self.role, "v": PROTOCOL_VERSION, "tab": self.tab}
         if self.key is not None:

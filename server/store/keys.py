@@ -12,6 +12,11 @@ from __future__ import annotations
 BROADCASTS = "xs:broadcasts"  # zset of broadcast ids by creation time (deployment-wide)
 
 
+def join(code: str) -> str:
+    """``xs:join:<code>`` -> bid: a short join code (deployment-wide, like ``BROADCASTS``)."""
+    return f"xs:join:{code}"
+
+
 def prefix(bid: str) -> str:
     """``xs:{bid}:``; bid is validated by the domain before it gets here."""
     return f"xs:{{{bid}}}:"

@@ -69,6 +69,19 @@ def new_epoch() -> str:
     return secrets.token_hex(8)
 
 
+# Join codes are read off a screen or typed from a QR caption: no 0/O, 1/I/L.
+JOIN_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+JOIN_LENGTH = 6  # 31^6 ~ 8.9e8 codes: collisions are rare and retried
+
+
+def new_join_code() -> str:
+    return "".join(secrets.choice(JOIN_ALPHABET) for _ in range(JOIN_LENGTH))
+
+
+def is_join_code(code: str) -> bool:
+    return len(code) == JOIN_LENGTH and all(c in JOIN_ALPHABET for c in code)
+
+
 class Store:
     """Broadcast state in Redis. One instance per hub process."""
 
@@ -129,6 +142,39 @@ class Store:
             "" if settings is None else orjson.dumps(dict(settings)), state,
             ",".join(allowed_from), self._ttl, self._maxlen,
         )  # fmt: skip
+
+    async def join_code(self, bid: str) -> str:
+        """The broadcast's join code, made on first use and kept for its life.
+
+        Two keys in two slots, so not one script: the code is claimed first
+        (``SET NX``: a collision with another broadcast's code retries with a
+        new one), then recorded in the meta with ``HSETNX``. If two callers
+        race, the loser's claimed code is released and the winner's returned,
+        so a broadcast never has two codes.
+        """
+        meta = keys.meta(bid)
+        current = await self.redis.hget(meta, "join")
+        if current is not None:
+            return text(current)
+        if not await self.redis.exists(meta):  # HSETNX below would create a stray meta
+            raise Rejection("not_found", "no such broadcast")
+        for _ in range(20):
+            code = new_join_code()
+            if not await self.redis.set(keys.join(code), bid, nx=True):
+                continue
+            if await self.redis.hsetnx(meta, "join", code):
+                return code
+            await self.redis.delete(keys.join(code))
+            return text(await self.redis.hget(meta, "join"))
+        raise RuntimeError("no free join code after 20 tries")  # pragma: no cover
+
+    async def resolve_join_code(self, code: str) -> str | None:
+        """The broadcast id of a join code (case-insensitive), or None."""
+        code = code.upper()
+        if not is_join_code(code):
+            return None
+        raw = await self.redis.get(keys.join(code))
+        return text(raw) if raw is not None else None
 
     async def broadcast_ids(self) -> list[str]:
         return [text(b) for b in await self.redis.zrange(keys.BROADCASTS, 0, -1)]
