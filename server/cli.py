@@ -7,6 +7,7 @@ Commands import what they need when they run, so ``--help`` stays instant and
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import importlib
 import importlib.util
@@ -60,6 +61,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.port is not None:
         overrides["port"] = args.port
     settings = Settings.from_env(**overrides)
+    _raise_file_limit()
 
     from server.embedded_redis import EmbeddedRedis
 
@@ -79,6 +81,16 @@ def cmd_run(args: argparse.Namespace) -> int:
         # A server reused from another process is left running.
         if embedded is not None:
             embedded.stop()
+
+
+def _raise_file_limit() -> None:
+    """Every websocket is a file descriptor: allow as many as the hard limit."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
 def _exit_on_signal(signum: int, frame: object) -> None:

@@ -1,0 +1,516 @@
+"""make bench: the whole benchmark on one machine, bounded in time.
+
+Starts a private embedded Redis and one hub process (``python -m server run``,
+the production entry point) on loopback, runs each scenario with the load
+generator (``server.loadtest``), runs the raw websockets baseline with the same
+clients right after the hub's fan-out, stops every process it started, and
+writes ``bench/results/latest.json``, ``latest.md`` and ``latest.png``.
+
+    python -m bench [--quick] [--only fanout,likes]
+
+``--quick`` shrinks every scenario (a smoke run, used by the test suite to check
+that the harness works; its numbers mean nothing).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import secrets
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+import redis.asyncio as aioredis
+
+from bench import report
+from server.client import HubClient
+from server.embedded_redis import EmbeddedRedis
+from server.loadtest.processes import HubProcess, free_port
+from server.loadtest.run import mint_cookies, run_scenario, star_driver, summarize
+from server.loadtest.stats import pos_ms
+from server.settings import Settings
+from server.store.accounts import Accounts
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "bench" / "results"
+SECRET = "bench-" + secrets.token_hex(16)
+
+# Per-viewer limits are policy, not capacity: the benchmark lifts them so one
+# simulated viewer can stand for many real ones (documented in performance.md).
+HUB_ENV = {
+    "SECRET_KEY": SECRET,
+    "MAX_CONNECTIONS_PER_IP": "100000",
+    "LIKES_RATE_PER_S": "100000",
+    "LIKES_BURST": "100000",
+    "QUESTIONS_BURST": "100000",
+    "QUESTIONS_PER_MIN": "6000000",
+    "LOG_LEVEL": "warning",
+}
+
+FULL = {
+    "fanout": {"clients": 5000, "hz": 10, "duration": 10},
+    "batched": {"clients": 5000, "hz": 10, "per_tick": 10, "duration": 10},
+    "connections": {"clients": 10000, "hz": 1, "duration": 15},
+    "likes": {"clients": 1000, "batch": 100, "duration": 10},
+    "questions": {"clients": 300, "duration": 10},
+    "mix": {"clients": 3000, "duration": 15},
+}
+QUICK = {
+    "fanout": {"clients": 40, "hz": 10, "duration": 2},
+    "batched": {"clients": 40, "hz": 10, "per_tick": 5, "duration": 2},
+    "connections": {"clients": 60, "hz": 1, "duration": 2},
+    "likes": {"clients": 20, "batch": 50, "duration": 2},
+    "questions": {"clients": 10, "duration": 2},
+    "mix": {"clients": 40, "duration": 3},
+}
+
+
+class Bench:
+    def __init__(self, workdir: Path, quick: bool, workers: int) -> None:
+        self.workdir = workdir
+        self.quick = quick
+        self.workers = workers
+        self.redis = EmbeddedRedis(workdir / "redis")
+        self.redis_url = ""
+        self.hub: HubProcess | None = None
+        self.mod_cookies: dict[str, str] = {}
+        self.csrf = ""
+
+    # --- processes ------------------------------------------------------------------
+
+    def start_hub(self) -> HubProcess:
+        if self.hub is not None:
+            self.hub.stop()
+        self.hub = HubProcess(self.redis_url, self.workdir, **HUB_ENV).start()
+        return self.hub
+
+    async def login(self) -> None:
+        user, password = "bench" + secrets.token_hex(3), secrets.token_urlsafe(16)
+        r = aioredis.Redis.from_url(self.redis_url)
+        try:
+            await Accounts(r, Settings(redis_url=self.redis_url)).create_moderator(
+                user, password, admin=True
+            )
+        finally:
+            await r.aclose()
+        assert self.hub is not None
+        async with httpx.AsyncClient(base_url=self.hub.base) as http:
+            resp = await http.post("/api/login", json={"username": user, "password": password})
+            resp.raise_for_status()
+            self.mod_cookies = {"xs_sess": resp.cookies["xs_sess"]}
+            self.csrf = resp.json()["csrf"]
+
+    async def new_broadcast(self, *, moderation: bool = True) -> str:
+        assert self.hub is not None
+        async with httpx.AsyncClient(
+            base_url=self.hub.base, cookies=self.mod_cookies, headers={"X-CSRF-Token": self.csrf}
+        ) as http:
+            resp = await http.post(
+                "/api/broadcasts",
+                json={"title": "压测", "settings": {"moderation": moderation, "max_len": 500}},
+            )
+            resp.raise_for_status()
+            bid: str = resp.json()["id"]
+            await http.post(
+                f"/api/broadcasts/{bid}/commands",
+                json={"type": "bc.state", "id": "live", "state": "live"},
+            )
+        return bid
+
+    async def approved_questions(self, bid: str, n: int) -> list[int]:
+        """Ask n questions as one viewer and approve them: the events' subject."""
+        assert self.hub is not None
+        cookie = mint_cookies(SECRET.encode(), 1)[0]
+        asker = HubClient(self.hub.base, bid, cookies={"xs_vid": cookie})
+        mod = HubClient(self.hub.base, bid, "moderator", cookies=self.mod_cookies)
+        await asker.connect()
+        await mod.connect()
+        qids = []
+        try:
+            for i in range(n):
+                text = f"压测提问 {i}：地铁新线的换乘站会不会考虑老年人和推婴儿车的家长？"
+                ack = await asker.command("ask", text=text, name="张三")
+                qid = ack["result"]["qid"]
+                await mod.command("q.status", qid=qid, status="approved")
+                qids.append(qid)
+        finally:
+            await asker.close()
+            await mod.close()
+        return qids
+
+    async def metric(self, name: str) -> float:
+        assert self.hub is not None
+        async with httpx.AsyncClient(base_url=self.hub.base) as http:
+            text = (await http.get("/metrics")).text
+        total = 0.0
+        for line in text.splitlines():
+            if line.startswith(name + " ") or line.startswith(name + "{"):
+                total += float(line.rsplit(" ", 1)[1])
+        return total
+
+    # --- scenarios ------------------------------------------------------------------
+
+    async def fanout(self, cfg: dict[str, Any]) -> dict[str, Any]:
+        """One event per tick to every viewer; then the raw baseline with the same clients."""
+        hub = self.start_hub()
+        await self.login()
+        bid = await self.new_broadcast()
+        qids = await self.approved_questions(bid, 4)
+        cookies = mint_cookies(SECRET.encode(), cfg["clients"])
+        driver = star_driver(hub.base, bid, self.mod_cookies, qids, cfg["hz"], 1)
+        run = await run_scenario(
+            url=hub.base,
+            bid=bid,
+            behaviour="watch",
+            cookies=cookies,
+            workers=self.workers,
+            duration=cfg["duration"],
+            driver=driver,
+        )
+        hub_part = summarize(run, run["driven"]["events"])
+        print(f"bench: fanout hub part {hub_part}", flush=True)
+        hub.stop()
+        self.hub = None
+        raw = await self.raw(cfg, cookies)
+        ratio = hub_part["frames_per_s"] / raw["frames_per_s"] if raw["frames_per_s"] else None
+        return {
+            "clients": hub_part["clients"],
+            "hz": cfg["hz"],
+            "hub_frames_per_s": hub_part["frames_per_s"],
+            "raw_frames_per_s": raw["frames_per_s"],
+            "ratio": round(ratio, 3) if ratio else None,
+            "hub_events_per_s": hub_part["events_per_s"],
+            "p50_ms": hub_part["p50_ms"],
+            "p99_ms": hub_part["p99_ms"],
+            "raw_p50_ms": raw["p50_ms"],
+            "raw_p99_ms": raw["p99_ms"],
+            "missing": hub_part["missing"],
+            "duplicated": hub_part["duplicated"],
+            "raw_missing": raw["missing"],
+            "connect_errors": hub_part["connect_errors"],
+            "driver_errors": run["driven"]["errors"],
+        }
+
+    async def raw(self, cfg: dict[str, Any], cookies: list[str]) -> dict[str, Any]:
+        port = free_port()
+        log_path = self.workdir / f"raw-{port}.txt"
+        proc = subprocess.Popen(  # noqa: ASYNC220 - starting a child is instant
+            [
+                sys.executable,
+                "-m",
+                "bench.baseline",
+                "--port",
+                str(port),
+                "--hz",
+                str(cfg["hz"]),
+                "--log",
+                str(log_path),
+            ],
+            cwd=ROOT,
+            start_new_session=True,
+        )
+        try:
+            await _wait_port(port)
+            run = await run_scenario(
+                url=f"http://127.0.0.1:{port}",
+                bid="raw",
+                behaviour="watch",
+                cookies=cookies,
+                workers=self.workers,
+                duration=cfg["duration"],
+            )
+        finally:
+            proc.terminate()
+            proc.wait(10)
+        lo, hi = run["start"] * 1000, run["end"] * 1000
+        sent = [p for p in log_path.read_text().split() if lo <= pos_ms(p) <= hi]
+        return summarize(run, len(sent))
+
+    async def batched(self, cfg: dict[str, Any]) -> dict[str, Any]:
+        """Several events per tick: one frame per client per tick carries them all."""
+        hub = self.start_hub()
+        await self.login()
+        bid = await self.new_broadcast()
+        qids = await self.approved_questions(bid, cfg["per_tick"])
+        cookies = mint_cookies(SECRET.encode(), cfg["clients"])
+        driver = star_driver(hub.base, bid, self.mod_cookies, qids, cfg["hz"], cfg["per_tick"])
+        run = await run_scenario(
+            url=hub.base,
+            bid=bid,
+            behaviour="watch",
+            cookies=cookies,
+            workers=self.workers,
+            duration=cfg["duration"],
+            driver=driver,
+        )
+        part = summarize(run, run["driven"]["events"])
+        return {
+            "clients": part["clients"],
+            "hz": cfg["hz"],
+            "events_per_tick": cfg["per_tick"],
+            "hub_frames_per_s": part["frames_per_s"],
+            "hub_events_per_s": part["events_per_s"],
+            "p50_ms": part["p50_ms"],
+            "p99_ms": part["p99_ms"],
+            "missing": part["missing"],
+            "duplicated": part["duplicated"],
+        }
+
+    async def connections(self, cfg: dict[str, Any]) -> dict[str, Any]:
+        """Many viewers held by one process, updated at 1 Hz; memory per connection."""
+        hub = self.start_hub()
+        await self.login()
+        bid = await self.new_broadcast()
+        qids = await self.approved_questions(bid, 2)
+        await asyncio.sleep(1)
+        rss_before = hub.rss_kb()
+        cookies = mint_cookies(SECRET.encode(), cfg["clients"])
+        driver = star_driver(hub.base, bid, self.mod_cookies, qids, cfg["hz"], 1)
+        rss_during: list[int] = []
+
+        async def drive_and_measure(start: float, end: float) -> dict[str, Any]:
+            rss_during.append(hub.rss_kb())
+            return await driver(start, end)
+
+        run = await run_scenario(
+            url=hub.base,
+            bid=bid,
+            behaviour="watch",
+            cookies=cookies,
+            workers=self.workers,
+            duration=cfg["duration"],
+            driver=drive_and_measure,
+            warmup=3.0,
+        )
+        part = summarize(run, run["driven"]["events"])
+        rss_mb = rss_during[0] / 1024
+        per_conn = (rss_during[0] - rss_before) / max(1, part["clients"])
+        return {
+            "clients": part["clients"],
+            "hz": cfg["hz"],
+            "rss_mb": round(rss_mb, 1),
+            "rss_before_mb": round(rss_before / 1024, 1),
+            "kb_per_connection": round(per_conn, 1),
+            "p50_ms": part["p50_ms"],
+            "p99_ms": part["p99_ms"],
+            "missing": part["missing"],
+            "duplicated": part["duplicated"],
+            "connect_errors": part["connect_errors"],
+        }
+
+    async def likes(self, cfg: dict[str, Any]) -> dict[str, Any]:
+        """Viewers tapping as fast as their acks allow, in batches."""
+        self.start_hub()
+        await self.login()
+        bid = await self.new_broadcast()
+        assert self.hub is not None
+        r = aioredis.Redis.from_url(self.redis_url)
+        try:
+            before = int(await r.get(f"xs:{{{bid}}}:likes") or 0)
+            flushes_before = await self.metric("xs_like_flushes_total")
+            cookies = mint_cookies(SECRET.encode(), cfg["clients"])
+            run = await run_scenario(
+                url=self.hub.base,
+                bid=bid,
+                behaviour="likes",
+                cookies=cookies,
+                workers=self.workers,
+                duration=cfg["duration"],
+                extra={"batch": cfg["batch"]},
+            )
+            await asyncio.sleep(0.5)
+            counted = int(await r.get(f"xs:{{{bid}}}:likes") or 0) - before
+            flushes = await self.metric("xs_like_flushes_total") - flushes_before
+        finally:
+            await r.aclose()
+        elapsed = run["duration"] + 2.0  # the window plus the drain during which flushes land
+        return {
+            "clients": run["clients"],
+            "taps_sent": run["sent"],
+            "taps_acked": run["accepted"],
+            "taps_counted": counted,
+            "taps_per_s": round(counted / run["duration"]),
+            "client_frames_per_s": round(run["messages"] / run["duration"]),
+            "redis_writes_per_s": round(flushes / elapsed, 2),
+            "errors": run["stats"].errors,
+        }
+
+    async def questions(self, cfg: dict[str, Any]) -> dict[str, Any]:
+        """Viewers asking back to back; every ack checked against Redis afterwards."""
+        self.start_hub()
+        await self.login()
+        bid = await self.new_broadcast()
+        assert self.hub is not None
+        cookies = mint_cookies(SECRET.encode(), cfg["clients"])
+        run = await run_scenario(
+            url=self.hub.base,
+            bid=bid,
+            behaviour="ask",
+            cookies=cookies,
+            workers=self.workers,
+            duration=cfg["duration"],
+        )
+        acked = set(run["acked"])
+        r = aioredis.Redis.from_url(self.redis_url)
+        try:
+            pipe = r.pipeline(transaction=False)
+            for qid in acked:
+                pipe.exists(f"xs:{{{bid}}}:q:{qid}")
+            present = sum(await pipe.execute()) if acked else 0
+            stored = await r.zcard(f"xs:{{{bid}}}:qs:pending")
+        finally:
+            await r.aclose()
+        ack_ms = sorted(run["ack_ms"])
+        p99 = ack_ms[int(0.99 * (len(ack_ms) - 1))] if ack_ms else None
+        return {
+            "clients": run["clients"],
+            "acked": len(run["acked"]),
+            "acked_per_s": round(len(run["acked"]) / run["duration"]),
+            "p50_ack_ms": round(ack_ms[len(ack_ms) // 2], 1) if ack_ms else None,
+            "p99_ack_ms": round(p99, 1) if p99 is not None else None,
+            "lost": len(acked) - present,
+            "duplicated": (len(run["acked"]) - len(acked)) + max(0, stored - len(acked)),
+            "resend_mismatch": run["resend_mismatch"],
+            "errors": run["stats"].errors,
+        }
+
+    async def mix(self, cfg: dict[str, Any]) -> dict[str, Any]:
+        """The realistic audience with a moderator approving, airing and running a poll."""
+        hub = self.start_hub()
+        await self.login()
+        bid = await self.new_broadcast()
+        cookies = mint_cookies(SECRET.encode(), cfg["clients"])
+
+        async def moderate(start: float, end: float) -> dict[str, Any]:
+            mod = HubClient(hub.base, bid, "moderator", cookies=self.mod_cookies, record=True)
+            await mod.connect()
+            on_air = approved = 0
+            try:
+                poll = await mod.command(
+                    "poll.create",
+                    question="新线优先建哪一段？",
+                    options=["东段", "西段", "同步建设"],
+                    multi=False,
+                )
+                await mod.command("poll.state", poll=poll["result"]["poll"], state="open")
+                while time.time() < end:
+                    pending = [q for q in mod.state.questions.values() if q["status"] == "pending"]
+                    for q in pending[:20]:
+                        reply = await mod.command("q.status", qid=q["id"], status="approved")
+                        approved += reply.get("type") == "ack"
+                    if pending:
+                        reply = await mod.command("q.status", qid=pending[0]["id"], status="on_air")
+                        on_air += reply.get("type") == "ack"
+                    await asyncio.sleep(1.0)
+            finally:
+                await mod.close()
+            return {"events": 0, "approved": approved, "on_air": on_air}
+
+        run = await run_scenario(
+            url=hub.base,
+            bid=bid,
+            behaviour="mix",
+            cookies=cookies,
+            workers=self.workers,
+            duration=cfg["duration"],
+            driver=moderate,
+        )
+        stats = run["stats"]
+        return {
+            "clients": run["clients"],
+            "frames_per_s": round(stats.frames / run["duration"]),
+            "p50_ms": stats.percentile(0.5),
+            "p99_ms": stats.percentile(0.99),
+            "taps_acked": run["accepted"],
+            "questions_asked": run["asked"],
+            "votes": run["votes"],
+            "approved": run["driven"].get("approved"),
+            "duplicated": stats.duplicated,
+            "errors": stats.errors,
+        }
+
+
+async def _wait_port(port: int, within_s: float = 10) -> None:
+    deadline = time.monotonic() + within_s
+    while time.monotonic() < deadline:
+        try:
+            _, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.close()
+            await writer.wait_closed()
+            return
+        except OSError:
+            await asyncio.sleep(0.05)
+    raise RuntimeError(f"port {port} did not open")
+
+
+def machine(redis_version: str) -> dict[str, Any]:
+    return {
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "redis": redis_version,
+        "platform": platform.platform(),
+        "cpu": _cpu_model(),
+    }
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor()
+
+
+async def main(args: argparse.Namespace) -> int:
+    plan = QUICK if args.quick else FULL
+    only = [s for s in (args.only.split(",") if args.only else plan) if s in plan]
+    out_dir = Path(args.out) if args.out else RESULTS
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="xs-bench-") as tmp:
+        bench = Bench(Path(tmp), args.quick, args.workers)
+        bench.redis_url = bench.redis.start()
+        results: dict[str, Any] = {
+            "machine": machine(bench.redis.version()),
+            "quick": args.quick,
+            "started": time.time(),
+        }
+        try:
+            for name in only:
+                print(f"bench: {name} {plan[name]}", flush=True)
+                started = time.monotonic()
+                results[name] = await getattr(bench, name)(plan[name])
+                results[name]["wall_s"] = round(time.monotonic() - started, 1)
+                print(f"bench: {name} -> {orjson.dumps(results[name]).decode()}", flush=True)
+        finally:
+            if bench.hub is not None:
+                bench.hub.stop()
+            bench.redis.stop()
+    results["finished"] = time.time()
+    (out_dir / "latest.json").write_bytes(orjson.dumps(results, option=orjson.OPT_INDENT_2))
+    (out_dir / "latest.md").write_text(report.markdown(results), encoding="utf-8")
+    png = await asyncio.to_thread(report.plot, results, out_dir / "latest.png")
+    print(report.markdown(results))
+    print(f"bench: wrote {out_dir / 'latest.json'}" + (f", {png}" if png else " (no plot)"))
+    return 0
+
+
+if __name__ == "__main__":
+    # A timeout or Ctrl-C must still stop the hub, Redis and the baseline (finally blocks).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    parser = argparse.ArgumentParser(prog="python -m bench")
+    parser.add_argument("--quick", action="store_true", help="smoke run (numbers mean nothing)")
+    parser.add_argument("--only", help="comma-separated scenarios: " + ",".join(FULL))
+    parser.add_argument("--workers", type=int, default=2, help="load generator processes")
+    parser.add_argument("--out", help="results directory (default bench/results)")
+    sys.exit(asyncio.run(main(parser.parse_args())))
