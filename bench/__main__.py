@@ -342,6 +342,7 @@ class Bench:
             "client_frames_per_s": round(run["messages"] / run["duration"]),
             "redis_writes_per_s": round(flushes / elapsed, 2),
             "errors": run["stats"].errors,
+            "error_codes": run["error_codes"],
         }
 
     async def questions(self, cfg: dict[str, Any]) -> dict[str, Any]:
@@ -381,6 +382,7 @@ class Bench:
             "duplicated": (len(run["acked"]) - len(acked)) + max(0, stored - len(acked)),
             "resend_mismatch": run["resend_mismatch"],
             "errors": run["stats"].errors,
+            "error_codes": run["error_codes"],
         }
 
     async def mix(self, cfg: dict[str, Any]) -> dict[str, Any]:

@@ -35,6 +35,8 @@ class Settings:
     # Socket timeout of the command client. Short, so an unreachable Redis turns
     # into a retryable error for the client quickly instead of a hung ack.
     redis_timeout_s: float = 2.0
+    # Command connections per hub process; more in-flight commands wait for one.
+    redis_pool_size: int = 32
     # BLOCK of the stream tailers' XREAD; their own client's socket timeout is
     # this plus redis_timeout_s (FINDINGS: redis-py 8 default 5 s < BLOCK breaks).
     tail_block_ms: int = 5000

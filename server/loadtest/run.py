@@ -100,6 +100,7 @@ async def run_scenario(
     if failed:
         raise RuntimeError(f"load worker failed: {failed[0]}")
     stats = Stats()
+    errors: dict[str, int] = {}
     merged: Json = {
         "sent": 0,
         "accepted": 0,
@@ -114,6 +115,8 @@ async def run_scenario(
         stats.merge(r)
         for key in merged:
             merged[key] += r[key]
+        for code, n in r["error_codes"].items():
+            errors[code] = errors.get(code, 0) + n
     return {
         "clients": ready,
         "duration": duration,
@@ -121,6 +124,7 @@ async def run_scenario(
         "end": end,
         "stats": stats,
         "driven": driven,
+        "error_codes": errors,
         **merged,
     }
 
@@ -158,32 +162,42 @@ def star_driver(
     """
 
     async def drive(start: float, end: float) -> Json:
-        mod = HubClient(url, bid, "moderator", cookies=mod_cookies)
-        await mod.connect()
+        # One moderator socket per question: the hub handles one socket's
+        # commands in order, so parallel sockets let a tick's changes land together.
+        mods = [HubClient(url, bid, "moderator", cookies=mod_cookies) for _ in qids]
+        await asyncio.gather(*(m.connect() for m in mods))
         starred = dict.fromkeys(qids, False)
-        order = list(qids)
         positions: list[str] = []
         errors = 0
         tick = 1.0 / hz
         next_at = start
-        i = 0
+
+        async def toggle(mod: HubClient, qid: int, times: int) -> None:
+            nonlocal errors
+            for _ in range(times):
+                starred[qid] = not starred[qid]
+                reply = await mod.command("q.star", qid=qid, on=starred[qid], timeout=30)
+                if reply.get("type") == "ack" and reply["result"].get("pos"):
+                    positions.append(reply["result"]["pos"])
+                else:
+                    errors += 1
+
+        per_question = [
+            per_tick // len(qids) + (i < per_tick % len(qids)) for i in range(len(qids))
+        ]
         try:
             while next_at < end:
                 await asyncio.sleep(max(0.0, next_at - time.time()))
-                batch = []
-                for _ in range(per_tick):
-                    qid = order[i % len(order)]
-                    i += 1
-                    starred[qid] = not starred[qid]
-                    batch.append(mod.command("q.star", qid=qid, on=starred[qid], timeout=30))
-                for reply in await asyncio.gather(*batch):
-                    if reply.get("type") == "ack" and reply["result"].get("pos"):
-                        positions.append(reply["result"]["pos"])
-                    else:
-                        errors += 1
+                await asyncio.gather(
+                    *(
+                        toggle(m, q, n)
+                        for m, q, n in zip(mods, qids, per_question, strict=True)
+                        if n
+                    )
+                )
                 next_at += tick
         finally:
-            await mod.close()
+            await asyncio.gather(*(m.close() for m in mods))
         lo, hi = start * 1000, end * 1000
         inside = [p for p in positions if lo <= pos_ms(p) <= hi]
         return {"events": len(inside), "errors": errors}

@@ -94,6 +94,12 @@ async def _connect_all(clients: list[LoadClient], stats: Stats, concurrency: int
     await asyncio.gather(*(one(c) for c in clients))
 
 
+def _error(client: LoadClient, reply: Json, out: Json) -> None:
+    client.stats.errors += 1
+    code = str(reply.get("code", reply.get("type")))
+    out["error_codes"][code] = out["error_codes"].get(code, 0) + 1
+
+
 async def _likes(client: LoadClient, end: float, batch: int, out: Json) -> None:
     while time.time() < end and client.close_code is None:
         reply = await client.command("like", n=batch, timeout=30)
@@ -103,7 +109,7 @@ async def _likes(client: LoadClient, end: float, batch: int, out: Json) -> None:
             out["accepted"] += int(reply["result"].get("accepted", 0))
             out["messages"] += 1
         else:
-            client.stats.errors += 1
+            _error(client, reply, out)
 
 
 async def _ask(client: LoadClient, end: float, out: Json, rng: random.Random) -> None:
@@ -116,7 +122,7 @@ async def _ask(client: LoadClient, end: float, out: Json, rng: random.Random) ->
         reply = await client.command("ask", id=cid, text=text, timeout=30)
         out["ack_ms"].append((time.perf_counter() - started) * 1000)
         if reply.get("type") != "ack":
-            client.stats.errors += 1
+            _error(client, reply, out)
             continue
         client.stats.acks += 1
         qid = reply["result"]["qid"]
@@ -125,6 +131,7 @@ async def _ask(client: LoadClient, end: float, out: Json, rng: random.Random) ->
             again = await client.command("ask", id=cid, text=text, timeout=30)
             if again.get("type") != "ack" or again["result"]["qid"] != qid:
                 out["resend_mismatch"] += 1
+                _error(client, again, out)
 
 
 async def _mix(client: LoadClient, index: int, end: float, out: Json, rng: random.Random) -> None:
@@ -216,6 +223,7 @@ async def _run(spec: Json, pipe: Connection) -> Json:
         "resend_mismatch": 0,
         "votes": 0,
         "asked": 0,
+        "error_codes": {},
     }
     rng = random.Random(spec.get("seed", 1))
     if behaviour == "likes":

@@ -26,16 +26,21 @@ REDIS_DOWN = (RedisConnectionError, RedisTimeoutError, OSError)
 
 
 def command_client(settings: Settings) -> aioredis.Redis:
-    return aioredis.Redis.from_url(
+    # A blocking pool: under a burst, commands wait (up to the command timeout)
+    # for one of `redis_pool_size` connections instead of failing with "too many
+    # connections"; Redis runs scripts one at a time anyway.
+    pool = aioredis.BlockingConnectionPool.from_url(
         settings.redis_url,
+        max_connections=settings.redis_pool_size,
+        timeout=settings.redis_timeout_s,
         socket_timeout=settings.redis_timeout_s,
         socket_connect_timeout=settings.redis_timeout_s,
         retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), 2),
         retry_on_error=[RedisConnectionError, RedisTimeoutError],
         health_check_interval=0,
-        max_connections=256,
         client_name="xs-hub",
     )
+    return aioredis.Redis(connection_pool=pool)
 
 
 def blocking_client(settings: Settings) -> aioredis.Redis:
