@@ -159,14 +159,25 @@ class Bench:
 
     # --- scenarios ------------------------------------------------------------------
 
-    async def fanout(self, cfg: dict[str, Any]) -> dict[str, Any]:
-        """One event per tick to every viewer; then the raw baseline with the same clients."""
+    async def watched(
+        self, cfg: dict[str, Any], *, per_tick: int, warmup: float = 1.0
+    ) -> tuple[HubProcess, list[str], dict[str, Any]]:
+        """A fresh hub, broadcast and audience of watchers; a moderator changes
+        ``per_tick`` approved questions every tick. Returns (hub, cookies, run)."""
         hub = self.start_hub()
         await self.login()
         bid = await self.new_broadcast()
-        qids = await self.approved_questions(bid, 4)
+        qids = await self.approved_questions(bid, max(per_tick, 2))
+        await asyncio.sleep(1)
+        rss_before = hub.rss_kb()
         cookies = mint_cookies(SECRET.encode(), cfg["clients"])
-        driver = star_driver(hub.base, bid, self.mod_cookies, qids, cfg["hz"], 1)
+        driver = star_driver(hub.base, bid, self.mod_cookies, qids, cfg["hz"], per_tick)
+        rss_during: list[int] = []
+
+        async def drive(start: float, end: float) -> dict[str, Any]:
+            rss_during.append(hub.rss_kb())  # every socket is open by now
+            return await driver(start, end)
+
         run = await run_scenario(
             url=hub.base,
             bid=bid,
@@ -174,8 +185,15 @@ class Bench:
             cookies=cookies,
             workers=self.workers,
             duration=cfg["duration"],
-            driver=driver,
+            driver=drive,
+            warmup=warmup,
         )
+        run["rss_kb"] = (rss_before, rss_during[0])
+        return hub, cookies, run
+
+    async def fanout(self, cfg: dict[str, Any]) -> dict[str, Any]:
+        """One event per tick to every viewer; then the raw baseline with the same clients."""
+        hub, cookies, run = await self.watched(cfg, per_tick=1)
         hub_part = summarize(run, run["driven"]["events"])
         print(f"bench: fanout hub part {hub_part}", flush=True)
         hub.stop()
@@ -237,21 +255,7 @@ class Bench:
 
     async def batched(self, cfg: dict[str, Any]) -> dict[str, Any]:
         """Several events per tick: one frame per client per tick carries them all."""
-        hub = self.start_hub()
-        await self.login()
-        bid = await self.new_broadcast()
-        qids = await self.approved_questions(bid, cfg["per_tick"])
-        cookies = mint_cookies(SECRET.encode(), cfg["clients"])
-        driver = star_driver(hub.base, bid, self.mod_cookies, qids, cfg["hz"], cfg["per_tick"])
-        run = await run_scenario(
-            url=hub.base,
-            bid=bid,
-            behaviour="watch",
-            cookies=cookies,
-            workers=self.workers,
-            duration=cfg["duration"],
-            driver=driver,
-        )
+        _, _, run = await self.watched(cfg, per_tick=cfg["per_tick"])
         part = summarize(run, run["driven"]["events"])
         return {
             "clients": part["clients"],
@@ -267,33 +271,11 @@ class Bench:
 
     async def connections(self, cfg: dict[str, Any]) -> dict[str, Any]:
         """Many viewers held by one process, updated at 1 Hz; memory per connection."""
-        hub = self.start_hub()
-        await self.login()
-        bid = await self.new_broadcast()
-        qids = await self.approved_questions(bid, 2)
-        await asyncio.sleep(1)
-        rss_before = hub.rss_kb()
-        cookies = mint_cookies(SECRET.encode(), cfg["clients"])
-        driver = star_driver(hub.base, bid, self.mod_cookies, qids, cfg["hz"], 1)
-        rss_during: list[int] = []
-
-        async def drive_and_measure(start: float, end: float) -> dict[str, Any]:
-            rss_during.append(hub.rss_kb())
-            return await driver(start, end)
-
-        run = await run_scenario(
-            url=hub.base,
-            bid=bid,
-            behaviour="watch",
-            cookies=cookies,
-            workers=self.workers,
-            duration=cfg["duration"],
-            driver=drive_and_measure,
-            warmup=3.0,
-        )
+        _, _, run = await self.watched(cfg, per_tick=1, warmup=3.0)
+        rss_before, rss_open = run["rss_kb"]
         part = summarize(run, run["driven"]["events"])
-        rss_mb = rss_during[0] / 1024
-        per_conn = (rss_during[0] - rss_before) / max(1, part["clients"])
+        rss_mb = rss_open / 1024
+        per_conn = (rss_open - rss_before) / max(1, part["clients"])
         return {
             "clients": part["clients"],
             "hz": cfg["hz"],

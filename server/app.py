@@ -136,9 +136,10 @@ async def _announce(hub: Hub) -> None:
         "",
         f"  协商在线 demo broadcast ({note}):",
         f"    viewer  (观众)   {links['viewer']}   join {links.get('join', '-')}",
-        f"    console (主持)   {links['console']}",
         f"    overlay (OBS)    {links['overlay']}",
-        f"    login            {hub.settings.base_url()}/login",
+        f"    console (主持)   {links['console']}  (the console page is the next issue;",
+        f"                     meanwhile: POST {hub.settings.base_url()}/api/login, then",
+        f"                     POST /api/broadcasts/{DEMO_ID}/commands with X-CSRF-Token)",
     ]
     if first is not None:
         lines.append(f"    moderator        user {first[0]!r}, one-time password {first[1]}")

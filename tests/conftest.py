@@ -8,20 +8,13 @@ from __future__ import annotations
 
 import os
 import secrets
-import socket
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
 from server.embedded_redis import EmbeddedRedis
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that was free a moment ago."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+from server.loadtest.processes import free_port
+from tests.integration.harness import HubProcess, Moderator, new_moderator
 
 
 @pytest.fixture(scope="session")
@@ -63,3 +56,21 @@ def unique_bid() -> str:
 @pytest.fixture(name="free_port")
 def free_port_fixture() -> int:
     return free_port()
+
+
+# --- a real hub process per test module, and a logged-in moderator -------------
+
+
+@pytest.fixture(scope="module")
+def hub(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubProcess]:
+    """One hub process shared by a test module."""
+    process = HubProcess(redis_url, tmp_path_factory.mktemp("hub")).start()
+    try:
+        yield process
+    finally:
+        process.stop()
+
+
+@pytest.fixture
+async def mod(hub: HubProcess, redis_url: str) -> AsyncIterator[Moderator]:
+    yield await new_moderator(redis_url, hub.base)

@@ -40,7 +40,7 @@ def command_client(settings: Settings) -> aioredis.Redis:
         health_check_interval=0,
         client_name="xs-hub",
     )
-    return aioredis.Redis(connection_pool=pool)
+    return aioredis.Redis.from_pool(pool)  # owns the pool: aclose() closes its connections
 
 
 def blocking_client(settings: Settings) -> aioredis.Redis:

@@ -29,6 +29,7 @@ from redis.commands.core import AsyncScript
 from server.domain.errors import Rejection
 from server.settings import Settings
 from server.store import keys
+from server.store.batcher import ScriptBatcher
 
 Result = dict[str, Any]
 
@@ -92,12 +93,14 @@ class Store:
         self._q_burst = settings.questions_burst
         self._q_per_min = settings.questions_per_min
         self._scripts = _load_scripts(redis)
+        self._batcher = ScriptBatcher(redis)
 
     async def _run(self, name: str, bid: str, idem: str | None, *args: Any) -> Result:
+        """One command's write script, pipelined with the other commands of this turn."""
         script = self._scripts[name]
         idem_key = keys.prefix(bid) + f"idem:{idem}" if idem else keys.meta(bid)
-        raw = await script(
-            keys=[keys.meta(bid), keys.events(bid), idem_key], args=[keys.prefix(bid), *args]
+        raw = await self._batcher.call(
+            script, [keys.meta(bid), keys.events(bid), idem_key], [keys.prefix(bid), *args]
         )
         result: Result = orjson.loads(raw)
         return result

@@ -8,13 +8,11 @@ runs on the anyio event loop the other fixtures use.
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-
-from tests.integration.harness import HubProcess, Moderator, new_moderator
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 # FINDINGS: these flags keep chromium quiet and working on a machine with no network.
@@ -38,20 +36,6 @@ def _skip_reason() -> str | None:
     if not Path(CHROMIUM).exists():
         return f"{CHROMIUM} is missing (apt-get install chromium)"
     return None
-
-
-@pytest.fixture(scope="module")
-def hub(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubProcess]:
-    process = HubProcess(redis_url, tmp_path_factory.mktemp("hub")).start()
-    try:
-        yield process
-    finally:
-        process.stop()
-
-
-@pytest.fixture
-async def mod(hub: HubProcess, redis_url: str) -> AsyncIterator[Moderator]:
-    yield await new_moderator(redis_url, hub.base)
 
 
 @pytest.fixture
