@@ -52,6 +52,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as exc:  # a bad setting or argument: say which, no traceback
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        # Ctrl-C: uvicorn already shut down gracefully and cmd_run stopped Redis;
+        # uvicorn re-raises the signal afterwards, which is not an error to show.
+        return 130
 
 
 def cmd_run(args: argparse.Namespace) -> int:
