@@ -37,6 +37,7 @@ from server.domain.errors import Rejection
 from server.domain.projection import (
     Role,
     coalesce,
+    hide_names,
     private_id,
     project,
     project_for_owner,
@@ -277,12 +278,23 @@ class Channel:
     def _frame(self, last_pos: str, events: list[Event]) -> OutFrame:
         return OutFrame(protocol.encode(protocol.events_frame(self.epoch, last_pos, events)))
 
+    def _names_hidden(self, role: Role) -> bool:
+        settings: dict[str, Any] = self.broadcast.get("settings") or {}
+        return role is not Role.MODERATOR and settings.get("show_names", True) is False
+
+    def _project(self, event: Event, role: Role) -> Event | None:
+        """The role-wide projection, with names hidden where the broadcast says so."""
+        item = project(event, role, pseudonym=self.pseudonym)
+        if item is not None and self._names_hidden(role):
+            item = hide_names(item)
+        return item
+
     def _project_for(self, conn: Conn, events: Iterable[Event]) -> list[Event]:
         """Events as this one connection may see them (personal variants included)."""
         out: list[Event] = []
         role, vid = conn.role, conn.vid
         for event in events:
-            item = project(event, role, pseudonym=self.pseudonym)
+            item = self._project(event, role)
             if role is Role.VIEWER:
                 if vid is not None and private_id(event) == vid:
                     item = project_for_owner(event, item)
@@ -313,7 +325,7 @@ class Channel:
             if not group:
                 continue
             shared_events = coalesce(
-                [p for e in events if (p := project(e, role, pseudonym=self.pseudonym)) is not None]
+                [p for e in events if (p := self._project(e, role)) is not None]
             )
             shared = self._frame(last_pos, shared_events) if shared_events else None
             variants: dict[Any, tuple[OutFrame | None, int]] = {}
@@ -543,6 +555,10 @@ class Channel:
             # Viewers and the overlay (its ticker): the "viewer" snapshot holds
             # public statuses only, never a pending or rejected question.
             view["questions"] = [_public(item["q"]) for item in snap["questions"]]
+            if self._names_hidden(role):
+                view["questions"] = [hide_names({"q": q})["q"] for q in view["questions"]]
+                if view["on_air"] is not None:
+                    view["on_air"] = hide_names({"q": view["on_air"]})["q"]
         if role is not Role.VIEWER:
             view["overlay"] = snap["overlay"]
         return view

@@ -29,7 +29,7 @@ from enum import StrEnum
 from typing import Any
 
 from .poll import PollState, ResultsVisibility, results_visible
-from .question import PUBLIC_STATUSES, QuestionStatus
+from .question import ANONYMOUS, PUBLIC_STATUSES, QuestionStatus
 
 Event = Mapping[str, Any]
 
@@ -262,3 +262,19 @@ def coalesce(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if k is not None:
             last[k] = i
     return [e for i, e in enumerate(events) if (k := key(e)) is None or last[k] == i]
+
+
+def hide_names(item: dict[str, Any]) -> dict[str, Any]:
+    """For a broadcast that does not show names (``show_names`` off): the
+    questions in a projected event read ANONYMOUS to viewers and the overlay.
+    An asker's own view (an item with ``mine``) keeps the name they typed."""
+    if "mine" in item:
+        return item
+    out = item
+    for key in ("q", "left"):
+        q = item.get(key)
+        if isinstance(q, dict) and q.get("name", ANONYMOUS) != ANONYMOUS:
+            if out is item:
+                out = dict(item)
+            out[key] = {**q, "name": ANONYMOUS}
+    return out

@@ -461,3 +461,33 @@ async def test_rotating_the_overlay_key_closes_open_overlays(
     fresh = clients.add(HubClient(hub.base, bid, "overlay", key=new, record=True))
     assert (await fresh.connect())["role"] == "overlay"
     await barrier(bystander)  # another broadcast's overlay is untouched
+
+
+async def test_names_hidden_from_viewers_and_overlay_when_the_broadcast_hides_them(
+    hub: HubProcess, mod: Moderator, redis: aioredis.Redis, clients: Clients
+) -> None:
+    """show_names off: viewers and the overlay read 匿名; moderators and the asker see the name."""
+    b = await mod.create_broadcast(settings={"moderation": True, "show_names": False})
+    bid = b["id"]
+    asker = await new_viewer(clients, redis, hub.base, bid)
+    other = await new_viewer(clients, redis, hub.base, bid)
+    overlay = clients.add(HubClient(hub.base, bid, "overlay", key=b["overlay_key"], record=True))
+    console = clients.add(mod.client(bid))
+    await overlay.connect()
+    await console.connect()
+    ack = await asker.command("ask", text="换乘站会有无障碍电梯吗？", name="李阿姨")
+    qid = ack["result"]["qid"]
+    for status in ("approved", "on_air"):
+        assert (await mod.command(bid, "q.status", qid=qid, status=status))["type"] == "ack"
+    await other.wait_state(lambda s: qid in s.questions and s.on_air is not None)
+    await overlay.wait_for(lambda e: e.get("type") == "on_air" and e.get("q") is not None)
+    late = await new_viewer(clients, redis, hub.base, bid)  # a snapshot
+    await late.wait_state(lambda s: qid in s.questions)
+    for c in (other, overlay, late):
+        assert "李阿姨" not in str(c.received), c.role
+    assert other.state.questions[qid]["name"] == "匿名"
+    assert late.state.questions[qid]["name"] == "匿名"
+    await asker.wait_state(lambda s: s.mine.get(qid, {}).get("status") == "on_air")
+    assert asker.state.mine[qid]["name"] == "李阿姨"
+    await console.wait_state(lambda s: s.questions.get(qid, {}).get("status") == "on_air")
+    assert console.state.questions[qid]["name"] == "李阿姨"
