@@ -38,8 +38,9 @@ def _skip_reason() -> str | None:
     return None
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 async def browser() -> AsyncIterator[Browser]:
+    """One chromium per test module (each page gets its own context, so its own cookie)."""
     reason = _skip_reason()
     if reason:
         pytest.skip(reason)

@@ -24,11 +24,11 @@ import httpx
 import pytest
 
 from server.client import HubClient
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, IMG_DIR, _skip_reason
+from tests.browser.conftest import IMG_DIR
 from tests.integration.harness import HubProcess, Moderator, new_moderator, viewer
 
 with contextlib.suppress(ImportError):  # the chromium fixture skips without playwright
-    from playwright.async_api import Browser, ConsoleMessage, Page, async_playwright
+    from playwright.async_api import Browser, ConsoleMessage, Page
 
 pytestmark = [pytest.mark.browser, pytest.mark.anyio]
 
@@ -52,19 +52,6 @@ QUESTIONS = [
 
 # --- fixtures: one browser and one moderator for the module (scrypt and a browser
 # launch cost seconds each; every test still gets its own context and broadcast) ---
-
-
-@pytest.fixture(scope="module")
-async def chromium() -> AsyncIterator[Browser]:
-    reason = _skip_reason()
-    if reason:
-        pytest.skip(reason)
-    async with async_playwright() as pw:
-        b = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield b
-        finally:
-            await b.close()
 
 
 @pytest.fixture(scope="module")
@@ -304,7 +291,7 @@ async def test_pages_are_static_and_strict(hub: HubProcess, moderator: Moderator
 
 
 async def test_each_widget_follows_the_console(
-    hub: HubProcess, moderator: Moderator, chromium: Browser
+    hub: HubProcess, moderator: Moderator, browser: Browser
 ) -> None:
     """Shown within a second, hidden by the next action, inside the safe area, and
     nothing but the widgets drawn: the rest of the frame is fully transparent."""
@@ -329,7 +316,7 @@ async def test_each_widget_follows_the_console(
         assert all(r["type"] == "ack" for r in votes)
         await s.cmd("q.status", qid=s.qids[0], status="on_air")
 
-        o = await open_overlay(chromium, s.url())
+        o = await open_overlay(browser, s.url())
         await connected(o)
         assert await o.shown() == []  # nothing until the moderator shows something
         png_blank = await o.opaque_pixels_outside([])
@@ -376,12 +363,12 @@ async def test_each_widget_follows_the_console(
 
 
 async def test_viewer_text_shows_literally(
-    hub: HubProcess, moderator: Moderator, chromium: Browser
+    hub: HubProcess, moderator: Moderator, browser: Browser
 ) -> None:
     async with new_show(hub, moderator) as s:
         qid = await s.ask(HOSTILE + " 这是问题", name="<b>王</b>", tag=HOSTILE_TAG)
         await s.ask(*QUESTIONS[1])
-        o = await open_overlay(chromium, s.url())
+        o = await open_overlay(browser, s.url())
         await s.cmd("q.status", qid=qid, status="on_air")
         await s.show("question")
         await o.wait_shown("question")
@@ -425,7 +412,7 @@ async def test_viewer_text_shows_literally(
 
 
 async def test_long_text_fits_at_every_size(
-    hub: HubProcess, moderator: Moderator, chromium: Browser
+    hub: HubProcess, moderator: Moderator, browser: Browser
 ) -> None:
     """A 300-character question and a 10-option poll stay inside the frame and the
     title-safe area at 1920x1080, scaled at 1280x720 and 3840x2160, and at scale=1.5."""
@@ -447,7 +434,7 @@ async def test_long_text_fits_at_every_size(
         s.viewers.append(v)
         await v.command("vote", poll=pid, choices=list(range(10)))
 
-        o = await open_overlay(chromium, s.url(on="likes,viewers"))
+        o = await open_overlay(browser, s.url(on="likes,viewers"))
         for what, wanted in (("question", "question"), ("poll", "poll")):
             await s.show(what, pid if what == "poll" else None)
             for size in (FULL_HD, {"width": 1280, "height": 720}, {"width": 3840, "height": 2160}):
@@ -473,7 +460,7 @@ async def test_long_text_fits_at_every_size(
             await o.page.set_viewport_size(FULL_HD)
         await o.page.context.close()
 
-        o = await open_overlay(chromium, s.url(on="likes,viewers", scale="1.5"))
+        o = await open_overlay(browser, s.url(on="likes,viewers", scale="1.5"))
         await o.wait_shown("poll", "likes", "viewers")
         assert await o.out_of_bounds() == []
         assert o.console_errors() == []
@@ -484,7 +471,7 @@ async def test_long_text_fits_at_every_size(
 
 
 async def test_widget_pages_and_parameters(
-    hub: HubProcess, moderator: Moderator, chromium: Browser
+    hub: HubProcess, moderator: Moderator, browser: Browser
 ) -> None:
     async with new_show(hub, moderator) as s:
         qid = await s.ask(*QUESTIONS[0])
@@ -493,7 +480,7 @@ async def test_widget_pages_and_parameters(
 
         # One widget per page: it follows the console like the full page does.
         o = await open_overlay(
-            chromium, s.url("/question", pos="tc", theme="light", accent="0a7d5a")
+            browser, s.url("/question", pos="tc", theme="light", accent="0a7d5a")
         )
         await connected(o)
         await s.show("likes")
@@ -511,13 +498,13 @@ async def test_widget_pages_and_parameters(
         await o.page.context.close()
 
         # Counters may stay on by URL (no viewer text in them); hidden otherwise.
-        o = await open_overlay(chromium, s.url("/likes", on="likes"))
+        o = await open_overlay(browser, s.url("/likes", on="likes"))
         await o.wait_shown("likes")
         await o.page.context.close()
 
         # Reduced motion: the ticker pages instead of scrolling, no hearts fly.
         await s.show("ticker")
-        o = await open_overlay(chromium, s.url(on="likes"), reduced_motion="reduce")
+        o = await open_overlay(browser, s.url(on="likes"), reduced_motion="reduce")
         await o.wait_shown("ticker", "likes")
         assert await o.page.locator(".xs-ticker.is-static").count() == 1
         await s.viewers[0].command("like", n=50)
@@ -533,14 +520,14 @@ async def test_widget_pages_and_parameters(
 
 
 async def test_wrong_or_rotated_key_shows_nothing(
-    hub: HubProcess, moderator: Moderator, chromium: Browser
+    hub: HubProcess, moderator: Moderator, browser: Browser
 ) -> None:
     async with new_show(hub, moderator) as s:
         qid = await s.ask(*QUESTIONS[0])
         await s.cmd("q.status", qid=qid, status="on_air")
         await s.show("question")
 
-        wrong = await open_overlay(chromium, s.url().replace(s.key, "not-the-key"))
+        wrong = await open_overlay(browser, s.url().replace(s.key, "not-the-key"))
         await wrong.page.wait_for_function("() => document.body.dataset.status === 'closed'")
         assert await wrong.page.evaluate("document.body.dataset.error") == "4401"
         assert await wrong.shown() == []
@@ -550,7 +537,7 @@ async def test_wrong_or_rotated_key_shows_nothing(
         assert "not-the-key" not in errors[0]
         await wrong.page.context.close()
 
-        right = await open_overlay(chromium, s.url())
+        right = await open_overlay(browser, s.url())
         await right.wait_shown("question")
         async with s.mod.http() as http:
             r = await http.post(f"/api/broadcasts/{s.bid}/overlay-key")
@@ -567,13 +554,13 @@ async def test_wrong_or_rotated_key_shows_nothing(
 
 
 async def test_hub_restart_resumes_without_flash(
-    hub: HubProcess, moderator: Moderator, chromium: Browser
+    hub: HubProcess, moderator: Moderator, browser: Browser
 ) -> None:
     async with new_show(hub, moderator) as s:
         qid = await s.ask(*QUESTIONS[0])
         await s.cmd("q.status", qid=qid, status="on_air")
         await s.show("question")
-        o = await open_overlay(chromium, s.url(on="likes"))
+        o = await open_overlay(browser, s.url(on="likes"))
         await o.wait_shown("question", "likes")
         # Record every moment a widget leaves the screen or is redrawn.
         await o.page.evaluate(
@@ -618,7 +605,7 @@ async def test_hub_restart_resumes_without_flash(
 
 
 async def test_long_show_keeps_nodes_and_heap_flat(
-    hub: HubProcess, moderator: Moderator, chromium: Browser
+    hub: HubProcess, moderator: Moderator, browser: Browser
 ) -> None:
     """Tens of thousands of events (on-air switches, stars, upvotes, likes, widget
     changes) leave the DOM node count and the JS heap where they were."""
@@ -633,7 +620,7 @@ async def test_long_show_keeps_nodes_and_heap_flat(
         await s.show("question")
         likers = list(s.viewers)
 
-        o = await open_overlay(chromium, s.url(on="likes,viewers"))
+        o = await open_overlay(browser, s.url(on="likes,viewers"))
         await o.wait_shown("question", "likes", "viewers")
         cdp = await o.page.context.new_cdp_session(o.page)
         console = s.mod.client(s.bid, record=False)

@@ -25,14 +25,13 @@ from playwright.async_api import (
     BrowserContext,
     Page,
     WebSocketRoute,
-    async_playwright,
     expect,
 )
 
 from server.client import HubClient
 from server.pages import qr_svg
 from server.store import keys
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, IMG_DIR, _skip_reason, phone
+from tests.browser.conftest import IMG_DIR, phone
 from tests.integration.harness import HubProcess, Moderator, new_moderator, viewer
 
 pytestmark = [pytest.mark.anyio, pytest.mark.browser]
@@ -52,20 +51,6 @@ def hub(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hu
         yield process
     finally:
         process.stop()
-
-
-@pytest.fixture(scope="module")
-async def browser() -> AsyncIterator[Browser]:
-    """One chromium for the module (each page gets its own context, so its own cookie)."""
-    reason = _skip_reason()
-    if reason:
-        pytest.skip(reason)
-    async with async_playwright() as pw:
-        b = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield b
-        finally:
-            await b.close()
 
 
 @pytest.fixture(scope="module")
