@@ -289,12 +289,19 @@ class Channel:
             item = hide_names(item)
         return item
 
-    def _project_for(self, conn: Conn, events: Iterable[Event]) -> list[Event]:
-        """Events as this one connection may see them (personal variants included)."""
+    def _project_for(
+        self, conn: Conn, events: Iterable[Event], projected: list[Event | None] | None = None
+    ) -> list[Event]:
+        """Events as this one connection may see them (personal variants included).
+
+        ``projected``: the role-wide projections of ``events``, when the caller
+        has them already (the fan-out reuses them for every personal frame)."""
         out: list[Event] = []
         role, vid = conn.role, conn.vid
-        for event in events:
-            item = self._project(event, role)
+        events = list(events)
+        if projected is None:
+            projected = [self._project(event, role) for event in events]
+        for event, item in zip(events, projected, strict=True):
             if role is Role.VIEWER:
                 if vid is not None and private_id(event) == vid:
                     item = project_for_owner(event, item)
@@ -324,9 +331,8 @@ class Channel:
         for role, group in self.conns.items():
             if not group:
                 continue
-            shared_events = coalesce(
-                [p for e in events if (p := self._project(e, role)) is not None]
-            )
+            projected = [self._project(e, role) for e in events]
+            shared_events = coalesce([p for p in projected if p is not None])
             shared = self._frame(last_pos, shared_events) if shared_events else None
             variants: dict[Any, tuple[OutFrame | None, int]] = {}
             for conn in list(group):
@@ -341,7 +347,7 @@ class Channel:
                     owner = conn.vid if conn.vid in owners else None
                     vkey = (owner, frozenset(conn.voted & tally_polls))
                     if vkey not in variants:
-                        mine = self._project_for(conn, events)
+                        mine = self._project_for(conn, events, projected)
                         variants[vkey] = (
                             (self._frame(last_pos, mine), len(mine)) if mine else (None, 0)
                         )
