@@ -86,7 +86,6 @@ class Channel:
         self.by_vid: dict[str, set[Conn]] = {}
         self.broadcast: dict[str, Any] = {}
         self.overlay_key = ""
-        self.polls: dict[int, dict[str, Any]] = {}  # id -> {n, multi, state, results}
         self.seen_vids: set[str] = set()  # viewers seen since the last presence report
         # Position of the last event that took a question out of public view: a
         # cached viewer snapshot older than it would still show that question's
@@ -255,16 +254,8 @@ class Channel:
                 self._hidden_at = _sid(event)
         elif kind == "broadcast":
             self.broadcast = event["b"]
-        elif kind == "poll":
-            self._remember_poll(event["poll"])
         elif kind == "key_rotated":
             self.hub.spawn(self._refresh_overlay_key())
-
-    def _remember_poll(self, poll: dict[str, Any]) -> None:
-        self.polls[int(poll["id"])] = {
-            "n": len(poll["options"]), "multi": bool(poll["multi"]),
-            "state": poll["state"], "results": poll["results"],
-        }  # fmt: skip
 
     async def _refresh_overlay_key(self) -> None:
         meta = await self.hub.store.broadcast_meta(self.bid)
@@ -523,8 +514,6 @@ class Channel:
                 raise Rejection("unavailable", "the broadcast was reset; reconnect", retryable=True)
             result = (parse_stream_id(snap["pos"]), snap)
             self.broadcast = snap["broadcast"]
-            for poll in snap["polls"]:
-                self._remember_poll(poll)
             self._snap[mode] = result
             flight.set_result(result)
             return result
