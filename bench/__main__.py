@@ -93,6 +93,12 @@ class Bench:
         self.hub = HubProcess(self.redis_url, self.workdir, **HUB_ENV).start()
         return self.hub
 
+    async def fresh(self) -> tuple[HubProcess, str]:
+        """A new hub process, a moderator session and a live broadcast on it."""
+        hub = self.start_hub()
+        await self.login()
+        return hub, await self.new_broadcast()
+
     async def login(self) -> None:
         user, password = "bench" + secrets.token_hex(3), secrets.token_urlsafe(16)
         r = aioredis.Redis.from_url(self.redis_url)
@@ -164,9 +170,7 @@ class Bench:
     ) -> tuple[HubProcess, list[str], dict[str, Any]]:
         """A fresh hub, broadcast and audience of watchers; a moderator changes
         ``per_tick`` approved questions every tick. Returns (hub, cookies, run)."""
-        hub = self.start_hub()
-        await self.login()
-        bid = await self.new_broadcast()
+        hub, bid = await self.fresh()
         qids = await self.approved_questions(bid, max(per_tick, 2))
         await asyncio.sleep(1)
         rss_before = hub.rss_kb()
@@ -291,9 +295,7 @@ class Bench:
 
     async def likes(self, cfg: dict[str, Any]) -> dict[str, Any]:
         """Viewers tapping as fast as their acks allow, in batches."""
-        self.start_hub()
-        await self.login()
-        bid = await self.new_broadcast()
+        _, bid = await self.fresh()
         assert self.hub is not None
         r = aioredis.Redis.from_url(self.redis_url)
         try:
@@ -329,9 +331,7 @@ class Bench:
 
     async def questions(self, cfg: dict[str, Any]) -> dict[str, Any]:
         """Viewers asking back to back; every ack checked against Redis afterwards."""
-        self.start_hub()
-        await self.login()
-        bid = await self.new_broadcast()
+        _, bid = await self.fresh()
         assert self.hub is not None
         cookies = mint_cookies(SECRET.encode(), cfg["clients"])
         run = await run_scenario(
@@ -369,9 +369,7 @@ class Bench:
 
     async def mix(self, cfg: dict[str, Any]) -> dict[str, Any]:
         """The realistic audience with a moderator approving, airing and running a poll."""
-        hub = self.start_hub()
-        await self.login()
-        bid = await self.new_broadcast()
+        hub, bid = await self.fresh()
         cookies = mint_cookies(SECRET.encode(), cfg["clients"])
 
         async def moderate(start: float, end: float) -> dict[str, Any]:

@@ -16,15 +16,12 @@ import asyncio
 import base64
 import os
 import struct
-import time
 from typing import Any, cast
 
 import orjson
 
-from server.loadtest.stats import Stats, pos_key, pos_ms
+from server.loadtest.stats import Stats, measure_events, pos_key
 from server.protocol import PROTOCOL_VERSION
-
-MEASURED = frozenset({"question", "on_air"})
 
 
 def _mask(opcode: int, payload: bytes) -> bytes:
@@ -119,23 +116,7 @@ class LeanViewer(asyncio.Protocol):
         msg: dict[str, Any] = orjson.loads(payload)
         kind = msg.get("type")
         if kind == "events":
-            now = time.time() * 1000
-            stats = self.stats
-            start, end = self.window
-            if start <= now <= end:
-                stats.frames += 1
-            for event in msg["events"]:
-                pos = event.get("pos", "")
-                key = pos_key(pos)
-                if key <= self.last_key:
-                    stats.duplicated += 1
-                    continue
-                self.last_key = key
-                if event.get("type") in MEASURED:
-                    ms = pos_ms(pos)
-                    if start <= ms <= end:
-                        stats.events += 1
-                        stats.latency(now - ms)
+            self.last_key = measure_events(self.stats, self.window, msg, self.last_key)
         elif kind == "snapshot":
             if msg.get("pos"):
                 self.last_key = pos_key(msg["pos"])

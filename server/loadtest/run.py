@@ -22,7 +22,7 @@ from typing import Any
 from server import auth
 from server.client import HubClient
 from server.loadtest import worker
-from server.loadtest.stats import Stats, pos_ms
+from server.loadtest.stats import Stats, empty_totals, pos_ms
 
 Json = dict[str, Any]
 Driver = Callable[[float, float], Awaitable[Json]]
@@ -101,16 +101,7 @@ async def run_scenario(
         raise RuntimeError(f"load worker failed: {failed[0]}")
     stats = Stats()
     errors: dict[str, int] = {}
-    merged: Json = {
-        "sent": 0,
-        "accepted": 0,
-        "messages": 0,
-        "acked": [],
-        "ack_ms": [],
-        "resend_mismatch": 0,
-        "votes": 0,
-        "asked": 0,
-    }
+    merged: Json = empty_totals()
     for r in results:
         stats.merge(r)
         for key in merged:

@@ -9,6 +9,7 @@ A histogram with 1 ms buckets keeps merging exact and memory flat.
 from __future__ import annotations
 
 import dataclasses
+import time
 from typing import Any
 
 HIST_MS = 10_000  # latencies >= 10 s land in the last bucket
@@ -66,3 +67,37 @@ def pos_ms(pos: str) -> int:
 def pos_key(pos: str) -> tuple[int, int]:
     ms, _, seq = pos.partition("-")
     return int(ms), int(seq or 0)
+
+
+MEASURED = frozenset({"question", "on_air"})  # the event types whose latency is measured
+
+
+def measure_events(
+    stats: Stats, window: list[float], msg: dict[str, Any], last_key: tuple[int, int]
+) -> tuple[int, int]:
+    """Count one events frame: frames inside the window, measured events and
+    their latency, duplicates (a position at or before the last one seen).
+    Returns the new last position."""
+    now = time.time() * 1000
+    start, end = window
+    if start <= now <= end:
+        stats.frames += 1  # frames/s as the clients see them, inside the window
+    for event in msg["events"]:
+        pos = event.get("pos", "")
+        key = pos_key(pos)
+        if key <= last_key:
+            stats.duplicated += 1
+            continue
+        last_key = key
+        if event.get("type") in MEASURED:
+            ms = pos_ms(pos)
+            if start <= ms <= end:
+                stats.events += 1
+                stats.latency(now - ms)
+    return last_key
+
+
+def empty_totals() -> dict[str, Any]:
+    """What a worker adds up besides ``Stats`` (merged key by key by the parent)."""
+    return {"sent": 0, "accepted": 0, "messages": 0, "acked": [], "ack_ms": [],
+            "resend_mismatch": 0, "votes": 0, "asked": 0}  # fmt: skip

@@ -30,7 +30,7 @@ import orjson
 
 from server.client import HubClient
 from server.loadtest.lean import LeanViewer, open_viewer
-from server.loadtest.stats import Stats, pos_key, pos_ms
+from server.loadtest.stats import Stats, empty_totals, measure_events, pos_key
 
 Json = dict[str, Any]
 
@@ -50,24 +50,9 @@ class LoadClient(HubClient):
     def _handle(self, msg: Json) -> None:
         kind = msg.get("type")
         if kind == "events":
-            now = time.time() * 1000
-            stats = self.stats
-            start, end = self.window
-            if start <= now <= end:
-                stats.frames += 1  # frames/s as the clients see them, inside the window
+            self.last_key = measure_events(self.stats, self.window, msg, self.last_key)
             for event in msg["events"]:
-                pos = event.get("pos", "")
-                key = pos_key(pos)
-                if key <= self.last_key:
-                    stats.duplicated += 1
-                    continue
-                self.last_key = key
-                if event.get("type") in ("question", "on_air"):
-                    ms = pos_ms(pos)
-                    if start <= ms <= end:
-                        stats.events += 1
-                        stats.latency(now - ms)
-                elif event.get("type") == "poll" and event["poll"].get("state") == "open":
+                if event.get("type") == "poll" and event["poll"].get("state") == "open":
                     self.polls.append(event["poll"])
             self.pos = msg.get("pos", self.pos)
             return
@@ -214,17 +199,7 @@ async def _run(spec: Json, pipe: Connection) -> Json:
     start, end = await loop.run_in_executor(None, pipe.recv)
     window[0], window[1] = start * 1000, end * 1000
     await asyncio.sleep(max(0.0, start - time.time()))
-    out: Json = {
-        "sent": 0,
-        "accepted": 0,
-        "messages": 0,
-        "acked": [],
-        "ack_ms": [],
-        "resend_mismatch": 0,
-        "votes": 0,
-        "asked": 0,
-        "error_codes": {},
-    }
+    out: Json = {**empty_totals(), "error_codes": {}}
     rng = random.Random(spec.get("seed", 1))
     if behaviour == "likes":
         tasks = [_likes(c, end, spec.get("batch", 100), out) for c in clients]

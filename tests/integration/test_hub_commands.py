@@ -8,7 +8,6 @@ or after a reconnect, returns that very result and changes nothing.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from typing import Any
 
 import orjson
@@ -26,7 +25,6 @@ from tests.integration.hub_helpers import (
     events_of,
     new_viewer,
     ok,
-    open_redis,
     refused,
     token,
     twin,
@@ -43,18 +41,6 @@ Json = dict[str, Any]
 async def mod(hub: HubProcess, redis_url: str) -> Moderator:
     """One moderator for the module (an account costs two scrypt hashes)."""
     return await new_moderator(redis_url, hub.base)
-
-
-@pytest.fixture
-async def clients() -> AsyncIterator[Clients]:
-    async with Clients() as opened:
-        yield opened
-
-
-@pytest.fixture
-async def redis(redis_url: str) -> AsyncIterator[aioredis.Redis]:
-    async with open_redis(redis_url) as client:
-        yield client
 
 
 async def _stored(redis: aioredis.Redis, bid: str, actor: str, cmd_id: str) -> Json:

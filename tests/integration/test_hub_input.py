@@ -31,7 +31,6 @@ from tests.integration.hub_helpers import (
     hub_secret,
     new_viewer,
     ok,
-    open_redis,
     raw,
     refused,
     running_hub,
@@ -108,18 +107,6 @@ def hub(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hu
     4408 case is quick; every other client here says hello at once."""
     with running_hub(redis_url, tmp_path_factory.mktemp("hub"), HELLO_TIMEOUT_S="1") as process:
         yield process
-
-
-@pytest.fixture
-async def clients() -> AsyncIterator[Clients]:
-    async with Clients() as opened:
-        yield opened
-
-
-@pytest.fixture
-async def redis(redis_url: str) -> AsyncIterator[aioredis.Redis]:
-    async with open_redis(redis_url) as client:
-        yield client
 
 
 @contextlib.asynccontextmanager

@@ -17,7 +17,7 @@ from server.client import HubClient
 from server.store import keys
 from tests.integration import harness
 from tests.integration.harness import HubProcess, Moderator
-from tests.integration.hub_helpers import Clients, caught_up, ok, open_redis, view
+from tests.integration.hub_helpers import Clients, caught_up, ok, view
 
 pytestmark = pytest.mark.anyio
 
@@ -31,18 +31,6 @@ async def other_hub(redis_url: str, tmp_path: Path) -> AsyncIterator[HubProcess]
         yield process
     finally:
         await asyncio.to_thread(process.stop)
-
-
-@pytest.fixture
-async def clients() -> AsyncIterator[Clients]:
-    async with Clients() as opened:
-        yield opened
-
-
-@pytest.fixture
-async def redis(redis_url: str) -> AsyncIterator[aioredis.Redis]:
-    async with open_redis(redis_url) as client:
-        yield client
 
 
 async def _viewer(clients: Clients, base: str, bid: str) -> HubClient:

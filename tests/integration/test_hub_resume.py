@@ -11,7 +11,7 @@ holds only the events a test wrote and "exactly the missed events" is exact.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 
 import pytest
 
@@ -69,12 +69,6 @@ def trim_hub(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterat
 async def moderator(redis_url: str, quiet_hub: HubProcess) -> Moderator:
     """One moderator for the module (sessions live in Redis: valid on every hub)."""
     return await new_moderator(redis_url, quiet_hub.base)
-
-
-@pytest.fixture
-async def clients() -> AsyncIterator[Clients]:
-    async with Clients() as opened:
-        yield opened
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ that went over the wire), not only the state it ended with.
 from __future__ import annotations
 
 import secrets
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -29,7 +28,6 @@ from tests.integration.hub_helpers import (
     hub_secret,
     new_viewer,
     ok,
-    open_redis,
     raw,
     refused,
     twin,
@@ -62,18 +60,6 @@ VIEWER_COMMANDS: list[tuple[str, Json]] = [
 async def mod(hub: HubProcess, redis_url: str) -> Moderator:
     """One moderator for the module (an account costs two scrypt hashes)."""
     return await new_moderator(redis_url, hub.base)
-
-
-@pytest.fixture
-async def clients() -> AsyncIterator[Clients]:
-    async with Clients() as opened:
-        yield opened
-
-
-@pytest.fixture
-async def redis(redis_url: str) -> AsyncIterator[aioredis.Redis]:
-    async with open_redis(redis_url) as client:
-        yield client
 
 
 async def _broadcast(mod: Moderator, **settings: Any) -> tuple[str, str]:
