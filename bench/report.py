@@ -23,6 +23,11 @@ TARGETS = {
     ("questions", "p99_ack_ms"): ("<=", 100),
     ("questions", "lost"): ("==", 0),
     ("questions", "duplicated"): ("==", 0),
+    ("questions_paced", "acked_per_s"): (">=", 2000),
+    ("questions_paced", "p99_ack_ms"): ("<=", 100),
+    ("questions_paced", "lost"): ("==", 0),
+    ("questions_paced", "duplicated"): ("==", 0),
+    ("words", "us_per_check_p99"): ("<=", 1000),  # issue 4: under a millisecond per question
 }
 
 

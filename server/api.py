@@ -27,7 +27,7 @@ from server.domain.projection import Role
 from server.hub import Hub
 from server.metrics import CONTENT_TYPE
 from server.protocol import ProtocolError
-from server.store.accounts import AlreadyExists, Session, Throttled, UnknownModerator
+from server.store.accounts import SYSTEM, AlreadyExists, Session, Throttled, UnknownModerator
 from server.store.redis_client import REDIS_DOWN
 
 MAX_BODY = 64 * 1024  # HTTP bodies are small JSON documents
@@ -239,21 +239,20 @@ def broadcast_links(
 
 
 async def create_broadcast(
-    hub: Hub, body: dict[str, Any], *, bid: str | None = None
+    hub: Hub, body: dict[str, Any], *, bid: str | None = None, user: str = SYSTEM
 ) -> dict[str, Any]:
+    """Create a draft broadcast; ``user``: who (both audit logs), "system" for the demo."""
     bid = bc.validate_broadcast_id(bid or body.get("id") or secrets.token_hex(4))
     title = bc.validate_title(body.get("title"))
     topic = bc.validate_topic(body.get("topic", ""))
     settings = bc.apply_settings_patch(
         bc.BroadcastSettings(max_len=hub.settings.question_max_len), body.get("settings") or {}
     )
-    scheduled = body.get("scheduled")
-    if scheduled is not None and (not isinstance(scheduled, int) or isinstance(scheduled, bool)):
-        raise Rejection("invalid", "scheduled must be a time in ms since the epoch")
+    scheduled = bc.validate_scheduled(body.get("scheduled"))
     key = auth.overlay_key()
     await hub.store.create_broadcast(
         bid, title=title, topic=topic, settings=settings.to_dict(), overlay_key=key,
-        scheduled_ms=scheduled,
+        scheduled_ms=scheduled, user=user,
     )  # fmt: skip
     join = await hub.store.join_code(bid)
     links = broadcast_links(hub, bid, key, join)
@@ -264,8 +263,8 @@ async def create_broadcast(
 async def broadcasts(request: Request) -> Response:
     hub = _hub(request)
     if request.method == "POST":
-        await _session(request, write=True)
-        return _json(await create_broadcast(hub, await _body(request)), 201)
+        session = await _session(request, write=True)
+        return _json(await create_broadcast(hub, await _body(request), user=session.user), 201)
     await _session(request, write=False)
     found = []
     for bid in await hub.store.broadcast_ids():
@@ -281,12 +280,18 @@ def _public_meta(meta: dict[str, str]) -> dict[str, Any]:
         "state": meta.get("state"), "settings": orjson.loads(meta.get("settings", "{}")),
         "created": int(meta.get("created", "0")),
         "scheduled": int(meta["scheduled"]) if meta.get("scheduled") else None,
+        "rehearsal": meta.get("rehearsal") == "1",
     }  # fmt: skip
 
 
 @guarded
 async def broadcast(request: Request) -> Response:
     hub = _hub(request)
+    if request.method == "DELETE":
+        # Every key it owns (RELIABILITY 27); administrators only, never a live one.
+        session = await _session(request, write=True, admin=True)
+        bid = bc.validate_broadcast_id(request.path_params["bid"])
+        return _json(await hub.deleter.delete(bid, user=session.user))
     await _session(request, write=False)
     bid = request.path_params["bid"]
     meta = await hub.store.broadcast_meta(bc.validate_broadcast_id(bid))
@@ -311,6 +316,7 @@ async def command(request: Request) -> Response:
     result = await execute(
         hub.store, bid, Actor(Role.MODERATOR, user=session.user), cmd,
         settings=await hub.broadcast_settings(bid), name_max_len=hub.settings.name_max_len,
+        pseudonym=lambda vid: hub.pseudonym(vid, bid),
     )  # fmt: skip
     result.pop("ok", None)
     return _json(protocol.ack(cmd.id, result))
@@ -319,10 +325,10 @@ async def command(request: Request) -> Response:
 @guarded
 async def rotate_overlay_key(request: Request) -> Response:
     hub = _hub(request)
-    await _session(request, write=True)
+    session = await _session(request, write=True)
     bid = bc.validate_broadcast_id(request.path_params["bid"])
     key = auth.overlay_key()
-    await hub.store.rotate_overlay_key(bid, key)
+    await hub.store.rotate_overlay_key(bid, key, user=session.user)
     join = await hub.store.join_code(bid)
     return _json({"overlay_key": key, "links": broadcast_links(hub, bid, key, join)})
 
@@ -334,13 +340,15 @@ async def rotate_overlay_key(request: Request) -> Response:
 async def moderators(request: Request) -> Response:
     hub = _hub(request)
     if request.method == "POST":
-        await _session(request, write=True, admin=True)
+        session = await _session(request, write=True, admin=True)
         body = await _body(request)
         username, password = body.get("username"), body.get("password")
         if not isinstance(username, str) or not isinstance(password, str):
             raise HTTPError(400, "invalid", "username and password are required")
         try:
-            await hub.accounts.create_moderator(username, password, admin=body.get("admin") is True)
+            await hub.accounts.create_moderator(
+                username, password, admin=body.get("admin") is True, by=session.user
+            )
         except AlreadyExists:
             raise HTTPError(409, "conflict", "that username is taken") from None
         except ValueError as exc:
@@ -359,14 +367,25 @@ async def moderator(request: Request) -> Response:
         if request.method == "DELETE":
             if username == session.user:
                 raise HTTPError(400, "invalid", "you cannot remove yourself")
-            if not await hub.accounts.remove_moderator(username):
+            if not await hub.accounts.remove_moderator(username, by=session.user):
                 raise HTTPError(404, "not_found", "no such moderator")
             return _json({"ok": True})
+        # {"password": "..."} resets the password, {"admin": true|false} sets the
+        # flag; both may come together.
         body = await _body(request)
-        password = body.get("password")
-        if not isinstance(password, str):
-            raise HTTPError(400, "invalid", "password is required")
-        await hub.accounts.reset_password(username, password)
+        password, admin = body.get("password"), body.get("admin")
+        if password is None and admin is None:
+            raise HTTPError(400, "invalid", "password or admin is required")
+        if password is not None and not isinstance(password, str):
+            raise HTTPError(400, "invalid", "password must be a string")
+        if admin is not None and not isinstance(admin, bool):
+            raise HTTPError(400, "invalid", "admin must be true or false")
+        if admin is False and auth.normalize_username(username) == session.user:
+            raise HTTPError(400, "invalid", "you cannot revoke your own administrator rights")
+        if password is not None:
+            await hub.accounts.reset_password(username, password, by=session.user)
+        if admin is not None:
+            await hub.accounts.set_admin(username, admin, by=session.user)
         return _json({"ok": True})
     except UnknownModerator:
         raise HTTPError(404, "not_found", "no such moderator") from None
@@ -383,7 +402,7 @@ routes = [
     Route("/api/logout", logout, methods=["POST"]),
     Route("/api/me", me),
     Route("/api/broadcasts", broadcasts, methods=["GET", "POST"]),
-    Route("/api/broadcasts/{bid}", broadcast),
+    Route("/api/broadcasts/{bid}", broadcast, methods=["GET", "DELETE"]),
     Route("/api/broadcasts/{bid}/commands", command, methods=["POST"]),
     Route("/api/broadcasts/{bid}/overlay-key", rotate_overlay_key, methods=["POST"]),
     Route("/api/moderators", moderators, methods=["GET", "POST"]),

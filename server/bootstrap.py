@@ -17,6 +17,7 @@ from server.settings import Settings
 from server.store.accounts import Accounts, AlreadyExists, UnknownModerator
 
 FIRST_ADMIN = "admin"
+CLI = "cli"  # who `create-admin` is in the deployment audit log
 
 
 async def ensure_first_admin(redis: Redis, settings: Settings) -> tuple[str, str] | None:
@@ -53,15 +54,15 @@ async def _create_or_reset_admin(redis_url: str, settings: Settings, username: s
     try:
         accounts = Accounts(redis, settings)
         try:
-            await accounts.create_moderator(username, password, admin=True)
+            await accounts.create_moderator(username, password, admin=True, by=CLI)
         except AlreadyExists:
             # Resetting also ends the account's sessions; then make sure NAME is an
             # admin, which is what "create-admin NAME" promises.
-            await accounts.reset_password(username, password)
-            await accounts.set_admin(username, True)
+            await accounts.reset_password(username, password, by=CLI)
+            await accounts.set_admin(username, True, by=CLI)
     except UnknownModerator:
         # Removed between our create and reset: try once more from scratch.
-        await Accounts(redis, settings).create_moderator(username, password, admin=True)
+        await Accounts(redis, settings).create_moderator(username, password, admin=True, by=CLI)
     finally:
         await redis.aclose()
     return password

@@ -35,6 +35,7 @@ from server import protocol
 from server.conn import Conn, ConnState, OutFrame
 from server.domain.errors import Rejection
 from server.domain.projection import (
+    PUBLIC_Q_FIELDS,
     Role,
     coalesce,
     hide_names,
@@ -97,6 +98,9 @@ class Channel:
         self._task: asyncio.Task[None] | None = None
         self._idle_since: float | None = None
         self._pseudonyms: dict[str, str] = {}
+        # Viewer ids banned from this broadcast: loaded at start, then kept by
+        # the stream's ban events (which also close their sockets here).
+        self.banned: set[str] = set()
 
     # --- life ---------------------------------------------------------------------
 
@@ -108,6 +112,7 @@ class Channel:
             raise Rejection("not_found", "no such broadcast")
         self.epoch = await store.epoch(self.bid) or ""
         self.overlay_key = meta.get("okey", "")
+        self.banned = await store.banned_ids(self.bid)
         _, last = await store.stream_bounds(self.bid)
         self.tail_pos = last or "0-0"
         self.tail = parse_stream_id(self.tail_pos)
@@ -223,10 +228,17 @@ class Channel:
         self.ring.clear()
         self.ring_base = self.tail
         self._snap.clear()
+        # The stream went back in time or was cleared (rehearsal): bans may
+        # have changed without ban events.
+        self.hub.spawn(self._reload_banned())
         for conn in [c for group in self.conns.values() for c in group]:
             self._unregister(conn)
             conn.state = ConnState.JOINING
+            conn.voted.clear()  # the new snapshot says which polls it voted in
             self.hub.spawn(self._resync(conn))
+
+    async def _reload_banned(self) -> None:
+        self.banned = await self.hub.store.banned_ids(self.bid)
 
     async def _resync(self, conn: Conn) -> None:
         try:
@@ -237,6 +249,18 @@ class Channel:
 
     def ingest(self, entries: list[Entry]) -> None:
         """Append a batch to the ring, update local caches and fan it out."""
+        for i, entry in enumerate(entries):
+            if entry.event.get("type") == "reset":
+                # The broadcast's content was cleared (rehearsal.lua) under a new
+                # epoch: what came before goes out as usual, then every client
+                # is resynchronised with a fresh snapshot, as after a rollback.
+                if i:
+                    self.ingest(entries[:i])
+                self.banned.clear()
+                self._reset(entry.event["epoch"], entry.event["pos"])
+                if i + 1 < len(entries):
+                    self.ingest(entries[i + 1 :])
+                return
         ring, limit = self.ring, self._settings.ring_size
         for entry in entries:
             if len(ring) >= limit:
@@ -256,6 +280,23 @@ class Channel:
             self.broadcast = event["b"]
         elif kind == "key_rotated":
             self.hub.spawn(self._refresh_overlay_key())
+        elif kind == "ban":
+            self._observe_ban(event["asker"], bool(event["on"]))
+        elif kind == "deleted":
+            # server/store/deletion.py: the broadcast is gone for everyone.
+            for conn in [c for group in self.conns.values() for c in group]:
+                conn.close(protocol.Close.NOT_FOUND, "the broadcast was deleted")
+
+    def _observe_ban(self, vid: str, on: bool) -> None:
+        """Every process reads the ban from the stream: the viewer's sockets here
+        close with 4403 (terminal), and a new one is refused at join."""
+        if not on:
+            self.banned.discard(vid)
+            return
+        self.banned.add(vid)
+        for conn in list(self.by_vid.get(vid, ())):
+            if conn.role is Role.VIEWER:
+                conn.close(protocol.Close.FORBIDDEN, "banned from this broadcast")
 
     async def _refresh_overlay_key(self) -> None:
         meta = await self.hub.store.broadcast_meta(self.bid)
@@ -306,16 +347,22 @@ class Channel:
         first, last = entries[0].sid, entries[-1].sid
         last_pos = entries[-1].event["pos"]
         events = [e.event for e in entries]
-        owners: set[str] = set()
-        tally_polls: set[int] = set()
-        for event in events:
+        # Indexes of the batch, built once: which events are personal to whom and
+        # which are tallies of which poll. A personal frame then visits only the
+        # events that can differ for its viewer, not the whole batch per owner
+        # (that was quadratic in the batch size when many viewers ask at once).
+        by_owner: dict[str, list[int]] = {}
+        by_poll: dict[int, list[int]] = {}
+        for i, event in enumerate(events):
             vid = private_id(event)
             if vid is not None and vid in self.by_vid:
-                owners.add(vid)
+                by_owner.setdefault(vid, []).append(i)
             if event.get("type") == "tally":
-                tally_polls.add(event["pid"])
+                by_poll.setdefault(event["pid"], []).append(i)
                 for conn in self.by_vid.get(vid or "", ()):
                     conn.voted.add(event["pid"])  # a ballot cast on another socket
+        owners = by_owner.keys()
+        tally_polls = by_poll.keys()
         # Who gets a frame of their own this tick: owners of personal events and
         # voters of polls whose tally moved. Everyone else shares one frame per role.
         frames_out = events_out = 0
@@ -323,6 +370,7 @@ class Channel:
             if not group:
                 continue
             projected = [self._project(e, role) for e in events]
+            visible = [i for i, p in enumerate(projected) if p is not None]
             shared_events = coalesce([p for p in projected if p is not None])
             shared = self._frame(last_pos, shared_events) if shared_events else None
             variants: dict[Any, tuple[OutFrame | None, int]] = {}
@@ -336,9 +384,17 @@ class Channel:
                     conn.vid in owners or (tally_polls and conn.voted & tally_polls)
                 ):
                     owner = conn.vid if conn.vid in owners else None
-                    vkey = (owner, frozenset(conn.voted & tally_polls))
+                    polls = frozenset(conn.voted & tally_polls)
+                    vkey = (owner, polls)
                     if vkey not in variants:
-                        mine = self._project_for(conn, events, projected)
+                        wanted = set(visible)
+                        wanted.update(by_owner.get(owner or "", ()))
+                        for pid in polls:
+                            wanted.update(by_poll[pid])
+                        order = sorted(wanted)
+                        mine = self._project_for(
+                            conn, [events[i] for i in order], [projected[i] for i in order]
+                        )
                         variants[vkey] = (
                             (self._frame(last_pos, mine), len(mine)) if mine else (None, 0)
                         )
@@ -378,6 +434,8 @@ class Channel:
         self, conn: Conn, since: Since | None, *, send_welcome: bool = True
     ) -> ResumeOutcome:
         """Bring a connection up to date and register it; returns the resume outcome."""
+        if conn.role is Role.VIEWER and conn.vid in self.banned:
+            raise Rejection("banned", "you are banned from this broadcast")
         for _attempt in range(5):
             if since is None:
                 outcome = ResumeOutcome.FRESH
@@ -546,6 +604,10 @@ class Channel:
                 {**_strip(item["q"]), "asker": self.pseudonym(item["asker"])}
                 for item in snap["questions"]
             ]
+            view["banned"] = [
+                {"asker": self.pseudonym(b["vid"]), "qid": b["qid"]}
+                for b in as_list(snap.get("banned"))
+            ]
         else:
             # Viewers and the overlay (its ticker): the "viewer" snapshot holds
             # public statuses only, never a pending or rejected question.
@@ -562,7 +624,7 @@ class Channel:
         self, view: dict[str, Any], personal: dict[str, Any], conn: Conn
     ) -> dict[str, Any]:
         view = dict(view)
-        view["mine"] = [{**q, "mine": True} for q in personal["mine"]]
+        view["mine"] = [{**_own(q), "mine": True} for q in personal["mine"]]
         view["myvotes"] = personal["myvotes"]
         ballots = {int(b["poll"]): as_list(b["mine"]) for b in personal["ballots"]}
         conn.voted.update(ballots)
@@ -602,7 +664,14 @@ def _strip(q: dict[str, Any]) -> dict[str, Any]:
 
 
 def _public(q: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in q.items() if k not in ("asker", "voter", "reason")}
+    # An allow-list, as in projection: fields the store adds later (flags...)
+    # stay private until listed there.
+    return {k: q[k] for k in PUBLIC_Q_FIELDS if k in q}
+
+
+def _own(q: dict[str, Any]) -> dict[str, Any]:
+    """A viewer's own question: public fields plus the reason it was refused."""
+    return {**_public(q), "reason": q.get("reason")}
 
 
 def _pos_str(sid: StreamId) -> str:

@@ -127,9 +127,11 @@ def _serve(settings: Settings, embedded: Any) -> int:
         lifespan="on",
         access_log=False,
         log_level=settings.log_level,
-        # Not behind a trusted proxy by default: X-Forwarded-For would let any
-        # client choose the IP that per-IP limits count.
-        proxy_headers=False,
+        # X-Forwarded-For only from the reverse proxies named in
+        # TRUSTED_PROXIES: from anyone else it would let a client choose the
+        # address that per-address limits count.
+        proxy_headers=bool(settings.trusted_proxies),
+        forwarded_allow_ips=",".join(settings.trusted_proxies) or None,
         timeout_graceful_shutdown=5,
     )
     # After Config: it (re)configures uvicorn's loggers.

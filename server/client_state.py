@@ -38,6 +38,8 @@ class ClientState:
     on_air: Json | None = None
     broadcast: Json = dataclasses.field(default_factory=dict)
     overlay: Json = dataclasses.field(default_factory=dict)
+    # Moderators: banned viewers by pseudonym -> {"asker", "qid"}.
+    banned: dict[str, Json] = dataclasses.field(default_factory=dict)
     snapshots: int = 0
     duplicates: int = 0
     # Events of a type this client does not know (newer hub): ignored, counted.
@@ -75,6 +77,7 @@ class ClientState:
         self.presence = dict(snap.get("presence") or {})
         self.on_air = snap.get("on_air")
         self.overlay = dict(snap.get("overlay") or {})
+        self.banned = {b["asker"]: dict(b) for b in snap.get("banned", ())}
 
     def apply_event(self, event: Mapping[str, Any]) -> bool:
         """Apply one event; False if it was a duplicate (pos not after the last one)."""
@@ -157,6 +160,12 @@ class ClientState:
     def _overlay(self, event: Mapping[str, Any]) -> None:
         self.overlay = {"show": event.get("show"), "poll": event.get("poll")}
 
+    def _ban(self, event: Mapping[str, Any]) -> None:
+        if event["on"]:
+            self.banned[event["asker"]] = {"asker": event["asker"], "qid": event["qid"]}
+        else:
+            self.banned.pop(event["asker"], None)
+
 
 def _key(pos: object) -> StreamId | None:
     """Order key of a ``pos`` (stream ids compare as (ms, seq), not as text)."""
@@ -179,4 +188,5 @@ _HANDLERS = {
     "tally": ClientState._tally,
     "broadcast": ClientState._broadcast,
     "overlay": ClientState._overlay,
+    "ban": ClientState._ban,
 }

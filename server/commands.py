@@ -14,12 +14,14 @@ flush that writes them (``server.likes``).
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from server import protocol as p
 from server.domain import broadcast as bc
 from server.domain import poll as pl
 from server.domain import question as qn
+from server.domain import sensitive
 from server.domain.errors import Rejection
 from server.domain.projection import Role
 from server.store.redis_client import REDIS_DOWN
@@ -28,7 +30,7 @@ from server.store.store import Result, Store, raise_for
 VIEWER_COMMANDS = (p.Ask, p.Upvote, p.Vote)
 MODERATOR_COMMANDS = (
     p.SetStatus, p.Star, p.Edit, p.CreatePoll, p.SetPollState, p.ShowOverlay,
-    p.UpdateBroadcast, p.SetBroadcastState,
+    p.UpdateBroadcast, p.SetBroadcastState, p.Merge, p.Ban,
 )  # fmt: skip
 
 
@@ -37,6 +39,9 @@ class Actor:
     role: Role
     vid: str | None = None  # viewers
     user: str | None = None  # moderators
+    # Viewers: their address as a rate-limit key (auth.hash_ip, never the IP
+    # itself); "" = no per-address question limit (e.g. the rehearsal fill).
+    ip: str = ""
 
     @property
     def idem_prefix(self) -> str:
@@ -80,12 +85,21 @@ async def execute(
     *,
     settings: bc.BroadcastSettings,
     name_max_len: int,
+    words: Sequence[sensitive.Matcher] = (),
+    pseudonym: Callable[[str], str] | None = None,
 ) -> Result:
-    """Run one command; returns the ok result or raises ``Rejection``."""
+    """Run one command; returns the ok result or raises ``Rejection``.
+
+    ``words``: the sensitive-word lists a question is screened against (the
+    deployment's and the broadcast's, compiled by the hub). ``pseudonym``: how
+    moderators name a viewer (``viewer.ban`` answers with it)."""
     authorize(actor, cmd)
     idem = f"{actor.idem_prefix}:{cmd.id}"
     try:
-        return raise_for(await _run(store, bid, actor, cmd, idem, settings, name_max_len))
+        return raise_for(
+            await _run(store, bid, actor, cmd, idem, settings, name_max_len,
+                       words=words, pseudonym=pseudonym)
+        )  # fmt: skip
     except REDIS_DOWN:
         raise Rejection(
             "unavailable", "the service is briefly unavailable; retry with the same id",
@@ -101,14 +115,22 @@ async def _run(
     idem: str,
     settings: bc.BroadcastSettings,
     name_max_len: int,
+    *,
+    words: Sequence[sensitive.Matcher] = (),
+    pseudonym: Callable[[str], str] | None = None,
 ) -> Result:
     vid = actor.vid or ""
+    user = actor.user or ""  # moderators' writes record it in the audit log
     match cmd:
         case p.Ask():
             new = qn.validate_new_question(cmd.text, cmd.name, cmd.tag, settings, name_max_len)
+            # Screened as stored (normalised), so the flags' spans index the text
+            # moderators see.
+            flags = sensitive.screen(new.text, words) if words else None
             return await store.ask(
-                bid, idem, vid=vid, text=new.text, name=new.name, tag=new.tag, fp=new.fingerprint
-            )
+                bid, idem, vid=vid, text=new.text, name=new.name, tag=new.tag, fp=new.fingerprint,
+                ip=actor.ip, flags=flags.to_dict() if flags else None,
+            )  # fmt: skip
         case p.Upvote():
             return await store.upvote(bid, idem, vid=vid, qid=cmd.qid, on=cmd.on)
         case p.Vote():
@@ -122,33 +144,50 @@ async def _run(
             target = qn.QuestionStatus(cmd.status)
             reason = qn.validate_reason(cmd.reason) if cmd.reason is not None else ""
             return await store.set_status(
-                bid, idem, actor=actor.idem_prefix, qid=cmd.qid, target=target.value,
+                bid, idem, user=user, qid=cmd.qid, target=target.value,
                 allowed_from=[s.value for s in qn.allowed_from(target)],
                 expect=cmd.expect, reason=reason,
             )  # fmt: skip
         case p.Star():
-            return await store.star(bid, idem, qid=cmd.qid, on=cmd.on)
+            return await store.star(bid, idem, user=user, qid=cmd.qid, on=cmd.on)
         case p.Edit():
             return await store.edit(
-                bid, idem, qid=cmd.qid, text=qn.validate_edit(cmd.text, settings)
+                bid, idem, user=user, qid=cmd.qid, text=qn.validate_edit(cmd.text, settings)
+            )
+        case p.Merge():
+            qn.check_merge(cmd.qid, cmd.into)
+            return await store.merge(
+                bid, idem, user=user, qid=cmd.qid, into=cmd.into,
+                refused_targets=sorted(s.value for s in qn.MERGE_REFUSED_TARGETS),
+            )  # fmt: skip
+        case p.Ban():
+            if pseudonym is None:  # pragma: no cover - both callers pass it
+                raise RuntimeError("viewer.ban needs the hub's pseudonyms")
+            # The asker is read first only to name them in the result and the
+            # audit log (it never changes); the script re-reads it atomically.
+            asker = await store.question_asker(bid, cmd.qid)
+            if asker is None:
+                raise Rejection("not_found", f"question {cmd.qid} does not exist")
+            return await store.ban(
+                bid, idem, user=user, qid=cmd.qid, on=cmd.on, pseudonym=pseudonym(asker)
             )
         case p.CreatePoll():
             poll = pl.validate_new_poll(cmd.question, list(cmd.options), cmd.multi, cmd.results)
             return await store.create_poll(
-                bid, idem, question=poll.question, options=poll.options, multi=poll.multi,
-                results=poll.results.value,
+                bid, idem, user=user, question=poll.question, options=poll.options,
+                multi=poll.multi, results=poll.results.value,
             )  # fmt: skip
         case p.SetPollState():
             poll_target = pl.PollState(cmd.state)
             return await store.set_poll_state(
-                bid, idem, pid=cmd.poll, target=poll_target.value,
+                bid, idem, user=user, pid=cmd.poll, target=poll_target.value,
                 allowed_from=_allowed(pl.POLL_TRANSITIONS, poll_target),
             )  # fmt: skip
         case p.ShowOverlay():
             if cmd.show == "poll" and cmd.poll is None:
                 raise Rejection("invalid", "say which poll to show")
             return await store.show_overlay(
-                bid, idem, show=cmd.show, pid=cmd.poll if cmd.show == "poll" else None
+                bid, idem, user=user, show=cmd.show, pid=cmd.poll if cmd.show == "poll" else None
             )
         case p.UpdateBroadcast():
             title = bc.validate_title(cmd.title) if cmd.title is not None else ""
@@ -158,13 +197,25 @@ async def _run(
                 if cmd.settings is not None
                 else None
             )
-            return await store.update_broadcast(
-                bid, idem, title=title, topic=topic, settings=patched
+            scheduled = (
+                cmd.scheduled if cmd.scheduled == "keep" else bc.validate_scheduled(cmd.scheduled)
             )
+            # The audit record: the fields sent, as validated.
+            detail: dict[str, Any] = {"title": title} if title else {}
+            if topic is not None:
+                detail["topic"] = topic
+            if patched is not None and cmd.settings:
+                detail["settings"] = {k: patched[k] for k in cmd.settings}
+            if scheduled != "keep":
+                detail["scheduled"] = scheduled
+            return await store.update_broadcast(
+                bid, idem, title=title, topic=topic, settings=patched, scheduled=scheduled,
+                user=user, detail=detail,
+            )  # fmt: skip
         case p.SetBroadcastState():
             state = bc.BroadcastState(cmd.state)
             return await store.update_broadcast(
-                bid, idem, state=state.value,
+                bid, idem, state=state.value, user=user,
                 allowed_from=_allowed(bc.BROADCAST_TRANSITIONS, state),
             )  # fmt: skip
     raise Rejection("invalid", "unknown command")  # pragma: no cover

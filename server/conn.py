@@ -150,6 +150,21 @@ class Conn:
         proto = self._proto
         if proto is None or self.state is ConnState.CLOSED:
             return self.send_text(frame.text)
+        return self._write(proto, frame.wire)
+
+    def send_payload(self, payload: bytes) -> bool:
+        """Write one text frame of encoded JSON (UTF-8) now: acks and errors.
+
+        Framed here, like the fan-out's frames, instead of going through
+        uvicorn's ``send`` (an ASGI message, a ``str`` encoded again, the
+        websockets protocol's own framing): a command's ack is as much a hot
+        path as the fan-out when thousands of questions arrive per second."""
+        proto = self._proto
+        if proto is None or self.state is ConnState.CLOSED:
+            return self.send_text(payload.decode())
+        return self._write(proto, text_frame(payload))
+
+    def _write(self, proto: Any, wire: bytes) -> bool:
         if proto.disconnected or proto.close_sent or proto.conn.state is not State.OPEN:
             # Closing or gone: nothing more may be written; uvicorn reports the close.
             self._mark_closed(1006)
@@ -157,7 +172,7 @@ class Conn:
         if not proto.writable.is_set():
             self.close(Close.SLOW_CONSUMER, "slow consumer")
             return False
-        proto.transport.write(frame.wire)
+        proto.transport.write(wire)
         return True
 
     def close(self, code: int, reason: str = "") -> None:

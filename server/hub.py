@@ -9,7 +9,9 @@ only in a process. Background loops:
   process stops being counted: RELIABILITY 6);
 * sessions: moderator sockets whose session was logged out, reset or removed
   are closed within ``session_check_s`` (RELIABILITY 20);
-* reaper: a channel without clients for ``channel_idle_s`` stops tailing.
+* reaper: a channel without clients for ``channel_idle_s`` stops tailing;
+* words: the sensitive-word lists are re-read when their version moves
+  (``words_refresh_ms``, ``server.words``).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import orjson
 import redis.asyncio as aioredis
 
 from server import auth, protocol
+from server.audit_export import resolve_timezone
 from server.channel import Channel
 from server.conn import background
 from server.domain.broadcast import BroadcastSettings
@@ -34,8 +37,10 @@ from server.likes import LikeDesk
 from server.metrics import Metrics
 from server.settings import Settings
 from server.store.accounts import Accounts, get_or_create_secret
+from server.store.deletion import Deleter
 from server.store.redis_client import REDIS_DOWN, blocking_client, command_client
 from server.store.store import Store
+from server.words import WordsDesk
 
 log = logging.getLogger("xs.hub")
 
@@ -48,13 +53,19 @@ class Hub:
         self.settings = settings
         self.metrics = metrics or Metrics()
         self.heartbeat_s = 25.0
+        # Resolved once, so a wrong TIMEZONE stops the start, not an export.
+        self.timezone = resolve_timezone(settings.timezone)
         self.redis: aioredis.Redis = command_client(settings)
         self.blocking_redis: aioredis.Redis = blocking_client(settings)
         self.store = Store(self.redis, settings)
         self.accounts = Accounts(self.redis, settings)
         self.likes = LikeDesk(self)
+        self.words = WordsDesk(self)  # compiled sensitive-word lists, kept fresh
+        self.deleter = Deleter(self.store, settings)
         self.secret = b""
         self.channels: dict[str, Channel] = {}
+        # bid -> (the live channel's settings mapping, its validated form).
+        self._parsed_settings: dict[str, tuple[Any, BroadcastSettings]] = {}
         self.ip_connections: dict[str, int] = {}  # open websockets per client address
         self._starting: dict[str, asyncio.Future[Channel]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -78,7 +89,10 @@ class Hub:
             asyncio.create_task(self._presence_loop(), name="presence"),
             asyncio.create_task(self._session_loop(), name="sessions"),
             asyncio.create_task(self._reaper_loop(), name="reaper"),
+            asyncio.create_task(self.words.run(), name="words"),
         ]
+        if self.settings.retention_days > 0:
+            self._loops.append(asyncio.create_task(self._retention_loop(), name="retention"))
         self.started = True
 
     async def stop(self) -> None:
@@ -137,8 +151,16 @@ class Hub:
             meta = await self.store.broadcast_meta(bid)
             if meta is None:
                 raise Rejection("not_found", "no such broadcast")
-            raw = orjson.loads(meta.get("settings", "{}"))
-        return BroadcastSettings.from_dict(raw)
+            return BroadcastSettings.from_dict(orjson.loads(meta.get("settings", "{}")))
+        # Parsed once per version: the channel replaces its settings mapping (a
+        # new object) on every broadcast event, and the cache holds that object,
+        # so `is` cannot match a newer one.
+        seen = self._parsed_settings.get(bid)
+        if seen is not None and seen[0] is raw:
+            return seen[1]
+        parsed = BroadcastSettings.from_dict(raw)
+        self._parsed_settings[bid] = (raw, parsed)
+        return parsed
 
     def pseudonym(self, vid: str, bid: str) -> str:
         return auth.pseudonym(self.secret, vid, bid)
@@ -200,6 +222,22 @@ class Hub:
                 if conn.session_digest not in alive:
                     conn.close(protocol.Close.UNAUTHORIZED, "session ended")
 
+    async def _retention_loop(self) -> None:
+        """Delete ended broadcasts older than ``retention_days`` (every process
+        runs this; a deletion is idempotent, so two processes racing are harmless)."""
+        while True:
+            await asyncio.sleep(self.settings.retention_check_s)
+            try:
+                now = int(time.time() * 1000)
+                for bid in await self.deleter.expired(now, self.settings.retention_days):
+                    await self.deleter.delete(bid, user="retention", force=True)
+                    log.info("deleted an expired broadcast (retention_days=%d)",
+                             self.settings.retention_days)  # fmt: skip
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("retention sweep failed; trying again later")
+
     async def _reaper_loop(self) -> None:
         while True:
             await asyncio.sleep(5)
@@ -207,4 +245,5 @@ class Hub:
             for bid, channel in list(self.channels.items()):
                 if channel.idle_for(now) >= CHANNEL_IDLE_S and bid not in self._starting:
                     del self.channels[bid]
+                    self._parsed_settings.pop(bid, None)
                     await channel.stop()

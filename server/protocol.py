@@ -401,6 +401,28 @@ class Edit:
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
+class Merge:
+    """Merge question ``qid`` into ``into``: supporters united, ``qid`` leaves view."""
+
+    TYPE: ClassVar[str] = "q.merge"
+    id: str
+    qid: int
+    into: int
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Ban:
+    """Ban (``on``) or unban the asker of question ``qid`` in this broadcast.
+
+    Moderators never see viewer ids; they name a viewer by one of their questions."""
+
+    TYPE: ClassVar[str] = "viewer.ban"
+    id: str
+    qid: int
+    on: bool
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
 class CreatePoll:
     TYPE: ClassVar[str] = "poll.create"
     id: str
@@ -433,6 +455,9 @@ class UpdateBroadcast:
     title: str | None = None  # None: unchanged
     topic: str | None = None
     settings: SettingsPatch | None = None
+    # Unix ms of the announced start; null on the wire clears it, and absent
+    # ("keep", never sent by a client: the validator yields int or None) keeps it.
+    scheduled: int | Literal["keep"] | None = "keep"
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -450,6 +475,8 @@ Command: TypeAlias = (
     | SetStatus
     | Star
     | Edit
+    | Merge
+    | Ban
     | CreatePoll
     | SetPollState
     | ShowOverlay
@@ -464,6 +491,8 @@ MODERATOR_COMMANDS: frozenset[type] = frozenset(
         SetStatus,
         Star,
         Edit,
+        Merge,
+        Ban,
         CreatePoll,
         SetPollState,
         ShowOverlay,
@@ -527,6 +556,8 @@ _SPECS: dict[str, tuple[type[Message], dict[str, _Field]]] = {
     ),
     "q.star": (Star, {**_ID, "qid": _req(_QID), "on": _req(_bool)}),
     "q.edit": (Edit, {**_ID, "qid": _req(_QID), "text": _req(_TEXT)}),
+    "q.merge": (Merge, {**_ID, "qid": _req(_QID), "into": _req(_QID)}),
+    "viewer.ban": (Ban, {**_ID, "qid": _req(_QID), "on": _req(_bool)}),
     "poll.create": (
         CreatePoll,
         {
@@ -552,6 +583,7 @@ _SPECS: dict[str, tuple[type[Message], dict[str, _Field]]] = {
             "title": _opt(_str(400)),
             "topic": _opt(_str(1000)),
             "settings": _opt(_object(_SETTINGS)),
+            "scheduled": _opt(_nullable(_int(0))),
         },
     ),
     "bc.state": (SetBroadcastState, {**_ID, "state": _req(_one_of(BROADCAST_STATES))}),

@@ -24,6 +24,9 @@ class Settings:
     # Exact origins allowed to open websockets, comma separated. Empty means
     # "the hub's own origin(s)": http://host:port, http://localhost:port, public_url.
     allowed_origins: tuple[str, ...] = ()
+    # Addresses of reverse proxies whose X-Forwarded-For is believed, comma
+    # separated (uvicorn's forwarded_allow_ips). Empty: the peer address counts.
+    trusted_proxies: tuple[str, ...] = ()
 
     # --- Redis -----------------------------------------------------------------
     # redis://, rediss:// or unix:// URL; empty = start the embedded redis-server.
@@ -94,6 +97,16 @@ class Settings:
     # Questions a viewer may submit: burst and refill per minute (checked in Redis).
     questions_burst: int = 5
     questions_per_min: float = 3.0
+    # Questions from one client address per broadcast: burst and refill per
+    # minute (checked in Redis next to the per-viewer bucket). Generous: a
+    # campus or mobile-carrier NAT puts many phones behind one address.
+    questions_ip_burst: int = 30
+    questions_ip_per_min: float = 60.0
+    # Sensitive-word lists: how often each hub process checks whether a list
+    # changed (so an edit applies to new questions within about this long in
+    # every process), and the most words one list may hold.
+    words_refresh_ms: int = 500
+    words_max: int = 20_000
     # Anonymous viewer ids minted per IP per hour (vote-stuffing defence).
     viewer_ids_per_ip_per_hour: int = 200
 
@@ -107,6 +120,21 @@ class Settings:
     login_failures_max: int = 10
     # Set the Secure flag on cookies (turn on behind HTTPS).
     cookie_secure: bool = False
+
+    # --- audit log -----------------------------------------------------------------
+    # Time zone of the audit CSV export's times (IANA name). Without tzdata on the
+    # host, Asia/Shanghai and UTC still work as fixed offsets (server/audit_export.py).
+    timezone: str = "Asia/Shanghai"
+    # Largest page of GET .../audit (?limit=); a console asks for 200.
+    audit_page_max: int = 1000
+
+    # --- retention ----------------------------------------------------------------
+    # Days after its end that an ended broadcast, with every key it owns, is
+    # deleted (server/store/deletion.py). 0 = kept for ever: a consultation's
+    # questions are its record, so deleting them is an operator's decision.
+    retention_days: int = 0
+    # How often each hub process looks for expired broadcasts (when enabled).
+    retention_check_s: float = 3600.0
 
     # --- operations --------------------------------------------------------------
     log_level: str = "info"

@@ -14,6 +14,7 @@ one socket are handled one after another, so its acks come in order.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import secrets
 from typing import Any
@@ -40,7 +41,7 @@ def _client_ip(ws: WebSocket) -> str:
 
 
 def _send(conn: Conn, message: dict[str, Any]) -> None:
-    conn.send_text(protocol.encode(message).decode())
+    conn.send_payload(protocol.encode(message))
 
 
 async def websocket_endpoint(ws: WebSocket) -> None:
@@ -152,6 +153,8 @@ async def _admit(hub: Hub, ws: WebSocket, conn: Conn) -> Role | None:
         return None
     except Rejection as exc:
         code = Close.NOT_FOUND if exc.code == "not_found" else Close.TRY_AGAIN
+        if exc.code == "banned":
+            code = Close.FORBIDDEN
         conn.close(code, exc.message)
         return None
     return role
@@ -191,7 +194,10 @@ async def _authenticate(
 async def _receive_loop(hub: Hub, ws: WebSocket, conn: Conn) -> None:
     metrics, settings = hub.metrics, hub.settings
     errors = 0
-    actor = Actor(conn.role, vid=conn.vid, user=conn.user)
+    # A viewer's address only as a keyed hash: the per-address question limit.
+    ip_key = auth.hash_ip(hub.secret, conn.ip) if conn.role is Role.VIEWER else ""
+    actor = Actor(conn.role, vid=conn.vid, user=conn.user, ip=ip_key)
+    pseudonym = functools.partial(hub.pseudonym, bid=conn.bid)
     while conn.live:
         raw = await _receive_text(ws)
         metrics.frames_in_total.inc()
@@ -213,6 +219,8 @@ async def _receive_loop(hub: Hub, ws: WebSocket, conn: Conn) -> None:
                 hub.store, conn.bid, actor, cmd,
                 settings=await hub.broadcast_settings(conn.bid),
                 name_max_len=settings.name_max_len,
+                words=await hub.words.matchers(conn.bid) if isinstance(cmd, protocol.Ask) else (),
+                pseudonym=pseudonym,
             )  # fmt: skip
             if isinstance(cmd, protocol.Vote):
                 conn.voted.add(cmd.poll)

@@ -166,6 +166,19 @@ def validate_topic(raw: object) -> str:
     return normalize_name(raw, TOPIC_MAX_LEN)
 
 
+# A start time is Unix ms; beyond year 3000 it is a unit mistake (seconds * 1000^2...).
+SCHEDULED_MAX_MS = 32_503_680_000_000
+
+
+def validate_scheduled(raw: object) -> int | None:
+    """The announced start time: Unix ms, or None (not announced)."""
+    if raw is None:
+        return None
+    if not isinstance(raw, int) or isinstance(raw, bool) or not 0 <= raw <= SCHEDULED_MAX_MS:
+        raise _invalid("scheduled must be a time in ms since the epoch, or null")
+    return raw
+
+
 @dataclass(frozen=True)
 class Broadcast:
     id: str
@@ -176,6 +189,8 @@ class Broadcast:
     created_ms: int
     # When the moderator announced it would start (shown on the waiting page).
     scheduled_ms: int | None = None
+    # Holds sample content of a rehearsal; cannot go live until it is cleared.
+    rehearsal: bool = False
 
     def to_public(self) -> dict[str, Any]:
         return {
@@ -186,4 +201,5 @@ class Broadcast:
             "settings": self.settings.to_dict(),
             "created": self.created_ms,
             "scheduled": self.scheduled_ms,
+            "rehearsal": self.rehearsal,
         }

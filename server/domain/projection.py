@@ -5,7 +5,9 @@ Stream entries hold the full event, private fields included (``asker``,
 module. Contracts (property-tested):
 
 * no output, for any role, has an ``asker`` or ``voter`` key holding a raw id
-  (moderators get a pseudonym under ``asker``; ``voter`` never leaves);
+  (moderators get a pseudonym as ``q.asker`` and in ``ban``; ``voter`` never
+  leaves); ``ban`` events reach moderators only;
+* ``flags`` (what the sensitive-word screen found) reach moderators only;
 * viewers and the overlay never receive a pending or rejected question's text
   (its asker does, through ``project_for_owner``); the overlay receives public
   questions (its ticker) but draws viewer text only while a moderator has put
@@ -159,13 +161,23 @@ def _overlay(event: Event, kind: str) -> dict[str, Any] | None:
 def _moderator(event: Event, kind: str, pseudonym: Callable[[str], str]) -> dict[str, Any] | None:
     if kind == "question":
         out = _as_is(event)
-        out["q"] = {k: v for k, v in event["q"].items() if k not in PRIVATE_KEYS}
+        q = {k: v for k, v in event["q"].items() if k not in PRIVATE_KEYS}
         asker = event.get("asker")
         if isinstance(asker, str):
             # A stable pseudonym lets moderators spot one viewer's many
             # questions without learning the id that authenticates the viewer.
-            out["asker"] = pseudonym(asker)
+            # Inside "q", as in snapshots: one shape of a question everywhere.
+            q["asker"] = pseudonym(asker)
+        out["q"] = q
         return out
+    if kind == "ban":
+        # The stream names the banned viewer by id (every hub process closes
+        # that viewer's sockets); moderators learn the pseudonym only.
+        return _with_pos(
+            {"type": "ban", "asker": pseudonym(event["asker"]), "qid": event["qid"],
+             "on": event["on"]},
+            event,
+        )  # fmt: skip
     if kind in ("votes", "tally"):
         return {k: v for k, v in event.items() if k not in PRIVATE_KEYS and k != "choices"}
     if kind in _SHARED_TYPES or kind in ("overlay", "poll"):

@@ -24,6 +24,10 @@ class QuestionStatus(StrEnum):
     ON_AIR = "on_air"  # being answered now; shown on the overlay (at most one)
     ANSWERED = "answered"  # done; stays visible
     REJECTED = "rejected"  # hidden from everyone but its asker and moderators
+    # United with another question by ``q.merge`` (its supporters moved there):
+    # terminal, reached by no transition of the table, so ``q.status`` can
+    # neither make a question merged nor bring a merged one back.
+    MERGED = "merged"
 
 
 # What viewers (other than the asker) may see.
@@ -40,7 +44,12 @@ QUESTION_TRANSITIONS: Mapping[QuestionStatus, frozenset[QuestionStatus]] = {
     _S.ON_AIR: frozenset({_S.ANSWERED, _S.APPROVED}),
     _S.ANSWERED: frozenset({_S.APPROVED, _S.ON_AIR}),
     _S.REJECTED: frozenset({_S.PENDING, _S.APPROVED}),
+    _S.MERGED: frozenset(),
 }
+
+# A question may not be merged into one that is itself merged (supporters would
+# land on a question nobody sees) or rejected (ditto: the moderator said no).
+MERGE_REFUSED_TARGETS: frozenset[QuestionStatus] = frozenset({_S.MERGED, _S.REJECTED})
 
 
 def check_question_transition(qid: int, current: QuestionStatus, target: QuestionStatus) -> None:
@@ -54,6 +63,13 @@ def check_question_transition(qid: int, current: QuestionStatus, target: Questio
 def allowed_from(target: QuestionStatus) -> frozenset[QuestionStatus]:
     """The statuses from which a question may move to ``target``."""
     return frozenset(src for src, targets in QUESTION_TRANSITIONS.items() if target in targets)
+
+
+def check_merge(qid: int, into: int) -> None:
+    """What can be said of ``q.merge`` without the store: a question is not
+    merged into itself. Statuses are checked by the script, atomically."""
+    if qid == into:
+        raise Rejection(Code.INVALID, f"question {qid} cannot be merged into itself")
 
 
 def initial_status(settings: BroadcastSettings) -> QuestionStatus:

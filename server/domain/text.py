@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from collections.abc import Callable
 
 from .errors import Code, Rejection
 
@@ -36,34 +37,82 @@ _DROPPED_CATEGORIES = frozenset({"Cc", "Cf", "Cs"})
 
 # Line breaks other than "\n" become "\n" (a pasted Windows or Word text keeps its
 # paragraphs instead of running them together).
-_NEWLINES = str.maketrans({"\r": "\n", "\x85": "\n", "\u2028": "\n", "\u2029": "\n"})
+_LINE_BREAKS = frozenset("\r\x85\u2028\u2029")
 # Horizontal controls that act as spacing become a space rather than vanishing.
 _SPACING_CONTROLS = frozenset("\t\x0b\x0c")
 
 MAX_COMBINING = 2
+_MARKS = ("Mn", "Me")
 
 _SPACE_RUN = re.compile(r" {2,}")
 _NEWLINE_RUN = re.compile(r"\n{3,}")
 _REPEAT_RUN = re.compile(r"(.)\1{2,}", re.DOTALL)
 
+# Code points a table remembers at most (each entry is a few dozen bytes); past
+# that, new characters are still mapped correctly, just not remembered.
+_TABLE_MAX = 1 << 16
+
+
+class _CharTable(dict[int, int | str | None]):
+    """A ``str.translate`` table that decides each code point on first sight.
+
+    The rules below are per character; a Python loop over every character of
+    every question cost more hub CPU than decoding the frame and acknowledging
+    it. ``translate`` runs the loop in C and asks ``rule`` only about
+    characters it has not met before (the questions of one audience draw on a
+    few thousand distinct ones). ``rule`` returns the character itself to keep
+    it, another string to replace it, or ``None`` to drop it.
+    """
+
+    def __init__(self, rule: Callable[[str], str | None]) -> None:
+        super().__init__()
+        self._rule = rule
+
+    def __missing__(self, cp: int) -> int | str | None:
+        ch = chr(cp)
+        out = self._rule(ch)
+        mapped: int | str | None = cp if out == ch else out
+        if len(self) < _TABLE_MAX:
+            self[cp] = mapped
+        return mapped
+
+
+def _visible(ch: str) -> str | None:
+    if ch == "\n" or ch in _LINE_BREAKS:
+        return "\n"
+    if ch in _SPACING_CONTROLS:
+        return " "
+    category = unicodedata.category(ch)
+    if ch in _INVISIBLE or category in _DROPPED_CATEGORIES:
+        return None
+    # Every space separator (NBSP, ideographic space...) counts as one space:
+    # runs of them are a layout trick, not content. Done before NFC, which is
+    # the same: no space separator composes with a neighbour, and the two that
+    # NFC changes (U+2000, U+2001) become space separators (U+2002, U+2003).
+    return " " if category == "Zs" else ch
+
+
+# Line breaks, spacing controls, invisible characters and space separators, in one pass.
+_VISIBLE = _CharTable(_visible)
+# Keeps only combining marks: an empty result means _limit_marks has nothing to do.
+_ONLY_MARKS = _CharTable(lambda ch: ch if unicodedata.category(ch) in _MARKS else None)
+# What a fingerprint ignores: whitespace, punctuation, symbols, separators, controls.
+_FP_IGNORED = _CharTable(
+    lambda ch: None if ch.isspace() or unicodedata.category(ch)[0] in "PSZC" else ch
+)
+
 
 def _drop_invisible(raw: str) -> str:
-    out: list[str] = []
-    for ch in raw.replace("\r\n", "\n").translate(_NEWLINES):
-        if ch == "\n":
-            out.append(ch)
-        elif ch in _SPACING_CONTROLS:
-            out.append(" ")
-        elif ch not in _INVISIBLE and unicodedata.category(ch) not in _DROPPED_CATEGORIES:
-            out.append(ch)
-    return "".join(out)
+    return raw.replace("\r\n", "\n").translate(_VISIBLE)
 
 
 def _limit_marks(text: str) -> str:
+    if not text.translate(_ONLY_MARKS):
+        return text
     out: list[str] = []
     run = 0
     for ch in text:
-        if unicodedata.category(ch) in ("Mn", "Me"):
+        if unicodedata.category(ch) in _MARKS:
             run += 1
             if run > MAX_COMBINING:
                 continue
@@ -78,9 +127,6 @@ def _clean(raw: str, *, single_line: bool) -> str:
     # a base and its mark would otherwise leave an uncomposed pair behind, and a
     # second pass would then compose it (breaking idempotence).
     text = unicodedata.normalize("NFC", _drop_invisible(raw))
-    # Every space separator (NBSP, ideographic space...) counts as one space: runs
-    # of them are a layout trick, not content.
-    text = "".join(" " if unicodedata.category(ch) == "Zs" else ch for ch in text)
     if single_line:
         text = text.replace("\n", " ")
     text = _SPACE_RUN.sub(" ", text)
@@ -124,9 +170,6 @@ def fingerprint(text: str) -> str:
     duplicates. Not a security boundary: a determined spammer is the rate
     limit's job.
     """
-    folded = unicodedata.normalize("NFKC", text).casefold()
-    kept = "".join(
-        ch for ch in folded if not ch.isspace() and unicodedata.category(ch)[0] not in "PSZC"
-    )
+    kept = unicodedata.normalize("NFKC", text).casefold().translate(_FP_IGNORED)
     squeezed = _REPEAT_RUN.sub(r"\1\1", kept)
     return hashlib.sha256(squeezed.encode("utf-8")).hexdigest()

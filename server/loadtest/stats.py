@@ -100,4 +100,4 @@ def measure_events(
 def empty_totals() -> dict[str, Any]:
     """What a worker adds up besides ``Stats`` (merged key by key by the parent)."""
     return {"sent": 0, "accepted": 0, "messages": 0, "acked": [], "ack_ms": [],
-            "resend_mismatch": 0, "votes": 0, "asked": 0}  # fmt: skip
+            "acked_in_window": 0, "resend_mismatch": 0, "votes": 0, "asked": 0}  # fmt: skip

@@ -10,7 +10,7 @@ Behaviours:
 * ``watch``: idle viewers that only receive (most of a real audience);
 * ``likes``: viewers tapping in bursts, one like batch in flight each;
 * ``ask``: viewers asking questions back to back (one in flight each), some
-  resent with the same id to exercise idempotency;
+  resent with the same id to exercise idempotency (``lean.LeanAsker``);
 * ``mix``: the realistic audience: most watch, some tap likes, a few ask and
   upvote, and everyone votes when a poll opens.
 """
@@ -29,7 +29,7 @@ from urllib.parse import urlsplit
 import orjson
 
 from server.client import HubClient
-from server.loadtest.lean import LeanViewer, open_viewer
+from server.loadtest.lean import LeanAsker, LeanViewer, open_lean
 from server.loadtest.stats import Stats, empty_totals, measure_events, pos_key
 
 Json = dict[str, Any]
@@ -97,26 +97,11 @@ async def _likes(client: LoadClient, end: float, batch: int, out: Json) -> None:
             _error(client, reply, out)
 
 
-async def _ask(client: LoadClient, end: float, out: Json, rng: random.Random) -> None:
-    n = 0
-    while time.time() < end and client.close_code is None:
-        n += 1
-        cid = f"{client.tab}-{n}"
-        text = f"压测提问 {client.tab} 第{n}个：地铁{rng.randrange(1_000_000)}号线何时开通？"
-        started = time.perf_counter()
-        reply = await client.command("ask", id=cid, text=text, timeout=30)
-        out["ack_ms"].append((time.perf_counter() - started) * 1000)
-        if reply.get("type") != "ack":
-            _error(client, reply, out)
-            continue
-        client.stats.acks += 1
-        qid = reply["result"]["qid"]
-        out["acked"].append(qid)
-        if n % 20 == 0:  # a resend with the same id must return the same question
-            again = await client.command("ask", id=cid, text=text, timeout=30)
-            if again.get("type") != "ack" or again["result"]["qid"] != qid:
-                out["resend_mismatch"] += 1
-                _error(client, again, out)
+async def _asked(askers: list[LeanAsker], end: float) -> None:
+    """Until every asker got its last reply (at most 30 s late, as HubClient.command)."""
+    waiting = [a.done for a in askers]
+    if waiting:
+        await asyncio.wait(waiting, timeout=max(0.0, end - time.time()) + 30)
 
 
 async def _mix(client: LoadClient, index: int, end: float, out: Json, rng: random.Random) -> None:
@@ -149,20 +134,30 @@ async def _mix(client: LoadClient, index: int, end: float, out: Json, rng: rando
             await asyncio.sleep(0.5)
 
 
-async def _open_lean(spec: Json, stats: Stats, window: list[float]) -> list[LeanViewer]:
-    """Receive-only viewers (see server.loadtest.lean): the fan-out scenarios."""
+async def _open_lean(
+    spec: Json, stats: Stats, window: list[float], out: Json | None = None
+) -> list[LeanViewer]:
+    """Lean clients (see server.loadtest.lean): receive-only viewers for the
+    fan-out scenarios, or askers (``out`` given) for the questions scenario."""
     parts = urlsplit(spec["url"])
-    host, port = parts.hostname or "127.0.0.1", parts.port or 80
+    host, port, bid = parts.hostname or "127.0.0.1", parts.port or 80, spec["bid"]
     gate = asyncio.Semaphore(spec.get("concurrency", 100))
     viewers: list[LeanViewer] = []
+    rng = random.Random(spec.get("seed", 1))
+
+    def make(cookie: str) -> LeanViewer:
+        if out is None:
+            return LeanViewer(host, port, bid, cookie, stats, window)
+        interval = float(spec.get("interval", 0.0))
+        return LeanAsker(
+            host, port, bid, cookie, stats, window, out=out, rng=rng, interval=interval
+        )
 
     async def one(cookie: str) -> None:
         async with gate:
             for attempt in range(5):
                 try:
-                    viewers.append(
-                        await open_viewer(host, port, spec["bid"], cookie, stats, window)
-                    )
+                    viewers.append(await open_lean(host, port, lambda: make(cookie)))
                     return
                 except (OSError, ConnectionError, TimeoutError):
                     await asyncio.sleep(0.2 * (attempt + 1))
@@ -179,8 +174,11 @@ async def _run(spec: Json, pipe: Connection) -> Json:
     behaviour = spec["behaviour"]
     clients: list[LoadClient] = []
     lean: list[LeanViewer] = []
+    out: Json = {**empty_totals(), "error_codes": {}}
     if behaviour == "watch":
         lean = await _open_lean(spec, stats, window)
+    elif behaviour == "ask":
+        lean = await _open_lean(spec, stats, window, out)
     else:
         clients = [
             LoadClient(
@@ -198,13 +196,19 @@ async def _run(spec: Json, pipe: Connection) -> Json:
     loop = asyncio.get_running_loop()
     start, end = await loop.run_in_executor(None, pipe.recv)
     window[0], window[1] = start * 1000, end * 1000
-    await asyncio.sleep(max(0.0, start - time.time()))
-    out: Json = {**empty_totals(), "error_codes": {}}
+    # Paced askers start one interval early, so they ask at their steady rate
+    # from the window's first moment (their first questions are spread over
+    # one interval); only questions sent inside the window are counted.
+    lead = float(spec.get("interval", 0.0)) if behaviour == "ask" else 0.0
+    await asyncio.sleep(max(0.0, start - lead - time.time()))
     rng = random.Random(spec.get("seed", 1))
     if behaviour == "likes":
         tasks = [_likes(c, end, spec.get("batch", 100), out) for c in clients]
     elif behaviour == "ask":
-        tasks = [_ask(c, end, out, rng) for c in clients]
+        askers = [a for a in lean if isinstance(a, LeanAsker)]
+        for asker in askers:
+            asker.start(end)
+        tasks = [_asked(askers, end)]
     elif behaviour == "mix":
         tasks = [_mix(c, i, end, out, rng) for i, c in enumerate(clients)]
     else:

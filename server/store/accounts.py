@@ -11,6 +11,7 @@ Every key here is deployment-wide (not per broadcast):
 ``xs:rl:login:<user>``         string  failed logins of a username, EX 900 (fixed window)
 ``xs:rl:loginip:<iphash>``     string  failed logins from a hashed IP, EX 900
 ``xs:rl:vid:<iphash>:<hour>``  string  viewer ids minted for a hashed IP in that hour
+``xs:audit``                   stream  deployment audit log (``server.store.audit``)
 =============================  ======  =================================================
 
 Contracts:
@@ -20,6 +21,10 @@ Contracts:
 * Multi-key changes are Lua scripts, so they are atomic: two concurrent creates
   of one username cannot both succeed, and a password reset deletes every
   session in the same step as it bumps ``pwv``.
+* Account changes (create, remove, password reset, admin flag) append to the
+  deployment audit log ``xs:audit`` in the same script, only when they changed
+  something; ``by`` names who did it (an administrator's user name, or
+  ``"system"``/``"cli"`` for the first-start bootstrap and ``create-admin``).
 * A session is valid only while its key exists, its account exists and its
   ``pwv`` equals the account's: a reset that raced a login still wins.
 * Writes are safe to retry after a lost reply (redis-py 8 retries by default,
@@ -43,6 +48,8 @@ from redis.asyncio import Redis
 
 from server import auth
 from server.settings import Settings
+from server.store.audit import AUDIT_LUA
+from server.store.keys import AUDIT
 
 SECRET_KEY = "xs:secret"
 MODS_KEY = "xs:mods"
@@ -52,6 +59,9 @@ _USESS = "xs:usess:"
 _RL_LOGIN = "xs:rl:login:"
 _RL_LOGIN_IP = "xs:rl:loginip:"
 _RL_VID = "xs:rl:vid:"
+
+# Who an account change is recorded as when no administrator made it (bootstrap).
+SYSTEM = "system"
 
 # Failed logins are counted in fixed 15-minute windows.
 LOGIN_WINDOW_S = 900
@@ -69,38 +79,54 @@ local function kill_sessions(usess, sess_prefix)
 end
 """
 
-# KEYS: mod, mods. ARGV: username, pw hash, admin, created.
-# 1 = created (or this very create already happened: same salted hash), 0 = exists.
-_CREATE = """
+# KEYS: mod, mods, audit. ARGV: username, pw hash, admin, created, by.
+# 1 = created, 2 = this very create already happened (same salted hash: a
+# redis-py retry; not audited twice), 0 = exists.
+_CREATE = (
+    AUDIT_LUA
+    + """
 local pw = redis.call('HGET', KEYS[1], 'pw')
 if pw then
-  if pw == ARGV[2] then return 1 end
+  if pw == ARGV[2] then return 2 end
   return 0
 end
 redis.call('HSET', KEYS[1], 'pw', ARGV[2], 'admin', ARGV[3], 'created', ARGV[4], 'pwv', '1')
 redis.call('SADD', KEYS[2], ARGV[1])
+audit_deployment(KEYS[3], ARGV[5], 'moderator.add', 'moderator:' .. ARGV[1],
+  cjson.encode({admin = ARGV[3] == '1'}))
 return 1
 """
+)
 
-# KEYS: mod, mods, usess. ARGV: username, session prefix. Returns 1 if it existed.
+# KEYS: mod, mods, usess, audit. ARGV: username, session prefix, by.
+# Returns 1 if it existed.
 _REMOVE = (
     _KILL_SESSIONS
+    + AUDIT_LUA
     + """
 local existed = redis.call('DEL', KEYS[1])
 redis.call('SREM', KEYS[2], ARGV[1])
-kill_sessions(KEYS[3], ARGV[2])
+local sessions = kill_sessions(KEYS[3], ARGV[2])
+if existed == 1 then
+  audit_deployment(KEYS[4], ARGV[3], 'moderator.remove', 'moderator:' .. ARGV[1],
+    cjson.encode({sessions = sessions}))
+end
 return existed
 """
 )
 
-# KEYS: mod, usess. ARGV: pw hash, session prefix. Returns the new pwv, or -1.
+# KEYS: mod, usess, audit. ARGV: pw hash, session prefix, by, username.
+# Returns the new pwv, or -1.
 _RESET = (
     _KILL_SESSIONS
+    + AUDIT_LUA
     + """
 if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
 redis.call('HSET', KEYS[1], 'pw', ARGV[1])
 local pwv = redis.call('HINCRBY', KEYS[1], 'pwv', 1)
-kill_sessions(KEYS[2], ARGV[2])
+local sessions = kill_sessions(KEYS[2], ARGV[2])
+audit_deployment(KEYS[3], ARGV[3], 'moderator.password', 'moderator:' .. ARGV[4],
+  cjson.encode({sessions = sessions}))
 return pwv
 """
 )
@@ -114,12 +140,19 @@ return kill_sessions(KEYS[2], ARGV[1])
 """
 )
 
-# KEYS: mod. ARGV: admin "0"/"1". Returns 1 if the account exists.
-_SET_ADMIN = """
+# KEYS: mod, audit. ARGV: admin "0"/"1", by, username. Returns 1 if the account exists.
+_SET_ADMIN = (
+    AUDIT_LUA
+    + """
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-redis.call('HSET', KEYS[1], 'admin', ARGV[1])
+if redis.call('HGET', KEYS[1], 'admin') ~= ARGV[1] then
+  redis.call('HSET', KEYS[1], 'admin', ARGV[1])
+  audit_deployment(KEYS[2], ARGV[2], 'moderator.admin', 'moderator:' .. ARGV[3],
+    cjson.encode({admin = ARGV[1] == '1'}))
+end
 return 1
 """
+)
 
 # KEYS: the failure counters to bump. ARGV: window seconds.
 # The TTL is set only when missing, so the window is fixed (15 minutes from the
@@ -290,7 +323,9 @@ class Accounts:
         self._any_admin = redis.register_script(_ANY_ADMIN)
 
     # --- accounts ------------------------------------------------------------------
-    async def create_moderator(self, username: str, password: str, *, admin: bool) -> None:
+    async def create_moderator(
+        self, username: str, password: str, *, admin: bool, by: str = SYSTEM
+    ) -> None:
         """Create an account; AlreadyExists if the name is taken, ValueError if the
         name or password is not acceptable. Atomic: of two concurrent creates of
         one name, exactly one succeeds."""
@@ -298,33 +333,37 @@ class Accounts:
         auth.check_password_policy(password)
         encoded = await asyncio.to_thread(auth.hash_password, password)
         created = await self._create(
-            keys=[_MOD + user, MODS_KEY],
-            args=[user, encoded, "1" if admin else "0", _now_ms()],
+            keys=[_MOD + user, MODS_KEY, AUDIT],
+            args=[user, encoded, "1" if admin else "0", _now_ms(), by],
         )
-        if created != 1:
+        if created not in (1, 2):
             raise AlreadyExists(f"moderator {user!r} already exists")
 
-    async def remove_moderator(self, username: str) -> bool:
+    async def remove_moderator(self, username: str, *, by: str = SYSTEM) -> bool:
         """Delete the account and all its sessions; False if there was none."""
         user = auth.normalize_username(username)
         existed = await self._remove(
-            keys=[_MOD + user, MODS_KEY, _USESS + user], args=[user, _SESS]
+            keys=[_MOD + user, MODS_KEY, _USESS + user, AUDIT], args=[user, _SESS, by]
         )
         return bool(existed)
 
-    async def reset_password(self, username: str, new_password: str) -> None:
+    async def reset_password(self, username: str, new_password: str, *, by: str = SYSTEM) -> None:
         """Set a new password, invalidate every session (pwv bump and deletion)."""
         user = auth.normalize_username(username)
         auth.check_password_policy(new_password)
         encoded = await asyncio.to_thread(auth.hash_password, new_password)
-        pwv = await self._reset(keys=[_MOD + user, _USESS + user], args=[encoded, _SESS])
+        pwv = await self._reset(
+            keys=[_MOD + user, _USESS + user, AUDIT], args=[encoded, _SESS, by, user]
+        )
         if pwv == -1:
             raise UnknownModerator(user)
 
-    async def set_admin(self, username: str, admin: bool) -> None:
+    async def set_admin(self, username: str, admin: bool, *, by: str = SYSTEM) -> None:
         """Grant or revoke admin; takes effect on the next ``session()`` lookup."""
         user = auth.normalize_username(username)
-        if not await self._set_admin(keys=[_MOD + user], args=["1" if admin else "0"]):
+        if not await self._set_admin(
+            keys=[_MOD + user, AUDIT], args=["1" if admin else "0", by, user]
+        ):
             raise UnknownModerator(user)
 
     async def list_moderators(self) -> list[ModeratorInfo]:

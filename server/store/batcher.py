@@ -11,6 +11,12 @@ Contracts: each call gets its own script's result or exception; a connection
 error fails every call of that pipeline, and since every write script is
 idempotent (its command id, or a flush sequence), the retry that follows is
 safe whether or not Redis ran it.
+
+Scripts go out as bare ``EVALSHA``. redis-py's own script-on-pipeline path
+sends ``SCRIPT EXISTS`` as an extra round trip before every pipeline; here a
+script Redis does not know (first use, a restarted or flushed Redis) comes back
+as ``NOSCRIPT`` (nothing ran), is loaded once, and only those calls are sent
+again.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from typing import Any
 
 import redis.asyncio as aioredis
 from redis.commands.core import AsyncScript
+from redis.exceptions import NoScriptError
 
 Call = tuple[AsyncScript, list[str], list[Any], "asyncio.Future[Any]"]
 
@@ -48,13 +55,24 @@ class ScriptBatcher:
         finally:
             self._draining = False
 
+    async def _pipeline(self, batch: list[Call]) -> list[Any]:
+        # `async with` gives the connection back (or drops it) even on errors.
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for script, keys, args, _ in batch:
+                pipe.evalsha(script.sha, len(keys), *keys, *args)  # buffered, no round trip
+            results: list[Any] = await pipe.execute(raise_on_error=False)
+        return results
+
     async def _send(self, batch: list[Call]) -> None:
         try:
-            # `async with` gives the connection back (or drops it) even on errors.
-            async with self._redis.pipeline(transaction=False) as pipe:
-                for script, keys, args, _ in batch:
-                    await script(keys=keys, args=args, client=pipe)  # buffered, no round trip
-                results = await pipe.execute(raise_on_error=False)
+            results = await self._pipeline(batch)
+            unknown = [i for i, r in enumerate(results) if isinstance(r, NoScriptError)]
+            if unknown:
+                for script in {id(batch[i][0]): batch[i][0] for i in unknown}.values():
+                    script.sha = await self._redis.script_load(script.script)
+                again = await self._pipeline([batch[i] for i in unknown])
+                for i, result in zip(unknown, again, strict=True):
+                    results[i] = result
         except BaseException as exc:
             for *_, future in batch:
                 if not future.done():

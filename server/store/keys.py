@@ -76,3 +76,37 @@ def tallies(bid: str, pid: int) -> str:
 
 def overlay(bid: str) -> str:
     return prefix(bid) + "overlay"
+
+
+def audit(bid: str) -> str:
+    """``xs:{bid}:audit``: the broadcast's audit log (a stream capped far above any broadcast)."""
+    return prefix(bid) + "audit"
+
+
+# Deployment-wide audit log: accounts, global word list, broadcast creation.
+AUDIT = "xs:audit"
+
+
+# Sensitive words (server/domain/sensitive.py): a hash word -> "hold" | "block",
+# and a counter bumped on every change, which hub processes poll to reload.
+WORDS = "xs:words"  # deployment-wide list
+WORDS_VERSION = "xs:words:ver"
+
+
+def words(bid: str) -> str:
+    """``xs:{bid}:words``: the broadcast's own list, applied with the global one."""
+    return prefix(bid) + "words"
+
+
+def words_version(bid: str) -> str:
+    return prefix(bid) + "words:ver"
+
+
+def banned(bid: str) -> str:
+    """``xs:{bid}:banned``: set of banned viewer ids (``ask.lua`` refuses them)."""
+    return prefix(bid) + "banned"
+
+
+def ban_questions(bid: str) -> str:
+    """``xs:{bid}:banq``: banned viewer id -> the question they were banned by."""
+    return prefix(bid) + "banq"

@@ -18,17 +18,19 @@ Redis being unreachable surfaces as ``redis.exceptions.ConnectionError`` or
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from importlib import resources
-from typing import Any
+from typing import Any, Literal
 
 import orjson
 import redis.asyncio as aioredis
 from redis.commands.core import AsyncScript
 
 from server.domain.errors import Rejection
+from server.domain.question import QuestionStatus
 from server.settings import Settings
 from server.store import keys
+from server.store.audit import AUDIT_LUA
 from server.store.batcher import ScriptBatcher
 
 Result = dict[str, Any]
@@ -36,8 +38,21 @@ Result = dict[str, Any]
 _SCRIPTS = (
     "ask", "set_status", "q_update", "upvote", "poll_create", "poll_state", "ballot",
     "bc_create", "bc_update", "overlay", "likes_flush", "presence", "snapshot",
-    "viewer_state", "rotate_key", "epoch_bump",
+    "viewer_state", "rotate_key", "epoch_bump", "rehearsal", "merge", "ban", "words_put",
 )  # fmt: skip
+
+# KEYS: 1 broadcast index, 2 deployment audit log. ARGV: 1 bid, 2 created ms,
+# 3 user, 4 detail JSON. The broadcast enters the deployment's list and its
+# audit log in one step, exactly once (ZADD NX), however often it is retried.
+_INDEX_BROADCAST = (
+    AUDIT_LUA
+    + """
+if redis.call('ZADD', KEYS[1], 'NX', ARGV[2], ARGV[1]) == 1 then
+  audit_deployment(KEYS[2], ARGV[3], 'bc.create', 'broadcast:' .. ARGV[1], ARGV[4])
+end
+return 1
+"""
+)
 
 
 def _load_scripts(redis: aioredis.Redis) -> dict[str, AsyncScript]:
@@ -92,7 +107,10 @@ class Store:
         self._maxlen = settings.stream_maxlen
         self._q_burst = settings.questions_burst
         self._q_per_min = settings.questions_per_min
+        self._ip_burst = settings.questions_ip_burst
+        self._ip_per_min = settings.questions_ip_per_min
         self._scripts = _load_scripts(redis)
+        self._index_broadcast = redis.register_script(_INDEX_BROADCAST)
         self._batcher = ScriptBatcher(redis)
 
     async def _run(self, name: str, bid: str, idem: str | None, *args: Any) -> Result:
@@ -115,18 +133,24 @@ class Store:
         topic: str,
         settings: Mapping[str, Any],
         overlay_key: str,
+        user: str,
         scheduled_ms: int | None = None,
     ) -> Result:
+        """Create a draft broadcast; ``user`` (who created it) goes to both audit logs."""
         epoch = new_epoch()
         raw = await self._scripts["bc_create"](
             keys=[keys.meta(bid), keys.events(bid), keys.epoch(bid)],
             args=[keys.prefix(bid), bid, title, topic, orjson.dumps(dict(settings)),
                   overlay_key, "" if scheduled_ms is None else scheduled_ms, epoch,
-                  self._maxlen],
+                  self._maxlen, user],
         )  # fmt: skip
         result = raise_for(orjson.loads(raw))
-        # The index is deployment-wide (another slot): written after, idempotently.
-        await self.redis.zadd(keys.BROADCASTS, {bid: int(result.get("created", 0))}, nx=True)
+        # The index and the deployment's audit log are deployment-wide (other
+        # slots): written after, once, by one script.
+        await self._index_broadcast(
+            keys=[keys.BROADCASTS, keys.AUDIT],
+            args=[bid, int(result.get("created", 0)), user, orjson.dumps({"title": title})],
+        )
         return result
 
     async def update_broadcast(
@@ -139,11 +163,18 @@ class Store:
         settings: Mapping[str, Any] | None = None,
         state: str = "",
         allowed_from: Iterable[str] = (),
+        scheduled: int | Literal["keep"] | None = "keep",
+        user: str,
+        detail: Mapping[str, Any] | None = None,
     ) -> Result:
+        """Edit the broadcast or change its state. ``scheduled``: "keep" leaves it,
+        None clears it. ``detail``: the audit record of an edit (what was sent)."""
+        when = "" if scheduled == "keep" else "null" if scheduled is None else str(scheduled)
         return await self._run(
             "bc_update", bid, idem, title, "\0" if topic is None else topic,
             "" if settings is None else orjson.dumps(dict(settings)), state,
-            ",".join(allowed_from), self._ttl, self._maxlen,
+            ",".join(allowed_from), self._ttl, self._maxlen, when, user,
+            orjson.dumps(dict(detail or {})),
         )  # fmt: skip
 
     async def join_code(self, bid: str) -> str:
@@ -186,7 +217,9 @@ class Store:
         raw = await self.redis.hgetall(keys.meta(bid))
         if not raw:
             return None
-        return {text(k): text(v) for k, v in raw.items()}
+        meta = {text(k): text(v) for k, v in raw.items()}
+        # Being deleted (server/store/deletion.py): already gone for everyone.
+        return None if meta.get("deleting") == "1" else meta
 
     async def epoch(self, bid: str) -> str | None:
         raw = await self.redis.get(keys.epoch(bid))
@@ -198,28 +231,92 @@ class Store:
         )
         return text(raw)
 
-    async def rotate_overlay_key(self, bid: str, new_key: str) -> Result:
+    async def rotate_overlay_key(self, bid: str, new_key: str, *, user: str) -> Result:
         raw = await self._scripts["rotate_key"](
-            keys=[keys.meta(bid), keys.events(bid)], args=[keys.prefix(bid), new_key, self._maxlen]
+            keys=[keys.meta(bid), keys.events(bid)],
+            args=[keys.prefix(bid), new_key, self._maxlen, user],
         )
         return raise_for(orjson.loads(raw))
 
     # --- questions ------------------------------------------------------------------
 
     async def ask(
-        self, bid: str, idem: str, *, vid: str, text: str, name: str, tag: str | None, fp: str
-    ) -> Result:
+        self, bid: str, idem: str, *, vid: str, text: str, name: str, tag: str | None, fp: str,
+        ip: str = "", flags: Mapping[str, Any] | None = None,
+    ) -> Result:  # fmt: skip
+        """``ip``: the client address's key (``auth.hash_ip``; "" = no per-address
+        limit). ``flags``: what the sensitive-word screen found, if anything
+        (``Flags.to_dict()``): its ``action`` decides hold or block."""
         return await self._run(
             "ask", bid, idem, vid, text, name, tag or "", fp, self._ttl, self._maxlen,
-            self._q_burst, self._q_per_min,
+            self._q_burst, self._q_per_min, ip, self._ip_burst, self._ip_per_min,
+            flags["action"] if flags else "", orjson.dumps(dict(flags)) if flags else "",
         )  # fmt: skip
+
+    async def merge(self, bid: str, idem: str, *, user: str, qid: int, into: int,
+                    refused_targets: Iterable[str]) -> Result:  # fmt: skip
+        """Merge question ``qid`` into ``into`` (``lua/merge.lua``)."""
+        return await self._run(
+            "merge", bid, idem, user, qid, into, ",".join(refused_targets), self._ttl,
+            self._maxlen,
+        )  # fmt: skip
+
+    async def question_asker(self, bid: str, qid: int) -> str | None:
+        """The viewer id that asked a question (never sent to any client)."""
+        raw = await self.redis.hget(keys.question(bid, qid), "asker")
+        return text(raw) if raw is not None else None
+
+    async def ban(
+        self, bid: str, idem: str, *, user: str, qid: int, on: bool, pseudonym: str
+    ) -> Result:
+        """Ban or unban the asker of ``qid`` (``lua/ban.lua``)."""
+        return await self._run(
+            "ban", bid, idem, user, qid, "1" if on else "0", pseudonym, self._ttl, self._maxlen
+        )
+
+    async def banned_ids(self, bid: str) -> set[str]:
+        return {text(v) for v in await self.redis.smembers(keys.banned(bid))}
+
+    # --- sensitive words ---------------------------------------------------------------
+
+    async def words(self, bid: str | None) -> dict[str, str]:
+        """A word list (``bid`` None: the deployment's): word -> action."""
+        raw = await self.redis.hgetall(keys.WORDS if bid is None else keys.words(bid))
+        return {text(k): text(v) for k, v in raw.items()}
+
+    async def put_words(
+        self, bid: str | None, *, user: str, entries: Sequence[tuple[str, str]]
+    ) -> Result:
+        """Replace a word list and audit it, atomically (``lua/words_put.lua``)."""
+        pairs: list[str] = []
+        for word, action in entries:
+            pairs += (word, action)
+        if bid is None:
+            script_keys = [keys.WORDS, keys.WORDS, keys.WORDS_VERSION, keys.AUDIT]
+            args = ["xs:", "global", user, *pairs]
+        else:
+            script_keys = [
+                keys.meta(bid), keys.words(bid), keys.words_version(bid), keys.audit(bid)
+            ]  # fmt: skip
+            args = [keys.prefix(bid), "broadcast", user, *pairs]
+        raw = await self._scripts["words_put"](keys=script_keys, args=args)
+        return raise_for(orjson.loads(raw))
+
+    async def words_versions(self, bids: Sequence[str]) -> tuple[int, list[int]]:
+        """The global list's version and each broadcast list's, in one round trip."""
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.get(keys.WORDS_VERSION)
+        for bid in bids:
+            pipe.get(keys.words_version(bid))
+        found = [int(v or 0) for v in await pipe.execute()]
+        return found[0], found[1:]
 
     async def set_status(
         self,
         bid: str,
         idem: str,
         *,
-        actor: str,
+        user: str,
         qid: int,
         target: str,
         allowed_from: Iterable[str],
@@ -227,17 +324,20 @@ class Store:
         reason: str,
     ) -> Result:
         return await self._run(
-            "set_status", bid, idem, actor, qid, target, ",".join(allowed_from), expect or "",
+            "set_status", bid, idem, user, qid, target, ",".join(allowed_from), expect or "",
             reason, self._ttl, self._maxlen,
         )  # fmt: skip
 
-    async def star(self, bid: str, idem: str, *, qid: int, on: bool) -> Result:
+    async def star(self, bid: str, idem: str, *, user: str, qid: int, on: bool) -> Result:
         return await self._run(
-            "q_update", bid, idem, qid, "starred", "1" if on else "0", self._ttl, self._maxlen
-        )
+            "q_update", bid, idem, qid, "starred", "1" if on else "0", self._ttl, self._maxlen,
+            user,
+        )  # fmt: skip
 
-    async def edit(self, bid: str, idem: str, *, qid: int, text: str) -> Result:
-        return await self._run("q_update", bid, idem, qid, "text", text, self._ttl, self._maxlen)
+    async def edit(self, bid: str, idem: str, *, user: str, qid: int, text: str) -> Result:
+        return await self._run(
+            "q_update", bid, idem, qid, "text", text, self._ttl, self._maxlen, user
+        )
 
     async def upvote(self, bid: str, idem: str, *, vid: str, qid: int, on: bool) -> Result:
         return await self._run(
@@ -247,20 +347,22 @@ class Store:
     # --- polls ----------------------------------------------------------------------
 
     async def create_poll(
-        self, bid: str, idem: str, *, question: str, options: Sequence[str], multi: bool,
-        results: str,
+        self, bid: str, idem: str, *, user: str, question: str, options: Sequence[str],
+        multi: bool, results: str,
     ) -> Result:  # fmt: skip
         return await self._run(
             "poll_create", bid, idem, question, orjson.dumps(list(options)), "1" if multi else "0",
-            results, self._ttl, self._maxlen,
+            results, self._ttl, self._maxlen, user,
         )  # fmt: skip
 
     async def set_poll_state(
-        self, bid: str, idem: str, *, pid: int, target: str, allowed_from: Iterable[str]
-    ) -> Result:
+        self, bid: str, idem: str, *, user: str, pid: int, target: str,
+        allowed_from: Iterable[str],
+    ) -> Result:  # fmt: skip
         return await self._run(
-            "poll_state", bid, idem, pid, target, ",".join(allowed_from), self._ttl, self._maxlen
-        )
+            "poll_state", bid, idem, pid, target, ",".join(allowed_from), self._ttl, self._maxlen,
+            user,
+        )  # fmt: skip
 
     async def ballot(
         self, bid: str, idem: str, *, vid: str, pid: int, choices: Sequence[int]
@@ -270,11 +372,84 @@ class Store:
         )
 
     async def show_overlay(
-        self, bid: str, idem: str, *, show: str | None, pid: int | None
+        self, bid: str, idem: str, *, user: str, show: str | None, pid: int | None
     ) -> Result:
         return await self._run(
-            "overlay", bid, idem, show or "", "" if pid is None else pid, self._ttl, self._maxlen
+            "overlay", bid, idem, show or "", "" if pid is None else pid, self._ttl, self._maxlen,
+            user,
+        )  # fmt: skip
+
+    async def list_polls(self, bid: str) -> list[dict[str, Any]]:
+        """Every poll of the broadcast, oldest first, without tallies (for copying)."""
+        pids = await self.redis.zrange(keys.polls(bid), 0, -1)
+        pipe = self.redis.pipeline(transaction=False)
+        for pid in pids:
+            pipe.hgetall(keys.poll(bid, int(text(pid))))
+        found = []
+        for raw in await pipe.execute() if pids else []:
+            f = {text(k): text(v) for k, v in raw.items()}
+            if f:
+                found.append({
+                    "id": int(f["id"]), "question": f["question"],
+                    "options": orjson.loads(f["options"]), "multi": f.get("multi") == "1",
+                    "results": f["results"], "state": f["state"], "created": int(f["created"]),
+                })  # fmt: skip
+        return found
+
+    # --- rehearsal (the steps of server/rehearsal.py) -------------------------------------
+
+    async def _rehearsal(self, bid: str, step: str, user: str, *args: Any) -> Result:
+        raw = await self._scripts["rehearsal"](
+            keys=[keys.meta(bid), keys.events(bid), keys.meta(bid)],
+            args=[keys.prefix(bid), step, user, *args],
         )
+        return raise_for(orjson.loads(raw))
+
+    async def rehearsal_on(
+        self, bid: str, *, user: str, detail: Mapping[str, Any] | None
+    ) -> Result:
+        """Mark a draft as holding rehearsal data (going live is refused until it is
+        cleared); ``detail`` given: recorded as ``rehearsal.fill`` by ``user``."""
+        audit = orjson.dumps(dict(detail)) if detail is not None else ""
+        return await self._rehearsal(bid, "on", user, audit, self._maxlen)
+
+    async def rehearsal_sweep(self, bid: str, found: Sequence[str]) -> int:
+        """Delete these keys of a draft, protected ones (meta, audit...) excepted."""
+        return int((await self._rehearsal(bid, "sweep", "", *found))["deleted"])
+
+    async def rehearsal_reset(
+        self, bid: str, *, user: str, detail: Mapping[str, Any]
+    ) -> tuple[int, int]:
+        """The last step of a clear: new epoch, empty stream, rehearsal off.
+        Returns the (question, poll) id counters at that moment."""
+        done = await self._rehearsal(
+            bid, "reset", user, new_epoch(), self._maxlen, orjson.dumps(dict(detail))
+        )
+        return int(done["qcut"]), int(done["pcut"])
+
+    async def rehearsal_strays(
+        self, bid: str, found: Sequence[str], *, qcut: int, pcut: int
+    ) -> int:
+        """Delete question/poll keys with ids up to the cuts (left by racing writes)."""
+        done = await self._rehearsal(bid, "strays", "", qcut, pcut, *found)
+        return int(done["deleted"])
+
+    async def scan_keys(self, bid: str, batch: int = 1000) -> AsyncIterator[list[str]]:
+        """Every key of the broadcast, in batches: ``SCAN MATCH`` on its hash-tagged
+        prefix, so each call does bounded work however big the keyspace."""
+        cursor = 0
+        while True:
+            cursor, found = await self.redis.scan(cursor, match=keys.prefix(bid) + "*", count=batch)
+            if found:
+                yield [text(k) for k in found]
+            if cursor == 0:
+                return
+
+    async def question_count(self, bid: str) -> int:
+        pipe = self.redis.pipeline(transaction=False)
+        for status in QuestionStatus:
+            pipe.zcard(keys.by_status(bid, status.value))
+        return sum(int(n) for n in await pipe.execute())
 
     # --- likes and presence ---------------------------------------------------------------
 

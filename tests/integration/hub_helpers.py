@@ -169,9 +169,8 @@ def after_welcome(client: HubClient, start: int = 0) -> list[Json]:
 
 
 def _question(q: Mapping[str, Any]) -> Json:
-    # Snapshots and events carry the same question in two spellings: a console's
-    # snapshot puts the asker's pseudonym inside "q" (events put it beside "q"),
-    # a viewer's snapshot marks its own questions with "mine": true inside "q"
+    # Snapshots and events carry the same question in two spellings: a viewer's
+    # snapshot marks its own questions with "mine": true inside "q"
     # (events on the event), and an owner's events carry "reason" where the
     # public list of a snapshot omits it. Compare what a page shows.
     out = {k: q.get(k) for k in PUBLIC_Q_FIELDS}
@@ -262,8 +261,10 @@ async def dump(redis: aioredis.Redis, bid: str, *, results: bool = True) -> Json
             out[key] = await redis.smembers(key)
         elif kind == "zset":
             out[key] = await redis.zrange(key, 0, -1, withscores=True)
-        elif kind == "stream":
+        elif kind == "stream" and key == keys.events(bid):
             out[key] = [e for e in await stream(redis, bid) if e[1].get("type") != "presence"]
+        elif kind == "stream":  # the audit log
+            out[key] = await redis.xrange(key)
         else:  # pragma: no cover - the schema has no other types
             out[key] = kind
     return out

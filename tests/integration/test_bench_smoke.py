@@ -18,7 +18,8 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_quick_bench_counts_exactly(tmp_path: Path) -> None:
     out = tmp_path / "results"
     proc = subprocess.run(
-        [sys.executable, "-m", "bench", "--quick", "--only", "fanout,likes,questions",
+        [sys.executable, "-m", "bench", "--quick", "--only",
+         "fanout,likes,questions,questions_paced,words",
          "--out", str(out)],
         cwd=ROOT, capture_output=True, text=True, timeout=240,
     )  # fmt: skip
@@ -31,8 +32,13 @@ def test_quick_bench_counts_exactly(tmp_path: Path) -> None:
     likes = results["likes"]
     assert likes["taps_sent"] > 0
     assert likes["taps_counted"] == likes["taps_acked"] == likes["taps_sent"]
-    questions = results["questions"]
-    assert questions["acked"] > 0
-    assert questions["lost"] == 0 and questions["duplicated"] == 0
-    assert questions["resend_mismatch"] == 0
+    for name in ("questions", "questions_paced"):
+        questions = results[name]
+        assert questions["acked"] > 0
+        assert questions["lost"] == 0 and questions["duplicated"] == 0
+        assert questions["resend_mismatch"] == 0
+    words = results["words"]
+    assert words["words"] == 500 and words["checks"] == 300
+    assert 0 < words["flagged"] < words["checks"]
+    assert 0 < words["us_per_check_p50"] <= words["us_per_check_p99"]
     assert (out / "latest.md").read_text().startswith("Machine:")

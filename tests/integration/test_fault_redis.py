@@ -353,11 +353,12 @@ async def _question(store: Store, bid: str) -> int:
 
 
 async def _poll(store: Store, bid: str, *, open_it: bool) -> int:
-    poll = await store.create_poll(bid, new_id(), question="哪天?", options=["一", "二"],
+    poll = await store.create_poll(bid, new_id(), user="t", question="哪天?", options=["一", "二"],
                                    multi=False, results="always")  # fmt: skip
     pid = int(poll["poll"])
     if open_it:
-        await store.set_poll_state(bid, new_id(), pid=pid, target="open", allowed_from=["draft"])
+        await store.set_poll_state(bid, new_id(), user="t", pid=pid, target="open",
+                                   allowed_from=["draft"])  # fmt: skip
     return pid
 
 
@@ -371,26 +372,28 @@ def _ask(s: Store, bid: str, idem: str, _: int) -> Awaitable[Json]:
 
 def _on_air(s: Store, bid: str, idem: str, qid: int) -> Awaitable[Json]:
     allowed = [st.value for st in qn.allowed_from(qn.QuestionStatus.ON_AIR)]
-    return s.set_status(bid, idem, actor="m:t", qid=qid, target="on_air", allowed_from=allowed,
+    return s.set_status(bid, idem, user="t", qid=qid, target="on_air", allowed_from=allowed,
                         expect=None, reason="")  # fmt: skip
 
 
 def _create_poll(s: Store, bid: str, idem: str, _: int) -> Awaitable[Json]:
-    return s.create_poll(bid, idem, question="哪天?", options=["一", "二"], multi=False,
-                         results="always")  # fmt: skip
+    return s.create_poll(bid, idem, user="t", question="哪天?", options=["一", "二"],
+                         multi=False, results="always")  # fmt: skip
 
 
 # name -> (what must exist first, the write, a count the write moves by exactly 1)
 WRITES: dict[str, tuple[str, Write, str]] = {
     "ask": ("", _ask, "qseq"),
     "set_status": ("question", _on_air, "qs:on_air"),
-    "star": ("question", lambda s, b, i, q: s.star(b, i, qid=q, on=True), ""),
-    "edit": ("question", lambda s, b, i, q: s.edit(b, i, qid=q, text="改过的问题"), ""),
+    "star": ("question", lambda s, b, i, q: s.star(b, i, user="t", qid=q, on=True), ""),
+    "edit": ("question", lambda s, b, i, q: s.edit(b, i, user="t", qid=q, text="改过的问题"), ""),
     "upvote": ("question", lambda s, b, i, q: s.upvote(b, i, vid=VID, qid=q, on=True), "qv:{}"),
     "create_poll": ("", _create_poll, "pseq"),
     "set_poll_state": (
         "draft poll",
-        lambda s, b, i, p: s.set_poll_state(b, i, pid=p, target="open", allowed_from=["draft"]),
+        lambda s, b, i, p: s.set_poll_state(
+            b, i, user="t", pid=p, target="open", allowed_from=["draft"]
+        ),
         "",
     ),
     "ballot": (
@@ -398,9 +401,20 @@ WRITES: dict[str, tuple[str, Write, str]] = {
         lambda s, b, i, p: s.ballot(b, i, vid=VID, pid=p, choices=[1]),
         "pb:{}",
     ),
-    "show_overlay": ("", lambda s, b, i, _: s.show_overlay(b, i, show="likes", pid=None), ""),
-    "update_broadcast": ("", lambda s, b, i, _: s.update_broadcast(b, i, title="新标题"), ""),
+    "show_overlay": (
+        "",
+        lambda s, b, i, _: s.show_overlay(b, i, user="t", show="likes", pid=None),
+        "",
+    ),
+    "update_broadcast": (
+        "",
+        lambda s, b, i, _: s.update_broadcast(b, i, title="新标题", user="t"),
+        "",
+    ),
 }
+# The moderators' writes: each leaves one audit entry, a retried one too (S2).
+AUDITED = {"set_status", "star", "edit", "create_poll", "set_poll_state", "show_overlay",
+           "update_broadcast"}  # fmt: skip
 
 
 async def _count(redis: aioredis.Redis, bid: str, what: str, item: int) -> int:
@@ -426,7 +440,7 @@ async def test_write_applied_once_after_lost_reply(
     store, loser, redis = lossy_store
     bid = "t-" + new_id()
     await store.create_broadcast(bid, title="t", topic="", settings={"moderation": False},
-                                 overlay_key="k")  # fmt: skip
+                                 overlay_key="k", user="t")  # fmt: skip
     needs, write, counted = WRITES[name]
     item = 0
     if needs == "question":
@@ -435,6 +449,7 @@ async def test_write_applied_once_after_lost_reply(
         item = await _poll(store, bid, open_it=needs == "open poll")
     events = len(await stream(redis, bid))
     count = await _count(redis, bid, counted, item) if counted else 0
+    audited = await redis.xlen(f"xs:{{{bid}}}:audit")
 
     idem = "v:x:" + new_id()
     loser.armed = True
@@ -447,6 +462,7 @@ async def test_write_applied_once_after_lost_reply(
     stored = await redis.get(f"xs:{{{bid}}}:idem:{idem}")
     assert stored is not None and orjson.loads(stored) == first
     assert len(await stream(redis, bid)) == events + 1
+    assert await redis.xlen(f"xs:{{{bid}}}:audit") == audited + (name in AUDITED)
     if counted:
         assert await _count(redis, bid, counted, item) == count + 1
 
@@ -458,7 +474,7 @@ async def test_likes_flush_applied_once_after_lost_reply(
     retry, and a later resend of the same batch count it once."""
     store, loser, redis = lossy_store
     bid = "t-" + new_id()
-    await store.create_broadcast(bid, title="t", topic="", settings={}, overlay_key="k")
+    await store.create_broadcast(bid, title="t", topic="", settings={}, overlay_key="k", user="t")
     loser.armed = True
     first = await store.flush_likes(bid, proc="p1", seq=1, delta=25, last_ids={"v:tab": "l1"})
     assert loser.lost == 1

@@ -142,9 +142,35 @@ def test_own_hidden_question_stays_out_of_the_public_list() -> None:
 
 def test_moderator_sees_every_status() -> None:
     state = ClientState(role="moderator")
-    state.apply_event({"type": "question", "pos": "1-0", "q": q(1, "pending"), "asker": "fox-12"})
-    state.apply_event({"type": "question", "pos": "1-1", "q": q(1, "rejected")})
+    asked = {**q(1, "pending"), "asker": "fox-12"}  # a moderator's question names its asker
+    state.apply_event({"type": "question", "pos": "1-0", "q": asked})
+    assert state.questions[1]["asker"] == "fox-12"
+    state.apply_event(
+        {"type": "question", "pos": "1-1", "q": {**q(1, "rejected"), "asker": "fox-12"}}
+    )
     assert state.questions[1]["status"] == "rejected"
+    state.apply_event({"type": "question", "pos": "1-2", "q": {**q(2, "merged"), "merged_into": 1}})
+    assert state.questions[2]["merged_into"] == 1
+
+
+def test_moderator_keeps_the_banned_list() -> None:
+    state = ClientState(role="moderator")
+    state.apply_snapshot({"pos": "1-0", "banned": [{"asker": "fox-12", "qid": 3}]})
+    assert state.banned == {"fox-12": {"asker": "fox-12", "qid": 3}}
+    state.apply_event({"type": "ban", "pos": "1-1", "asker": "owl-7", "qid": 9, "on": True})
+    assert set(state.banned) == {"fox-12", "owl-7"}
+    state.apply_event({"type": "ban", "pos": "1-2", "asker": "fox-12", "qid": 3, "on": False})
+    assert state.banned == {"owl-7": {"asker": "owl-7", "qid": 9}}
+    assert state.unknown == 0
+
+
+def test_viewer_drops_a_merged_question_but_keeps_its_own() -> None:
+    state = viewer_after_snapshot()
+    state.apply_event({"type": "question", "pos": "101-0", "q": q(10, "approved"), "mine": True})
+    merged = {**q(10, "merged"), "merged_into": 7}
+    state.apply_event({"type": "question", "pos": "101-1", "q": merged, "mine": True})
+    assert 10 not in state.questions
+    assert state.mine[10]["merged_into"] == 7
 
 
 def test_overlay_on_air_and_unknown_events() -> None:

@@ -7,12 +7,14 @@ import pytest
 from server.domain.broadcast import (
     BROADCAST_ID_RE,
     BROADCAST_TRANSITIONS,
+    SCHEDULED_MAX_MS,
     Broadcast,
     BroadcastSettings,
     BroadcastState,
     apply_settings_patch,
     check_broadcast_transition,
     validate_broadcast_id,
+    validate_scheduled,
     validate_title,
     validate_topic,
 )
@@ -130,4 +132,17 @@ def test_broadcast_to_public() -> None:
         "settings": BroadcastSettings().to_dict(),
         "created": 5,
         "scheduled": None,
+        "rehearsal": False,
     }
+
+
+@pytest.mark.parametrize("good", [None, 0, 1_732_540_000_000, SCHEDULED_MAX_MS])
+def test_scheduled_is_unix_ms_or_none(good: int | None) -> None:
+    assert validate_scheduled(good) == good
+
+
+@pytest.mark.parametrize("bad", [True, -1, SCHEDULED_MAX_MS + 1, 1.5, "1732540000000", [1]])
+def test_scheduled_refuses_anything_else(bad: object) -> None:
+    with pytest.raises(Rejection) as info:
+        validate_scheduled(bad)
+    assert info.value.code == "invalid"

@@ -58,6 +58,7 @@ def tally(state: str = "open", results: str = "after_vote") -> dict[str, Any]:
 
 
 LIKES = {"type": "likes", "total": 12345}
+BAN = {"type": "ban", "asker": RAW, "qid": 7, "on": True, "pos": "9-1"}
 PRESENCE = {"type": "presence", "now": 3, "peak": 9, "unique": 40}
 BROADCAST = {"type": "broadcast", "b": {"id": "demo", "state": "live"}}
 OVERLAY = {"type": "overlay", "show": "poll", "pid": 1}
@@ -89,6 +90,10 @@ ROLE_CASES: list[tuple[str, dict[str, Any], Role, dict[str, Any] | None]] = [
     ("viewer: tally, after_close", tally(results="after_close"), V, None),
     ("viewer: tally, always", tally(results="always"), V, TALLY_PUBLIC),
     ("viewer: overlay", OVERLAY, V, None),
+    ("viewer: merged after approval", question("merged", "approved"), V,
+     {"type": "question_removed", "qid": 7, "pos": "9-0"}),
+    ("viewer: merged while pending", question("merged", "pending"), V, None),
+    ("viewer: ban", BAN, V, None),
     # overlay
     ("overlay: on air", question("on_air", "approved"), OV,
      {"type": "on_air", "q": public("on_air"), "pos": "9-0"}),
@@ -116,9 +121,16 @@ ROLE_CASES: list[tuple[str, dict[str, Any], Role, dict[str, Any] | None]] = [
     ("overlay: open poll", poll("open", "after_close"), OV, poll("open", "after_close")),
     ("overlay: draft poll", poll("draft", "always"), OV, None),
     ("overlay: tally", tally(), OV, TALLY_PUBLIC),
+    ("overlay: merged while on air", question("merged", "on_air"), OV,
+     {"type": "on_air", "q": None, "pos": "9-0"}),
+    ("overlay: ban", BAN, OV, None),
     # moderators
     ("moderator: pending question", question("pending", None), M,
-     {"type": "question", "q": q("pending"), "asker": "p17", "prev": None, "pos": "9-0"}),
+     {"type": "question", "q": {**q("pending"), "asker": "p17"}, "prev": None, "pos": "9-0"}),
+    ("moderator: merged question", question("merged", "approved"), M,
+     {"type": "question", "q": {**q("merged"), "asker": "p17"}, "prev": "approved",
+      "pos": "9-0"}),
+    ("moderator: ban", BAN, M, {"type": "ban", "asker": "p17", "qid": 7, "on": True, "pos": "9-1"}),
     ("moderator: votes", votes("pending", on=False), M,
      {"type": "votes", "qid": 7, "votes": 3, "status": "pending", "on": False}),
     ("moderator: tally", tally(), M,
@@ -197,17 +209,20 @@ def test_owner_of_other_events_gets_role_wide() -> None:
 
 # --- property: no raw viewer id ever leaves ------------------------------------------
 
-statuses = st.sampled_from(["pending", "approved", "on_air", "answered", "rejected"])
+statuses = st.sampled_from(["pending", "approved", "on_air", "answered", "rejected", "merged"])
 poll_states = st.sampled_from(["draft", "open", "closed"])
 visibility = st.sampled_from(["after_vote", "after_close", "always"])
 ids = st.text(max_size=12).map(lambda s: f"vid:{s}")  # never equal to another field
 
-KNOWN = {"question", "votes", "likes", "presence", "poll", "tally", "broadcast", "overlay"}
+KNOWN = {"question", "votes", "likes", "presence", "poll", "tally", "broadcast", "overlay", "ban"}
+FLAGS = {"action": "hold", "words": ["SECRET-WORD"], "spans": [[0, 2]]}
 unknown_types = st.text(max_size=8).filter(lambda t: t not in KNOWN)
 
 events = st.one_of(
-    st.builds(lambda s, p, a: {"type": "question", "q": q(s, text="SECRET-TEXT"), "asker": a,
-                               "prev": p}, statuses, st.none() | statuses, ids),
+    st.builds(lambda s, p, a, f: {"type": "question", "q": q(s, text="SECRET-TEXT", flags=f),
+                                  "asker": a, "prev": p},
+              statuses, st.none() | statuses, ids, st.none() | st.just(FLAGS)),
+    st.builds(lambda a, on: {"type": "ban", "asker": a, "qid": 7, "on": on}, ids, st.booleans()),
     st.builds(lambda s, a, on: {"type": "votes", "qid": 7, "votes": 1, "status": s, "voter": a,
                                 "on": on}, statuses, ids, st.booleans()),
     st.builds(lambda ps, r, a: {"type": "tally", "pid": 1, "tallies": [1], "ballots": 1,
@@ -252,8 +267,11 @@ def test_hidden_question_text_never_reaches_viewers_or_overlay(
     event: dict[str, Any], role: Role
 ) -> None:
     out = project(event, role, pseudonym=pseudonym)
-    if event["type"] == "question" and event["q"]["status"] in ("pending", "rejected"):
+    if event["type"] == "question" and event["q"]["status"] in ("pending", "rejected", "merged"):
         assert "SECRET-TEXT" not in repr(out)
+    assert "SECRET-WORD" not in repr(out), "flags are for moderators only"
+    if event["type"] == "question" and role == V:
+        assert "SECRET-WORD" not in repr(project_for_owner(event, out)), "nor for the asker"
     if out is not None and event["type"] == "question":
         assert "reason" not in (out.get("q") or {})
 

@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from server.domain import text as text_module
 from server.domain.errors import Rejection
 from server.domain.text import (
     BIDI_CONTROLS,
@@ -139,3 +140,13 @@ def test_fingerprint_separates_different_texts(a: str, b: str) -> None:
 def test_fingerprint_is_hex_sha256() -> None:
     fp = fingerprint("你好")
     assert len(fp) == 64 and int(fp, 16) >= 0
+
+
+def test_characters_past_the_table_limit_follow_the_same_rule() -> None:
+    # The per-character tables remember at most _TABLE_MAX code points; every
+    # character after that is still decided by the rule, just not remembered.
+    table = text_module._CharTable(lambda ch: None if ch == "x" else ch.upper())
+    "".join(map(chr, range(0x4E00, 0x4E00 + text_module._TABLE_MAX))).translate(table)
+    assert len(table) == text_module._TABLE_MAX
+    assert "axb\u4e00".translate(table) == "AB\u4e00"
+    assert len(table) == text_module._TABLE_MAX

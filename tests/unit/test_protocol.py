@@ -68,6 +68,14 @@ VALID: list[tuple[dict[str, Any], object]] = [
         p.Edit(id="m3", qid=1, text="Fixed"),
     ),
     (
+        {"type": "q.merge", "id": "m9", "qid": 18, "into": 17},
+        p.Merge(id="m9", qid=18, into=17),
+    ),
+    (
+        {"type": "viewer.ban", "id": "m10", "qid": 18, "on": True},
+        p.Ban(id="m10", qid=18, on=True),
+    ),
+    (
         {
             "type": "poll.create",
             "id": "m4",
@@ -120,6 +128,14 @@ VALID: list[tuple[dict[str, Any], object]] = [
     ),
     ({"type": "bc.update", "id": "m7", "settings": {}}, p.UpdateBroadcast(id="m7", settings={})),
     (
+        {"type": "bc.update", "id": "m7", "scheduled": 1732540000000},
+        p.UpdateBroadcast(id="m7", scheduled=1732540000000),
+    ),
+    (
+        {"type": "bc.update", "id": "m7", "scheduled": None},
+        p.UpdateBroadcast(id="m7", scheduled=None),
+    ),
+    (
         {"type": "bc.state", "id": "m8", "state": "ended"},
         p.SetBroadcastState(id="m8", state="ended"),
     ),
@@ -156,7 +172,7 @@ def test_command_classes_know_their_wire_type() -> None:
 
 def test_role_sets_are_disjoint_and_cover_every_command() -> None:
     assert not p.VIEWER_COMMANDS & p.MODERATOR_COMMANDS
-    assert len(p.VIEWER_COMMANDS | p.MODERATOR_COMMANDS) == 12
+    assert len(p.VIEWER_COMMANDS | p.MODERATOR_COMMANDS) == 14
 
 
 def test_commands_are_frozen() -> None:
@@ -310,6 +326,41 @@ BAD: list[tuple[str, str | bytes, str, str, str | None]] = [
         "c",
     ),
     (
+        "status merged is for q.merge only",
+        frame({"type": "q.status", "id": "c", "qid": 1, "status": "merged"}),
+        "bad_field",
+        "status",
+        "c",
+    ),
+    (
+        "merge into nothing",
+        frame({"type": "q.merge", "id": "c", "qid": 1}),
+        "bad_field",
+        "into: missing",
+        "c",
+    ),
+    (
+        "merge into question 0",
+        frame({"type": "q.merge", "id": "c", "qid": 1, "into": 0}),
+        "bad_field",
+        "into",
+        "c",
+    ),
+    (
+        "ban without on",
+        frame({"type": "viewer.ban", "id": "c", "qid": 1}),
+        "bad_field",
+        "on: missing",
+        "c",
+    ),
+    (
+        "ban by viewer id",
+        frame({"type": "viewer.ban", "id": "c", "qid": 1, "on": True, "vid": "v1"}),
+        "bad_field",
+        'unknown field "vid"',
+        "c",
+    ),
+    (
         "bad expect",
         frame({"type": "q.status", "id": "c", "qid": 1, "status": "approved", "expect": None}),
         "bad_field",
@@ -356,6 +407,20 @@ BAD: list[tuple[str, str | bytes, str, str, str | None]] = [
         frame({"type": "bc.update", "id": "c", "title": None}),
         "bad_field",
         "title",
+        "c",
+    ),
+    (
+        "scheduled as a string",
+        frame({"type": "bc.update", "id": "c", "scheduled": "2025-01-01"}),
+        "bad_field",
+        "scheduled",
+        "c",
+    ),
+    (
+        "scheduled negative",
+        frame({"type": "bc.update", "id": "c", "scheduled": -5}),
+        "bad_field",
+        "scheduled",
         "c",
     ),
     (

@@ -63,11 +63,18 @@ local function question_table(qkey)
     created = tonumber(f.created), updated = tonumber(f.updated),
     edited = f.orig ~= nil, reason = nullable(f.reason),
     merged_into = nullable(f.merged_into and tonumber(f.merged_into)),
+    -- What the sensitive-word screen found (moderators only: projection's
+    -- allow-lists keep it from viewers and the overlay).
+    flags = nullable(f.flags and cjson.decode(f.flags)),
   }, f.asker
 end
 
+-- The broadcast's state, or nil when it does not exist or is being deleted
+-- (bc_delete.lua): every script then refuses with not_found.
 local function broadcast_state()
-  return redis.call('HGET', KEYS[1], 'state')
+  local h = redis.call('HMGET', KEYS[1], 'state', 'deleting')
+  if h[2] == '1' then return nil end
+  return h[1] or nil
 end
 
 local function poll_table(pid)
@@ -96,6 +103,7 @@ local function broadcast_table()
     id = f.id, title = f.title, topic = f.topic, state = f.state,
     settings = '\0settings\0', created = tonumber(f.created),
     scheduled = nullable(f.scheduled and tonumber(f.scheduled)),
+    rehearsal = f.rehearsal == '1',
   }
 end
 
@@ -108,4 +116,19 @@ local function call_chunked(cmd, key, from)
     redis.call(cmd, key, unpack(ARGV, i, j))
     i = j + 1
   end
+end
+
+-- Appends one moderator action to the broadcast's audit log, in the same
+-- script as the change it records (so the log and the state never disagree).
+-- user: the moderator's user name; action: the command type ('q.status'...);
+-- target: what it acted on ('q:17', 'poll:3', '' ...); detail: a JSON string.
+-- user '' marks a write the hub made itself on a moderator's behalf (the
+-- rehearsal fill, recorded once as 'rehearsal.fill'): not recorded again.
+-- The log is capped far above any broadcast's size and is not the event
+-- stream: trimming events never loses the record.
+local AUDIT_MAXLEN = 200000
+local function audit(user, action, target, detail)
+  if user == nil or user == '' then return end
+  redis.call('XADD', P .. 'audit', 'MAXLEN', '~', AUDIT_MAXLEN, '*',
+    'user', user, 'action', action, 'target', target or '', 'detail', detail or '{}')
 end

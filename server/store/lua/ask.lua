@@ -1,9 +1,16 @@
 -- A viewer submits a question.
 -- ARGV: 2 vid, 3 text, 4 name, 5 tag ('' = none), 6 fingerprint, 7 idem ttl,
---       8 stream maxlen, 9 bucket burst, 10 bucket refill per minute
+--       8 stream maxlen, 9 bucket burst, 10 bucket refill per minute,
+--       11 the client address's key (a hash of the IP, '' = not limited),
+--       12 address bucket burst, 13 address refill per minute,
+--       14 sensitive-word screen ('' = clean, 'hold', 'block'), 15 its flags JSON
+-- A held question starts pending even without moderation; a blocked one is
+-- stored rejected with reason "blocked" (its asker still sees it, nobody else).
 local vid, text, name, tag, fp = ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
 local ttl, maxlen = tonumber(ARGV[7]), tonumber(ARGV[8])
 local burst, per_min = tonumber(ARGV[9]), tonumber(ARGV[10])
+local ip, ip_burst, ip_per_min = ARGV[11] or '', tonumber(ARGV[12] or '0'), tonumber(ARGV[13] or '0')
+local screen, flags = ARGV[14] or '', ARGV[15] or ''
 
 local done = idem_get(KEYS[3])
 if done then return done end
@@ -20,29 +27,51 @@ if redis.call('SISMEMBER', P .. 'dup:' .. vid, fp) == 1 then
   return idem_put(KEYS[3], err('duplicate', 'you already asked this question'), ttl)
 end
 
--- Token bucket per viewer, in Redis so a reconnect or another hub process
--- does not reset it. A refusal is not remembered: the same id may pass later.
+-- Token buckets per viewer and per client address, in Redis so a reconnect or
+-- another hub process does not reset them. Both are checked before either is
+-- spent. A refusal is not remembered: the same id may pass later.
 local now = now_ms()
+local function tokens_of(key, size, rate)
+  local b = redis.call('HMGET', key, 'tokens', 'ts')
+  local tokens = tonumber(b[1]) or size
+  local ts = tonumber(b[2]) or now
+  if now > ts then tokens = math.min(size, tokens + (now - ts) * rate / 60000) end
+  return tokens
+end
+local function spend(key, tokens, size, rate)
+  redis.call('HSET', key, 'tokens', tostring(tokens - 1), 'ts', now)
+  redis.call('PEXPIRE', key, math.ceil(size * 60000 / rate) + 60000)
+end
 local bkey = P .. 'rlq:' .. vid
-local b = redis.call('HMGET', bkey, 'tokens', 'ts')
-local tokens = tonumber(b[1]) or burst
-local ts = tonumber(b[2]) or now
-if now > ts then tokens = math.min(burst, tokens + (now - ts) * per_min / 60000) end
+local tokens = tokens_of(bkey, burst, per_min)
 if tokens < 1 then
   local wait_s = math.ceil((1 - tokens) * 60 / per_min)
   return err('rate_limited', 'too many questions; try again in ' .. wait_s .. ' s', {retry_after = wait_s})
 end
-redis.call('HSET', bkey, 'tokens', tostring(tokens - 1), 'ts', now)
-redis.call('PEXPIRE', bkey, math.ceil(burst * 60000 / per_min) + 60000)
+local ikey, ip_tokens = nil, 0
+if ip ~= '' and ip_per_min > 0 then
+  ikey = P .. 'rlip:' .. ip
+  ip_tokens = tokens_of(ikey, ip_burst, ip_per_min)
+  if ip_tokens < 1 then
+    local wait_s = math.ceil((1 - ip_tokens) * 60 / ip_per_min)
+    return err('rate_limited', 'too many questions from this network; try again in ' .. wait_s ..
+      ' s', {retry_after = wait_s})
+  end
+end
+spend(bkey, tokens, burst, per_min)
+if ikey then spend(ikey, ip_tokens, ip_burst, ip_per_min) end
 
 local settings = cjson.decode(redis.call('HGET', KEYS[1], 'settings') or '{}')
 local status = 'approved'
 if settings.moderation ~= false then status = 'pending' end
+if screen == 'hold' then status = 'pending' elseif screen == 'block' then status = 'rejected' end
 
 local qid = redis.call('INCR', P .. 'qseq')
 local qkey = P .. 'q:' .. qid
 redis.call('HSET', qkey, 'id', qid, 'text', text, 'name', name, 'tag', tag, 'status', status,
   'votes', 0, 'starred', 0, 'created', now, 'updated', now, 'asker', vid, 'fp', fp)
+if screen == 'block' then redis.call('HSET', qkey, 'reason', 'blocked') end
+if flags ~= '' then redis.call('HSET', qkey, 'flags', flags) end
 redis.call('ZADD', P .. 'qs:' .. status, now, qid)
 redis.call('ZADD', P .. 'mine:' .. vid, now, qid)
 redis.call('SADD', P .. 'dup:' .. vid, fp)

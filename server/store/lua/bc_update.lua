@@ -1,8 +1,10 @@
--- A moderator edits a broadcast: title/topic/settings ('' = unchanged, settings
--- already validated and merged by the domain) or its state (allowed-from list
--- from the domain's transition table).
+-- A moderator edits a broadcast: title/topic/settings/scheduled ('' = unchanged,
+-- settings already validated and merged by the domain) or its state (allowed-from
+-- list from the domain's transition table).
 -- ARGV: 2 title, 3 topic ('\0' = unchanged), 4 settings JSON, 5 target state,
---       6 allowed-from, 7 idem ttl, 8 maxlen
+--       6 allowed-from, 7 idem ttl, 8 maxlen, 9 scheduled ms ('' = unchanged,
+--       'null' = clear), 10 moderator's user name (audit log), 11 audit detail of
+--       an edit (JSON of the fields changed, as the moderator sent them)
 local ttl, maxlen = tonumber(ARGV[7]), tonumber(ARGV[8])
 local done = idem_get(KEYS[3])
 if done then return done end
@@ -16,11 +18,25 @@ if ARGV[5] ~= '' then
     return idem_put(KEYS[3], err('conflict', 'the broadcast is ' .. cur .. '; it cannot become ' .. ARGV[5],
       {current = cur}), ttl)
   end
+  -- Rehearsal questions must never reach a live audience (rehearsal.lua).
+  if ARGV[5] == 'live' and redis.call('HGET', KEYS[1], 'rehearsal') == '1' then
+    return idem_put(KEYS[3], err('conflict', 'the broadcast holds rehearsal data; clear the rehearsal data first',
+      {current = cur, rehearsal = true}), ttl)
+  end
   redis.call('HSET', KEYS[1], 'state', ARGV[5])
+  -- When it ended: the retention sweep (server/retention.py) counts from here.
+  if ARGV[5] == 'ended' then redis.call('HSET', KEYS[1], 'ended', now_ms()) end
 end
 if ARGV[2] ~= '' then redis.call('HSET', KEYS[1], 'title', ARGV[2]) end
 if ARGV[3] ~= '\0' then redis.call('HSET', KEYS[1], 'topic', ARGV[3]) end
 if ARGV[4] ~= '' then redis.call('HSET', KEYS[1], 'settings', ARGV[4]) end
+if ARGV[9] == 'null' then redis.call('HDEL', KEYS[1], 'scheduled')
+elseif ARGV[9] ~= '' then redis.call('HSET', KEYS[1], 'scheduled', ARGV[9]) end
 local b = broadcast_table()
 local pos = emit({type = 'broadcast', b = b}, maxlen)
+if ARGV[5] ~= '' then
+  audit(ARGV[10], 'bc.state', 'broadcast', cjson.encode({from = cur, to = ARGV[5]}))
+else
+  audit(ARGV[10], 'bc.update', 'broadcast', ARGV[11])
+end
 return idem_put(KEYS[3], cjson.encode({ok = true, state = b.state, pos = pos}), ttl)

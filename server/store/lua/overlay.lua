@@ -1,5 +1,5 @@
 -- A moderator chooses what the overlay shows ('' = nothing).
--- ARGV: 2 show, 3 poll id ('' = none), 4 idem ttl, 5 maxlen
+-- ARGV: 2 show, 3 poll id ('' = none), 4 idem ttl, 5 maxlen, 6 moderator's user name (audit log)
 local ttl, maxlen = tonumber(ARGV[4]), tonumber(ARGV[5])
 local done = idem_get(KEYS[3])
 if done then return done end
@@ -11,5 +11,7 @@ local prev = redis.call('HGET', P .. 'overlay', 'poll')
 if prev and prev ~= ARGV[3] then redis.call('HSET', P .. 'p:' .. prev, 'shown', 0) end
 redis.call('HSET', P .. 'overlay', 'show', ARGV[2], 'poll', ARGV[3])
 if ARGV[3] ~= '' then redis.call('HSET', P .. 'p:' .. ARGV[3], 'shown', 1) end
-local pos = emit({type = 'overlay', show = nullable(ARGV[2]), poll = nullable(tonumber(ARGV[3]))}, maxlen)
+local shown = {show = nullable(ARGV[2]), poll = nullable(tonumber(ARGV[3]))}
+local pos = emit({type = 'overlay', show = shown.show, poll = shown.poll}, maxlen)
+audit(ARGV[6], 'overlay', 'overlay', cjson.encode(shown))
 return idem_put(KEYS[3], cjson.encode({ok = true, pos = pos}), ttl)

@@ -1,5 +1,6 @@
 -- A moderator creates a poll (in draft).
--- ARGV: 2 question, 3 options (JSON list), 4 multi ('1'|'0'), 5 results, 6 idem ttl, 7 maxlen
+-- ARGV: 2 question, 3 options (JSON list), 4 multi ('1'|'0'), 5 results, 6 idem ttl, 7 maxlen,
+--       8 moderator's user name (audit log)
 local ttl, maxlen = tonumber(ARGV[6]), tonumber(ARGV[7])
 local done = idem_get(KEYS[3])
 if done then return done end
@@ -12,4 +13,6 @@ redis.call('HSET', P .. 'p:' .. pid, 'id', pid, 'question', ARGV[2], 'options', 
   'created', now, 'shown', 0)
 redis.call('ZADD', P .. 'polls', now, pid)
 local pos = emit({type = 'poll', poll = poll_table(pid)}, maxlen)
+audit(ARGV[8], 'poll.create', 'poll:' .. pid, cjson.encode({question = ARGV[2], options = options,
+  multi = ARGV[4] == '1', results = ARGV[5]}))
 return idem_put(KEYS[3], cjson.encode({ok = true, poll = pid, pos = pos}), ttl)

@@ -1,5 +1,6 @@
 -- A moderator opens or closes a poll.
--- ARGV: 2 pid, 3 target, 4 allowed-from (comma list from the domain table), 5 idem ttl, 6 maxlen
+-- ARGV: 2 pid, 3 target, 4 allowed-from (comma list from the domain table), 5 idem ttl, 6 maxlen,
+--       7 moderator's user name (audit log)
 local pid, target, allowed = ARGV[2], ARGV[3], ARGV[4]
 local ttl, maxlen = tonumber(ARGV[5]), tonumber(ARGV[6])
 local done = idem_get(KEYS[3])
@@ -13,4 +14,5 @@ if not string.find(',' .. allowed .. ',', ',' .. cur .. ',', 1, true) then
 end
 redis.call('HSET', pkey, 'state', target)
 local pos = emit({type = 'poll', poll = poll_table(pid)}, maxlen)
+audit(ARGV[7], 'poll.state', 'poll:' .. pid, cjson.encode({from = cur, to = target}))
 return idem_put(KEYS[3], cjson.encode({ok = true, poll = tonumber(pid), state = target, pos = pos}), ttl)

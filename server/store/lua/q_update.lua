@@ -1,7 +1,8 @@
 -- A moderator stars/unstars a question or edits its text (the original kept).
--- ARGV: 2 qid, 3 field ('starred' | 'text'), 4 value, 5 idem ttl, 6 stream maxlen
+-- ARGV: 2 qid, 3 field ('starred' | 'text'), 4 value, 5 idem ttl, 6 stream maxlen,
+--       7 moderator's user name (audit log; recorded only when something changed)
 local qid, field, value = ARGV[2], ARGV[3], ARGV[4]
-local ttl, maxlen = tonumber(ARGV[5]), tonumber(ARGV[6])
+local ttl, maxlen, user = tonumber(ARGV[5]), tonumber(ARGV[6]), ARGV[7]
 
 local done = idem_get(KEYS[3])
 if done then return done end
@@ -9,13 +10,19 @@ local qkey = P .. 'q:' .. qid
 if redis.call('EXISTS', qkey) == 0 then
   return idem_put(KEYS[3], err('not_found', 'question ' .. qid .. ' does not exist'), ttl)
 end
-if redis.call('HGET', qkey, field) == value then
+local before = redis.call('HGET', qkey, field)
+if before == value then
   return idem_put(KEYS[3], cjson.encode({ok = true, qid = tonumber(qid), changed = false}), ttl)
 end
 if field == 'text' and redis.call('HEXISTS', qkey, 'orig') == 0 then
-  redis.call('HSET', qkey, 'orig', redis.call('HGET', qkey, 'text'))
+  redis.call('HSET', qkey, 'orig', before)
 end
 redis.call('HSET', qkey, field, value, 'updated', now_ms())
 local q, asker = question_table(qkey)
 local pos = emit({type = 'question', q = q, asker = asker, prev = q.status}, maxlen)
+if field == 'text' then
+  audit(user, 'q.edit', 'q:' .. qid, cjson.encode({from = before, to = value}))
+else
+  audit(user, 'q.star', 'q:' .. qid, cjson.encode({on = value == '1'}))
+end
 return idem_put(KEYS[3], cjson.encode({ok = true, qid = tonumber(qid), changed = true, pos = pos}), ttl)

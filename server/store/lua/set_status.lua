@@ -1,9 +1,11 @@
 -- A moderator moves a question to another status.
--- ARGV: 2 actor, 3 qid, 4 target, 5 allowed-from (comma list, from the domain's
+-- ARGV: 2 moderator's user name (for the audit log; '' = not audited),
+--       3 qid, 4 target, 5 allowed-from (comma list, from the domain's
 --       transition table), 6 expected current status ('' = any), 7 reason,
 --       8 idem ttl, 9 stream maxlen
 -- Putting a question on air ends the previous on-air question as answered:
 -- there is one on-air question at a time, and both changes are one atomic step.
+local user = ARGV[2]
 local qid, target, allowed, expect, reason = ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7]
 local ttl, maxlen = tonumber(ARGV[8]), tonumber(ARGV[9])
 
@@ -34,18 +36,26 @@ local function move(key, id, from, to)
   return emit({type = 'question', q = q, asker = asker, prev = from}, maxlen)
 end
 
+local detail = {from = cur, to = target}
 if target == 'on_air' then
   local prev = redis.call('GET', P .. 'onair')
   if prev and prev ~= qid then
     local pkey = P .. 'q:' .. prev
     local pstatus = redis.call('HGET', pkey, 'status')
-    if pstatus == 'on_air' then move(pkey, prev, 'on_air', 'answered') end
+    if pstatus == 'on_air' then
+      move(pkey, prev, 'on_air', 'answered')
+      detail.answered = tonumber(prev)
+    end
   end
   redis.call('SET', P .. 'onair', qid)
 elseif cur == 'on_air' then
   redis.call('DEL', P .. 'onair')
 end
-if target == 'rejected' and reason ~= '' then redis.call('HSET', qkey, 'reason', reason) end
+if target == 'rejected' and reason ~= '' then
+  redis.call('HSET', qkey, 'reason', reason)
+  detail.reason = reason
+end
 if target ~= 'rejected' then redis.call('HDEL', qkey, 'reason') end
 local pos = move(qkey, qid, cur, target)
+audit(user, 'q.status', 'q:' .. qid, cjson.encode(detail))
 return idem_put(KEYS[3], cjson.encode({ok = true, qid = tonumber(qid), status = target, prev = cur, pos = pos}), ttl)

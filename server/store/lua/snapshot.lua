@@ -6,7 +6,9 @@ local b = broadcast_table()
 if not b then return cjson.encode({missing = true}) end
 local limit = tonumber(ARGV[3])
 local statuses = {'approved', 'on_air', 'answered'}
-if ARGV[2] == 'moderator' then statuses = {'pending', 'approved', 'on_air', 'answered', 'rejected'} end
+if ARGV[2] == 'moderator' then
+  statuses = {'pending', 'approved', 'on_air', 'answered', 'rejected', 'merged'}
+end
 local questions = {}
 for _, st in ipairs(statuses) do
   for _, id in ipairs(redis.call('ZRANGE', P .. 'qs:' .. st, -limit, -1)) do
@@ -27,12 +29,21 @@ if pr[1] then
   local n, pk, u = string.match(pr[1], '^(%d+):(%d+):(%d+)$')
   presence = {now = tonumber(n), peak = tonumber(pk), unique = tonumber(u)}
 end
+-- Banned viewers (moderators only), by id here: the hub turns ids into
+-- pseudonyms. qid: the question they were banned by.
+local banned = {}
+if ARGV[2] == 'moderator' then
+  for _, vid in ipairs(redis.call('SMEMBERS', P .. 'banned')) do
+    local by = redis.call('HGET', P .. 'banq', vid)
+    banned[#banned + 1] = {vid = vid, qid = nullable(by and tonumber(by))}
+  end
+end
 local ov = redis.call('HMGET', P .. 'overlay', 'show', 'poll')
 local last = redis.call('XREVRANGE', KEYS[2], '+', '-', 'COUNT', 1)
 local first = redis.call('XRANGE', KEYS[2], '-', '+', 'COUNT', 1)
 return with_settings(cjson.encode({
   broadcast = b, epoch = redis.call('GET', P .. 'epoch') or '',
-  questions = questions, polls = polls, on_air = on_air, presence = presence,
+  questions = questions, polls = polls, on_air = on_air, presence = presence, banned = banned,
   likes = tonumber(redis.call('GET', P .. 'likes') or '0'),
   overlay = {show = nullable(ov[1]), poll = nullable(ov[2] and tonumber(ov[2]))},
   pos = (last[1] and last[1][1]) or '0-0', first = (first[1] and first[1][1]) or cjson.null,

@@ -1,0 +1,102 @@
+"""Deleting a broadcast, and the retention sweep that deletes ended ones.
+
+RELIABILITY 27: deleting a broadcast removes every key it owns. Its keys all
+share the hash tag ``{<bid>}`` (one Cluster slot), so they are found with a
+bounded ``SCAN MATCH xs:{<bid>}:*`` and deleted per batch by one script; the
+two deployment-wide keys that name it (the index ``xs:broadcasts`` and its
+join code ``xs:join:<code>``) live in other slots and are removed with plain
+commands. Steps, each safe to repeat, so a retry after a crash finishes the
+job:
+
+1. ``mark`` (one script): ``deleting`` = 1 in the meta hash and a ``deleted``
+   event. From then on the broadcast reads as missing everywhere (the prelude's
+   ``broadcast_state()``, ``Store.broadcast_meta``): new sockets get 4404,
+   commands ``not_found``; every hub process closes the broadcast's open
+   sockets with 4404 when it reads the event.
+2. ``sweep``: every key but the meta hash, twice (the second pass catches a
+   write that raced the first).
+3. the join code and the index entry; one ``bc.delete`` entry in the
+   deployment audit log (the broadcast's own log is deleted with it);
+4. ``finish``: the meta hash, last.
+
+A live broadcast is refused (``conflict``: end it first), except by the
+retention sweep, which only ever picks ended ones anyway.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from typing import Any
+
+import orjson
+import redis.asyncio as aioredis
+
+from server.settings import Settings
+from server.store import keys
+from server.store.audit import AUDIT_MAXLEN
+from server.store.store import Result, Store, raise_for, text
+
+DAY_MS = 86_400_000
+
+
+def _script_text() -> str:
+    lua = resources.files("server.store") / "lua"
+    return (
+        (lua / "_prelude.lua").read_text("utf-8")
+        + "\n"
+        + (lua / "bc_delete.lua").read_text("utf-8")
+    )
+
+
+class Deleter:
+    """Deletes broadcasts; one per hub process."""
+
+    def __init__(self, store: Store, settings: Settings) -> None:
+        self.store = store
+        self.redis: aioredis.Redis = store.redis
+        self._maxlen = settings.stream_maxlen
+        self._script = self.redis.register_script(_script_text())
+
+    async def _step(self, bid: str, *args: Any) -> Result:
+        raw = await self._script(
+            keys=[keys.meta(bid), keys.events(bid), keys.meta(bid)],
+            args=[keys.prefix(bid), *args],
+        )
+        result: Result = orjson.loads(raw)
+        return raise_for(result)
+
+    async def delete(self, bid: str, *, user: str, force: bool = False) -> dict[str, Any]:
+        """Delete ``bid`` and everything it owns; ``not_found`` if there is no such
+        broadcast, ``conflict`` if it is live (unless ``force``)."""
+        marked = await self._step(bid, "mark", "1" if force else "0", self._maxlen)
+        deleted = 0
+        for _ in range(2):
+            async for found in self.store.scan_keys(bid):
+                deleted += int((await self._step(bid, "sweep", *found))["deleted"])
+        if marked.get("join"):
+            await self.redis.delete(keys.join(str(marked["join"])))
+        await self.redis.zrem(keys.BROADCASTS, bid)
+        await self.redis.xadd(
+            keys.AUDIT,
+            {"user": user, "action": "bc.delete", "target": f"broadcast:{bid}",
+             "detail": orjson.dumps({"state": marked.get("state"), "keys": deleted + 1})},
+            maxlen=AUDIT_MAXLEN, approximate=True,
+        )  # fmt: skip
+        await self._step(bid, "finish")
+        return {"deleted": bid, "keys": deleted + 1}
+
+    async def expired(self, now_ms: int, retention_days: int) -> list[str]:
+        """Ended broadcasts whose end is more than ``retention_days`` ago."""
+        cutoff = now_ms - retention_days * DAY_MS
+        found = []
+        for bid in await self.store.broadcast_ids():
+            state, ended, created = await self.redis.hmget(
+                keys.meta(bid), ["state", "ended", "created"]
+            )
+            if state is None or text(state) != "ended":
+                continue
+            # Broadcasts ended before the 'ended' field existed: their creation.
+            when = int(text(ended or created or b"0"))
+            if when < cutoff:
+                found.append(bid)
+        return found

@@ -1,0 +1,56 @@
+-- A moderator bans (or lifts the ban on) the asker of question `qid` for this
+-- broadcast. Moderators never see viewer ids: they name a viewer by a question.
+-- ARGV: 2 moderator's user name (audit log), 3 qid, 4 on ('1'|'0'),
+--       5 the asker's pseudonym (for the audit log and the result: the hub
+--       computes it, the script never sees the secret), 6 idem ttl, 7 maxlen
+-- On a ban, the viewer's pending and approved questions become rejected with
+-- reason "banned" (events as any status change), `ask.lua` refuses them from
+-- now on (`banned` set), and the `ban` event, which names the viewer by id in
+-- the stream, makes every hub process close that viewer's sockets (4403).
+-- Lifting a ban restores no question.
+local user, qid, on, pseudonym = ARGV[2], ARGV[3], ARGV[4] == '1', ARGV[5]
+local ttl, maxlen = tonumber(ARGV[6]), tonumber(ARGV[7])
+
+local done = idem_get(KEYS[3])
+if done then return done end
+
+local qkey = P .. 'q:' .. qid
+local vid = redis.call('HGET', qkey, 'asker')
+if not vid then return idem_put(KEYS[3], err('not_found', 'question ' .. qid .. ' does not exist'), ttl) end
+
+local removed = {}
+local changed
+if on then
+  changed = redis.call('SADD', P .. 'banned', vid)
+  redis.call('HSET', P .. 'banq', vid, qid)
+  local now = now_ms()
+  for _, id in ipairs(redis.call('ZRANGE', P .. 'mine:' .. vid, 0, -1)) do
+    local key = P .. 'q:' .. id
+    local status = redis.call('HGET', key, 'status')
+    if status == 'pending' or status == 'approved' then
+      redis.call('HSET', key, 'status', 'rejected', 'reason', 'banned', 'updated', now)
+      redis.call('ZREM', P .. 'qs:' .. status, id)
+      redis.call('ZADD', P .. 'qs:rejected', redis.call('HGET', key, 'created'), id)
+      local q = question_table(key)
+      emit({type = 'question', q = q, asker = vid, prev = status}, maxlen)
+      removed[#removed + 1] = tonumber(id)
+      changed = 1
+    end
+  end
+else
+  changed = redis.call('SREM', P .. 'banned', vid)
+  redis.call('HDEL', P .. 'banq', vid)
+end
+
+local pos = cjson.null
+if changed == 1 then
+  pos = emit({type = 'ban', asker = vid, qid = tonumber(qid), on = on}, maxlen)
+  audit(user, 'viewer.ban', 'viewer:' .. pseudonym,
+    cjson.encode({on = on, qid = tonumber(qid), removed = #removed}))
+end
+-- `removed` as a list even when empty (cjson would write {}): spliced in.
+local result = cjson.encode({ok = true, asker = pseudonym, on = on, removed = '\0removed\0', pos = pos})
+local list = '[]'
+if #removed > 0 then list = cjson.encode(removed) end
+result = string.gsub(result, '"\\u0000removed\\u0000"', function() return list end)
+return idem_put(KEYS[3], result, ttl)
