@@ -2,9 +2,9 @@
 // zh-CN is the default; English is selectable and remembered on the device.
 // Pure: no DOM here (viewer.js puts the strings into the page as text).
 
-export const LANGS = ['zh-CN', 'en'];
-export const DEFAULT_LANG = 'zh-CN';
-const STORE_KEY = 'xs:lang';
+import { createI18n } from './translate.js';
+
+export { DEFAULT_LANG, LANGS } from './translate.js';
 
 const STRINGS = {
   'zh-CN': {
@@ -47,6 +47,7 @@ const STRINGS = {
     ask_submit: '提交问题',
     ask_sending: '提交中…',
     ask_done_pending: '已提交，等待审核',
+    ask_done_hidden: '已提交，但不会公开展示',
     ask_done_public: '已发布',
     ask_offline: '已保存，联网后自动提交',
     err_empty: '请先写下你的问题',
@@ -65,7 +66,11 @@ const STRINGS = {
     status_on_air: '正在回答',
     status_answered: '已回答',
     status_rejected: '未展示',
+    status_merged: '已合并',
     reason: '原因：{reason}',
+    reason_banned: '原因：你已被禁止在本场直播中提问',
+    reason_blocked: '原因：包含不适宜公开的内容',
+    merged_into: '已合并到 #{id}',
     // list
     list_title: '大家的提问',
     sort_label: '排序',
@@ -139,6 +144,7 @@ const STRINGS = {
     ask_submit: 'Submit',
     ask_sending: 'Sending…',
     ask_done_pending: 'Submitted, awaiting review',
+    ask_done_hidden: 'Submitted, but it will not be shown publicly',
     ask_done_public: 'Published',
     ask_offline: 'Saved; it will be sent when you are back online',
     err_empty: 'Please type your question first',
@@ -156,7 +162,11 @@ const STRINGS = {
     status_on_air: 'Being answered',
     status_answered: 'Answered',
     status_rejected: 'Not shown',
+    status_merged: 'Merged',
     reason: 'Reason: {reason}',
+    reason_banned: 'Reason: you can no longer ask questions in this broadcast',
+    reason_blocked: 'Reason: it contains content that cannot be shown publicly',
+    merged_into: 'Merged into #{id}',
     list_title: 'Questions',
     sort_label: 'Sort',
     sort_top: 'Top',
@@ -192,42 +202,4 @@ const STRINGS = {
   },
 };
 
-let current = DEFAULT_LANG;
-
-/** The language in use: the one chosen on this device, else zh-CN. */
-export function initLang(storage = globalThis.localStorage) {
-  let saved = null;
-  try {
-    saved = storage?.getItem(STORE_KEY) ?? null;
-  } catch {
-    // private mode: storage can throw
-  }
-  current = LANGS.includes(saved) ? saved : DEFAULT_LANG;
-  return current;
-}
-
-export function lang() {
-  return current;
-}
-
-export function setLang(next, storage = globalThis.localStorage) {
-  current = LANGS.includes(next) ? next : DEFAULT_LANG;
-  try {
-    storage?.setItem(STORE_KEY, current);
-  } catch {
-    // not remembered, still switched
-  }
-  return current;
-}
-
-/** The string `key` in the current language, with {name} placeholders filled in. */
-export function t(key, vars = {}) {
-  const table = STRINGS[current] ?? STRINGS[DEFAULT_LANG];
-  const text = table[key] ?? STRINGS[DEFAULT_LANG][key] ?? key;
-  return text.replace(/\{(\w+)\}/g, (m, name) => (name in vars ? String(vars[name]) : m));
-}
-
-/** Every key of every language (tests: the tables must not drift apart). */
-export function keys(language) {
-  return Object.keys(STRINGS[language] ?? {});
-}
+export const { initLang, lang, setLang, t, keys } = createI18n(STRINGS);

@@ -508,8 +508,11 @@ async function sendAsk(ask) {
   if (reply.type === 'ack') {
     askText.value = '';
     storage.set(KEY_DRAFT, null);
-    const pending = reply.result?.status === 'pending';
-    feedback(pending ? 'ask_done_pending' : 'ask_done_public', 'ok');
+    // "pending": waits for review (moderation, or held by the word list);
+    // "rejected": stored but not shown (blocked by the word list).
+    const status = reply.result?.status;
+    const done = { pending: 'ask_done_pending', rejected: 'ask_done_hidden' }[status] ?? 'ask_done_public';
+    feedback(done, 'ok');
   } else {
     const known = ['empty', 'too_long', 'duplicate', 'rate_limited', 'closed', 'banned', 'invalid'];
     const key = known.includes(reply.code) ? `err_${reply.code}` : 'err_generic';
@@ -569,7 +572,14 @@ function mineRow(q) {
   if (typeof q.votes === 'number' && q.votes > 0) meta.append(el('span', '', `▲ ${q.votes}`));
   if (q.created) meta.append(el('span', 'time', relativeTime(q.created, Date.now(), lang())));
   li.append(meta);
-  if (q.status === 'rejected' && q.reason) li.append(el('p', 'mine-meta', t('reason', { reason: q.reason })));
+  if (q.status === 'rejected' && q.reason) {
+    // Codes the hub gives as reasons ("banned", "blocked") read as sentences.
+    const coded = { banned: 'reason_banned', blocked: 'reason_blocked' }[q.reason];
+    li.append(el('p', 'mine-meta', coded ? t(coded) : t('reason', { reason: q.reason })));
+  }
+  if (q.status === 'merged' && q.merged_into) {
+    li.append(el('p', 'mine-meta', t('merged_into', { id: q.merged_into })));
+  }
   return li;
 }
 

@@ -41,7 +41,12 @@ PAYLOADS = Path("/work/shared/data/xss-payloads.txt")
 WAIT_MS = 8000
 # The hubs of this module run with a raised per-address viewer-id limit: every
 # test viewer (pages and Python clients) comes from 127.0.0.1.
-HUB_ENV = {"VIEWER_IDS_PER_IP_PER_HOUR": "100000"}
+# Every test viewer comes from 127.0.0.1: raise the per-address limits.
+HUB_ENV = {
+    "VIEWER_IDS_PER_IP_PER_HOUR": "100000",
+    "QUESTIONS_IP_BURST": "100000",
+    "QUESTIONS_IP_PER_MIN": "100000",
+}
 
 
 @pytest.fixture(scope="module")

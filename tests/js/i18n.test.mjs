@@ -15,7 +15,7 @@ function usedKeys() {
   for (const m of js.matchAll(/'((?:err|close|poll|ask)_[a-z0-9_]+)'/g)) found.add(m[1]);
   for (const m of html.matchAll(/data-i18n(?:-[a-z-]+)?="([a-z0-9_]+)"/g)) found.add(m[1]);
   // Keys built from a value: every value the page can meet.
-  for (const s of ['pending', 'approved', 'on_air', 'answered', 'rejected', 'sending']) found.add(`status_${s}`);
+  for (const s of ['pending', 'approved', 'on_air', 'answered', 'rejected', 'merged', 'sending']) found.add(`status_${s}`);
   for (const s of ['connecting', 'open', 'waiting', 'closed']) found.add(`conn_${s}`);
   for (const s of ['draft', 'live', 'ended']) found.add(`state_${s}`);
   for (const c of ['empty', 'too_long', 'duplicate', 'rate_limited', 'closed', 'banned', 'invalid']) found.add(`err_${c}`);

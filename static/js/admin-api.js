@@ -1,0 +1,65 @@
+// fetch() for the moderators' pages: same-origin cookies, the session's CSRF
+// token on every state-changing call, JSON errors turned into ApiError, and a
+// 401 anywhere sending the reader to the login page (and back afterwards).
+
+import { loginUrl } from './safe-next.js';
+
+export class ApiError extends Error {
+  constructor(status, code, message, retryAfter = null) {
+    super(message || code);
+    this.status = status; // HTTP status, 0 when the request never got an answer
+    this.code = code; // the hub's error code ("not_found", "conflict"...) or "network"
+    this.retryAfter = retryAfter; // seconds, from Retry-After
+  }
+}
+
+const SAFE = new Set(['GET', 'HEAD']);
+
+/** Send the browser to the login page, to come back to this page afterwards. */
+export function toLogin(where = globalThis.location) {
+  where.assign(loginUrl(where.pathname + where.search));
+}
+
+/**
+ * An api(method, path, body) function. `body`: an object (sent as JSON), a
+ * string (sent as text/plain) or undefined. Resolves the parsed JSON (or text);
+ * rejects with ApiError. `getCsrf()` returns the token from /api/me.
+ */
+export function createApi({ getCsrf = () => '', onUnauthorized = toLogin } = {}) {
+  return async function api(method, path, body) {
+    const headers = { Accept: 'application/json' };
+    if (!SAFE.has(method)) headers['X-CSRF-Token'] = getCsrf();
+    let payload;
+    if (typeof body === 'string') {
+      headers['Content-Type'] = 'text/plain; charset=utf-8';
+      payload = body;
+    } else if (body !== undefined) {
+      headers['Content-Type'] = 'application/json';
+      payload = JSON.stringify(body);
+    }
+    let response;
+    try {
+      response = await fetch(path, {
+        method, headers, body: payload, credentials: 'same-origin', cache: 'no-store',
+      });
+    } catch {
+      throw new ApiError(0, 'network', 'network error');
+    }
+    const type = response.headers.get('content-type') ?? '';
+    let data = null;
+    try {
+      data = type.includes('json') ? await response.json() : await response.text();
+    } catch {
+      data = null;
+    }
+    if (response.ok) return data;
+    if (response.status === 401) onUnauthorized();
+    const retry = Number(response.headers.get('retry-after'));
+    throw new ApiError(
+      response.status,
+      (data && typeof data === 'object' && data.error) || `http_${response.status}`,
+      (data && typeof data === 'object' && data.message) || response.statusText,
+      Number.isFinite(retry) && retry > 0 ? retry : null,
+    );
+  };
+}

@@ -1,0 +1,75 @@
+// The sensitive-word import format, read in the browser (pure, node --test).
+//
+// One word per line, optionally followed by a TAB and "block" or "hold"
+// (default hold); blank lines and lines starting with "#" are ignored. The hub
+// parses the same text on PUT /api/words (text/plain) and is the authority:
+// this parser only counts and points at suspicious lines before saving (its
+// lengths are before the hub's normalisation, which can only shorten a word).
+
+export const ACTIONS = ['hold', 'block'];
+export const WORD_MAX_LEN = 50; // characters, as the hub counts after normalisation
+export const MAX_WORDS = 20_000;
+
+function codePoints(text) {
+  let n = 0;
+  for (const _ of text) n += 1;
+  return n;
+}
+
+/**
+ * {words: [{word, action}], problems: [{line, kind, text}]} for `text`.
+ * kind: "action" (unknown suffix), "too_long", "duplicate" (a later line wins,
+ * as in the hub's hash), "too_many".
+ */
+export function parseWordList(text) {
+  const byWord = new Map();
+  const problems = [];
+  const lines = String(text ?? '').replace(/^\ufeff/, '').split(/\r\n|\r|\n/);
+  lines.forEach((raw, index) => {
+    const line = index + 1;
+    const trimmed = raw.trim();
+    if (trimmed === '' || trimmed.startsWith('#')) return;
+    // As the hub reads it (sensitive.parse_text_list): the LAST tab separates.
+    const tab = trimmed.lastIndexOf('\t');
+    const word = (tab === -1 ? trimmed : trimmed.slice(0, tab)).trim();
+    const suffix = tab === -1 ? '' : trimmed.slice(tab + 1).trim().toLowerCase();
+    if (word === '') return;
+    let action = 'hold';
+    if (suffix !== '') {
+      if (!ACTIONS.includes(suffix)) {
+        problems.push({ line, kind: 'action', text: trimmed });
+        return;
+      }
+      action = suffix;
+    }
+    if (codePoints(word) > WORD_MAX_LEN) {
+      problems.push({ line, kind: 'too_long', text: word });
+      return;
+    }
+    if (byWord.has(word)) problems.push({ line, kind: 'duplicate', text: word });
+    byWord.set(word, action);
+  });
+  const words = [...byWord].map(([word, action]) => ({ word, action }));
+  if (words.length > MAX_WORDS) problems.push({ line: 0, kind: 'too_many', text: String(words.length) });
+  return { words, problems };
+}
+
+/** The import text of a list: "word" for hold, "word<TAB>block" for block. */
+export function formatWordList(words) {
+  return (words ?? [])
+    .map(({ word, action }) => (action === 'block' ? `${word}\tblock` : word))
+    .join('\n');
+}
+
+/**
+ * The text of an uploaded file: UTF-8 (with or without BOM), else GB18030,
+ * which is how word lists made on Chinese Windows are usually saved.
+ */
+export function decodeText(bytes) {
+  const view = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(view).replace(/^\ufeff/, '');
+  } catch {
+    return new TextDecoder('gb18030').decode(view);
+  }
+}
