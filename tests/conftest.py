@@ -60,21 +60,12 @@ def free_port_fixture() -> int:
 
 # --- a real hub process per test module, and a logged-in moderator -------------
 
-PER_ADDRESS_UNLIMITED = {
-    "VIEWER_IDS_PER_IP_PER_HOUR": "1000000",
-    "QUESTIONS_IP_BURST": "1000000",
-    "QUESTIONS_IP_PER_MIN": "1000000",
-}
-
 
 @pytest.fixture(scope="module")
 def hub(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubProcess]:
-    """One hub process shared by a test module.
-
-    Every test client comes from 127.0.0.1 and the per-address budgets live in
-    the session's shared Redis, so a whole suite run would exhaust them: they
-    are raised here, and the tests of those limits start a hub of their own."""
-    process = HubProcess(redis_url, tmp_path_factory.mktemp("hub"), **PER_ADDRESS_UNLIMITED).start()
+    """One hub process shared by a test module (per-address budgets raised:
+    ``tests.integration.harness.HubProcess``)."""
+    process = HubProcess(redis_url, tmp_path_factory.mktemp("hub")).start()
     try:
         yield process
     finally:

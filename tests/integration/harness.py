@@ -1,24 +1,40 @@
 """Real hub processes and the moves of a moderator, for integration tests.
 
-``HubProcess`` (in ``server.loadtest.processes``, shared with the benchmark) is
-``python -m server run`` on a free port against the test Redis.
+``HubProcess`` is ``python -m server run`` on a free port against the test
+Redis (``server.loadtest.processes``, shared with the benchmark), with the
+per-address budgets raised: every test client comes from 127.0.0.1 and those
+budgets live in the session's shared Redis, so a whole suite would exhaust
+them in an order-dependent way. The tests of those limits set them explicitly.
 """
 
 from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
 import redis.asyncio as aioredis
 
 from server.client import HubClient, fetch_viewer_cookie
-from server.loadtest.processes import HubProcess, free_port
+from server.loadtest import processes
+from server.loadtest.processes import free_port
 from server.settings import Settings
 from server.store.accounts import Accounts
 
 __all__ = ["HubProcess", "Moderator", "free_port", "new_moderator", "viewer"]
+
+PER_ADDRESS_UNLIMITED = {
+    "VIEWER_IDS_PER_IP_PER_HOUR": "1000000",
+    "QUESTIONS_IP_BURST": "1000000",
+    "QUESTIONS_IP_PER_MIN": "1000000",
+}
+
+
+class HubProcess(processes.HubProcess):
+    def __init__(self, redis_url: str, log_dir: Path, **env: str) -> None:
+        super().__init__(redis_url, log_dir, **{**PER_ADDRESS_UNLIMITED, **env})
 
 
 @dataclass
