@@ -152,8 +152,9 @@ async def _run(
             return await store.star(bid, idem, user=user, qid=cmd.qid, on=cmd.on)
         case p.Edit():
             return await store.edit(
-                bid, idem, user=user, qid=cmd.qid, text=qn.validate_edit(cmd.text, settings)
-            )
+                bid, idem, user=user, qid=cmd.qid, text=qn.validate_edit(cmd.text, settings),
+                expect=cmd.expect,
+            )  # fmt: skip
         case p.Merge():
             qn.check_merge(cmd.qid, cmd.into)
             return await store.merge(

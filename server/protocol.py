@@ -398,6 +398,7 @@ class Edit:
     id: str
     qid: int
     text: str
+    expect: str | None = None  # the text the moderator started from; a mismatch is a conflict
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -555,7 +556,7 @@ _SPECS: dict[str, tuple[type[Message], dict[str, _Field]]] = {
         },
     ),
     "q.star": (Star, {**_ID, "qid": _req(_QID), "on": _req(_bool)}),
-    "q.edit": (Edit, {**_ID, "qid": _req(_QID), "text": _req(_TEXT)}),
+    "q.edit": (Edit, {**_ID, "qid": _req(_QID), "text": _req(_TEXT), "expect": _opt(_TEXT)}),
     "q.merge": (Merge, {**_ID, "qid": _req(_QID), "into": _req(_QID)}),
     "viewer.ban": (Ban, {**_ID, "qid": _req(_QID), "on": _req(_bool)}),
     "poll.create": (

@@ -334,9 +334,11 @@ class Store:
             user,
         )  # fmt: skip
 
-    async def edit(self, bid: str, idem: str, *, user: str, qid: int, text: str) -> Result:
+    async def edit(
+        self, bid: str, idem: str, *, user: str, qid: int, text: str, expect: str | None = None
+    ) -> Result:
         return await self._run(
-            "q_update", bid, idem, qid, "text", text, self._ttl, self._maxlen, user
+            "q_update", bid, idem, qid, "text", text, self._ttl, self._maxlen, user, expect or ""
         )
 
     async def upvote(self, bid: str, idem: str, *, vid: str, qid: int, on: bool) -> Result:

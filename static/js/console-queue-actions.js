@@ -120,6 +120,7 @@ export function queueActions(ctx, { busy, note, render, clearChecked }) {
     },
     async edit(q) {
       if (q.status === 'merged') return;
+      const base = q.text; // what this moderator edits from: someone else's edit meanwhile is a conflict
       const text = await ask({
         id: 'edit-dialog', title: t('edit_title', { id: q.id }), message: t('edit_note'),
         input: { label: t('edit_label'), value: q.text, multiline: true },
@@ -127,10 +128,10 @@ export function queueActions(ctx, { busy, note, render, clearChecked }) {
       });
       if (text === null || text.trim() === (q.text ?? '').trim()) return;
       try {
-        await ctx.send('q.edit', { qid: q.id, text });
+        await ctx.send('q.edit', { qid: q.id, text, expect: base });
         ctx.toast(t('edited', { id: q.id }), 'ok');
       } catch (err) {
-        ctx.toast(`#${q.id} ${errorText(err)}`, 'error');
+        ctx.toast(`#${q.id} ${err?.code === 'conflict' ? t('edit_conflict') : errorText(err)}`, 'error');
       }
     },
     async merge(q, into) {

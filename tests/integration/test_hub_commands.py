@@ -389,3 +389,29 @@ async def test_putting_a_question_on_air_answers_the_previous_one(
         state = await caught_up(client, second["pos"])
         assert state.questions[q1]["status"] == "answered"
         assert state.on_air is not None and state.on_air["id"] == q2
+
+
+async def test_two_moderators_editing_at_once_never_lose_an_edit(
+    hub: HubProcess, mod: Moderator, redis: aioredis.Redis, clients: Clients
+) -> None:
+    """Both start from the same text; the second to arrive is refused with
+    ``conflict`` and the first one's edit stays (issue 4: never a lost update)."""
+    bid = (await mod.create_broadcast(settings={"moderation": False}))["id"]
+    viewer = await new_viewer(clients, redis, hub.base, bid)
+    qid = ok(await viewer.command("ask", text="地铁5号线什么时候开工"))["qid"]
+    seen = "地铁5号线什么时候开工"
+    first = ok(await mod.command(bid, "q.edit", qid=qid, text="地铁5号线南延段什么时候开工？",
+                                 expect=seen))  # fmt: skip
+    assert first["changed"] is True
+    second = await mod.command(bid, "q.edit", qid=qid, text="5号线何时开工？", expect=seen)
+    assert second["error"] == "conflict"
+    assert (
+        await redis.hget(keys.question(bid, qid), "text")
+    ).decode() == "地铁5号线南延段什么时候开工？"
+    # Starting from the current text works; no expect keeps the old behaviour.
+    ok(await mod.command(bid, "q.edit", qid=qid, text="5号线何时开工？",
+                         expect="地铁5号线南延段什么时候开工？"))  # fmt: skip
+    ok(await mod.command(bid, "q.edit", qid=qid, text="5号线南延段何时开工？"))
+    # The same edit made twice is no conflict: nothing would be lost.
+    again = ok(await mod.command(bid, "q.edit", qid=qid, text="5号线南延段何时开工？", expect=seen))
+    assert again["changed"] is False

@@ -68,6 +68,10 @@ VALID: list[tuple[dict[str, Any], object]] = [
         p.Edit(id="m3", qid=1, text="Fixed"),
     ),
     (
+        {"type": "q.edit", "id": "m3", "qid": 1, "text": "Fixed", "expect": "Fixd"},
+        p.Edit(id="m3", qid=1, text="Fixed", expect="Fixd"),
+    ),
+    (
         {"type": "q.merge", "id": "m9", "qid": 18, "into": 17},
         p.Merge(id="m9", qid=18, into=17),
     ),

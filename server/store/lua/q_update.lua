@@ -1,8 +1,11 @@
 -- A moderator stars/unstars a question or edits its text (the original kept).
 -- ARGV: 2 qid, 3 field ('starred' | 'text'), 4 value, 5 idem ttl, 6 stream maxlen,
---       7 moderator's user name (audit log; recorded only when something changed)
+--       7 moderator's user name (audit log; recorded only when something changed),
+--       8 expected current text of an edit ('' = any): the text the moderator
+--         started from; another moderator's edit in between is a conflict, never
+--         silently overwritten (a lost update)
 local qid, field, value = ARGV[2], ARGV[3], ARGV[4]
-local ttl, maxlen, user = tonumber(ARGV[5]), tonumber(ARGV[6]), ARGV[7]
+local ttl, maxlen, user, expect = tonumber(ARGV[5]), tonumber(ARGV[6]), ARGV[7], ARGV[8] or ''
 
 local done = idem_get(KEYS[3])
 if done then return done end
@@ -11,6 +14,10 @@ if redis.call('EXISTS', qkey) == 0 then
   return idem_put(KEYS[3], err('not_found', 'question ' .. qid .. ' does not exist'), ttl)
 end
 local before = redis.call('HGET', qkey, field)
+if field == 'text' and expect ~= '' and before ~= expect and before ~= value then
+  return idem_put(KEYS[3], err('conflict', 'question ' .. qid ..
+    ' was edited by another moderator meanwhile', {current = before}), ttl)
+end
 if before == value then
   return idem_put(KEYS[3], cjson.encode({ok = true, qid = tonumber(qid), changed = false}), ttl)
 end
