@@ -45,9 +45,10 @@ async def mod(hub: HubProcess, redis_url: str) -> Moderator:
 
 
 async def _seen_by_all(console: HubClient, title: str, *clients: HubClient) -> None:
-    """A public change (a title) reached every client: what came before it did too."""
+    """A public change (a title) reached every client, the console included (its
+    ack may arrive before its event): what came before it did too."""
     ok(await console.command("bc.update", title=title))
-    for client in clients:
+    for client in (console, *clients):
         await client.wait_state(lambda s: s.broadcast.get("title") == title)
 
 
