@@ -13,7 +13,7 @@ import gzip
 import json
 import random
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -39,23 +39,6 @@ pytestmark = [pytest.mark.anyio, pytest.mark.browser]
 ROOT = Path(__file__).resolve().parents[2]
 PAYLOADS = Path("/work/shared/data/xss-payloads.txt")
 WAIT_MS = 8000
-# The hubs of this module run with a raised per-address viewer-id limit: every
-# test viewer (pages and Python clients) comes from 127.0.0.1.
-# Every test viewer comes from 127.0.0.1: raise the per-address limits.
-HUB_ENV = {
-    "VIEWER_IDS_PER_IP_PER_HOUR": "100000",
-    "QUESTIONS_IP_BURST": "100000",
-    "QUESTIONS_IP_PER_MIN": "100000",
-}
-
-
-@pytest.fixture(scope="module")
-def hub(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubProcess]:
-    process = HubProcess(redis_url, tmp_path_factory.mktemp("hub"), **HUB_ENV).start()
-    try:
-        yield process
-    finally:
-        process.stop()
 
 
 @pytest.fixture(scope="module")
@@ -453,7 +436,7 @@ async def test_hub_restart_page_resumes_without_duplicates(
     await expect(item(page, "重启前的问题")).to_have_count(1, timeout=WAIT_MS)
 
     # While the page's hub is down, things happen through another hub process.
-    other = HubProcess(redis_url, tmp_path_factory.mktemp("hub2"), **HUB_ENV).start()
+    other = HubProcess(redis_url, tmp_path_factory.mktemp("hub2")).start()
     try:
         hub.stop()
         await expect(page.locator("#conn")).not_to_have_attribute("data-state", "open")
