@@ -2,7 +2,7 @@
 
 Starts a private embedded Redis and one hub process (``python -m server run``,
 the production entry point) on loopback, runs each scenario with the load
-generator (``server.loadtest``), runs the raw websockets baseline with the same
+generator (``bench.loadtest``), runs the raw websockets baseline with the same
 clients right after the hub's fan-out, stops every process it started, and
 writes ``bench/results/latest.json``, ``latest.md`` and ``latest.png``.
 
@@ -33,11 +33,11 @@ import redis.asyncio as aioredis
 
 from bench import report
 from bench import words as words_bench
+from bench.loadtest.processes import HubProcess, free_port
+from bench.loadtest.run import mint_cookies, run_scenario, star_driver, summarize
+from bench.loadtest.stats import pos_ms
 from server.client import HubClient
-from server.embedded_redis import EmbeddedRedis
-from server.loadtest.processes import HubProcess, free_port
-from server.loadtest.run import mint_cookies, run_scenario, star_driver, summarize
-from server.loadtest.stats import pos_ms
+from server.ops.embedded_redis import EmbeddedRedis
 from server.settings import Settings
 from server.store.accounts import Accounts
 

@@ -5,7 +5,7 @@ No hub and no Redis: this is exactly what ``ask`` adds per question, the
 hold and block mixed) plus a small broadcast list, over question-like texts
 (Chinese with some Latin, punctuation and the spacing tricks the folding
 undoes), a few percent of which contain a listed word. The lists are compiled
-once, as a hub process does (``server/words.py``); the first pass over the
+once, as a hub process does (``server/live/words.py``); the first pass over the
 texts fills the folding table and is not timed.
 """
 

@@ -18,12 +18,12 @@ from starlette.routing import Mount, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from server import api, api_record, api_words, console_pages, overlay_pages, pages
-from server.bootstrap import ensure_first_admin
 from server.domain.errors import Rejection
-from server.hub import Hub
+from server.live.hub import Hub
+from server.live.ws import websocket_endpoint
+from server.ops.bootstrap import ensure_first_admin
 from server.settings import Settings
-from server.ws import websocket_endpoint
+from server.web import api, console_pages, overlay_pages, record, viewer_pages, words
 
 log = logging.getLogger("xs.app")
 
@@ -81,7 +81,7 @@ class KeepRawSend:
     Starlette's exception middleware wraps ``send`` in a closure for every
     route; the fan-out needs the server's callable itself (uvicorn's protocol
     object behind it) to write pre-framed bytes and to see a full buffer
-    (``server.conn``). This middleware runs outside that wrapper.
+    (``server.live.conn``). This middleware runs outside that wrapper.
     """
 
     def __init__(self, app: ASGIApp) -> None:
@@ -116,10 +116,10 @@ def build_app(settings: Settings) -> Starlette:
 
     routes: list[Any] = [
         *api.routes,
-        *api_record.routes,
-        *api_words.routes,
+        *record.routes,
+        *words.routes,
         *overlay_pages.routes,
-        *pages.routes,
+        *viewer_pages.routes,
         *console_pages.routes,
         WebSocketRoute("/ws/{bid}", websocket_endpoint),
     ]

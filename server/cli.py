@@ -67,7 +67,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     settings = Settings.from_env(**overrides)
     _raise_file_limit()
 
-    from server.embedded_redis import EmbeddedRedis
+    from server.ops.embedded_redis import EmbeddedRedis
 
     embedded: EmbeddedRedis | None = None
     if not settings.redis_url:
@@ -149,7 +149,7 @@ def _serve(settings: Settings, embedded: Any) -> int:
 
 
 def cmd_create_admin(args: argparse.Namespace) -> int:
-    from server.bootstrap import create_admin
+    from server.ops.bootstrap import create_admin
 
     settings = Settings.from_env()
     password = create_admin(settings, args.username)

@@ -123,7 +123,7 @@ class Settings:
 
     # --- audit log -----------------------------------------------------------------
     # Time zone of the audit CSV export's times (IANA name). Without tzdata on the
-    # host, Asia/Shanghai and UTC still work as fixed offsets (server/audit_export.py).
+    # host, Asia/Shanghai and UTC still work as fixed offsets (server/timezones.py).
     timezone: str = "Asia/Shanghai"
     # Largest page of GET .../audit (?limit=); a console asks for 200.
     audit_page_max: int = 1000

@@ -12,8 +12,8 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
-from server.embedded_redis import EmbeddedRedis
-from server.loadtest.processes import free_port
+from bench.loadtest.processes import free_port
+from server.ops.embedded_redis import EmbeddedRedis
 from tests.integration.harness import HubProcess, Moderator, new_moderator
 
 

@@ -398,7 +398,7 @@ class Store:
                 })  # fmt: skip
         return found
 
-    # --- rehearsal (the steps of server/rehearsal.py) -------------------------------------
+    # --- rehearsal (the steps of server/ops/rehearsal.py) -------------------------------------
 
     async def _rehearsal(self, bid: str, step: str, user: str, *args: Any) -> Result:
         raw = await self._scripts["rehearsal"](

@@ -21,7 +21,7 @@ import pytest
 import redis.asyncio as aioredis
 from playwright.async_api import Browser, BrowserContext, Page, Route, expect
 
-from server.embedded_redis import EmbeddedRedis
+from server.ops.embedded_redis import EmbeddedRedis
 from server.settings import Settings
 from server.store.accounts import Accounts
 from tests.browser.conftest import IMG_DIR

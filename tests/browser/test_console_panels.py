@@ -2,7 +2,7 @@
 preview, settings and rehearsal, sensitive words, audit log (issue #4).
 
 One hub process for the module; each test makes its own broadcast. The console
-is the real page (``/console/<bid>``, the shell of ``static/js/console.js``)
+is the real page (``/console/<bid>``, the shell of ``static/js/console/main.js``)
 with the session cookie of a ``Moderator`` from the integration harness;
 viewers are the real viewer page or ``HubClient``s; the overlay is the real
 overlay page. Waits are Playwright's ``expect`` (polling the DOM), never sleeps.

@@ -197,7 +197,7 @@ async def test_a_missing_panel_fails_in_its_own_tab(
     )
     page = await context.new_page()
     await page.route(
-        re.compile(r"/static/js/console-audit\.js"), lambda route: route.fulfill(status=404)
+        re.compile(r"/static/js/console/audit\.js"), lambda route: route.fulfill(status=404)
     )
     await page.goto(f"{hub.base}/console/{bid}")
     c = Console(page)

@@ -277,7 +277,7 @@ async def test_pages_are_static_and_strict(hub: HubProcess, moderator: Moderator
             assert r.status_code == 404 and '<main id="xs-stage"' in r.text
     page = (ROOT / "static" / "overlay.html").read_text()
     assert re.findall(r"<script[^>]*>", page) == [
-        '<script type="module" src="/static/js/overlay.js">'
+        '<script type="module" src="/static/js/overlay/main.js">'
     ]
     assert " style=" not in page and "<style" not in page
     for path in (ROOT / "static" / "js").glob("overlay*.js"):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import gzip
 import json
+import posixpath
 import random
 import re
 from collections.abc import AsyncIterator
@@ -29,8 +30,8 @@ from playwright.async_api import (
 )
 
 from server.client import HubClient
-from server.pages import qr_svg
 from server.store import keys
+from server.web.viewer_pages import qr_svg
 from tests.browser.conftest import IMG_DIR, phone
 from tests.integration.harness import HubProcess, Moderator, new_moderator, viewer
 
@@ -152,10 +153,14 @@ async def test_page_routes_headers_and_weight(hub: HubProcess, mod: Moderator) -
             seen[url] = len(gzip.compress(r.content, 9))
             if url.endswith(".js"):
                 base = url.rsplit("/", 1)[0]
-                for rel in re.findall(r"""from\s+['"]\./([\w.-]+)['"]""", r.text):
-                    queue.append(f"{base}/{rel}")
+                for rel in re.findall(r"""from\s+['"](\.\.?/[\w./-]+)['"]""", r.text):
+                    queue.append(posixpath.normpath(f"{base}/{rel}"))
     total = sum(seen.values())
-    assert {"/static/js/viewer.js", "/static/js/socket.js", "/static/js/state.js"} <= set(seen)
+    assert {
+        "/static/js/viewer/main.js",
+        "/static/js/shared/socket.js",
+        "/static/js/shared/state.js",
+    } <= set(seen)
     print(f"\nviewer page weight: {total} bytes gzipped over {len(seen)} files")
     assert total < 100 * 1024, seen
 

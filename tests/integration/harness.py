@@ -1,7 +1,7 @@
 """Real hub processes and the moves of a moderator, for integration tests.
 
 ``HubProcess`` is ``python -m server run`` on a free port against the test
-Redis (``server.loadtest.processes``, shared with the benchmark), with the
+Redis (``bench.loadtest.processes``, shared with the benchmark), with the
 per-address budgets raised: every test client comes from 127.0.0.1 and those
 budgets live in the session's shared Redis, so a whole suite would exhaust
 them in an order-dependent way. The tests of those limits set them explicitly.
@@ -17,9 +17,9 @@ from typing import Any
 import httpx
 import redis.asyncio as aioredis
 
+from bench.loadtest import processes
+from bench.loadtest.processes import free_port
 from server.client import HubClient, fetch_viewer_cookie
-from server.loadtest import processes
-from server.loadtest.processes import free_port
 from server.settings import Settings
 from server.store.accounts import Accounts
 

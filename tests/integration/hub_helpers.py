@@ -17,7 +17,7 @@ import redis.asyncio as aioredis
 
 from server import auth
 from server.client import HubClient
-from server.client_state import ClientState
+from server.client.state import ClientState
 from server.domain.projection import PUBLIC_Q_FIELDS
 from server.domain.resume import parse_stream_id
 from server.settings import Settings

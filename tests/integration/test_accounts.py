@@ -1,4 +1,4 @@
-"""server.store.accounts and server.bootstrap against a real Redis.
+"""server.store.accounts and server.ops.bootstrap against a real Redis.
 
 Every test works under random usernames and address hashes and deletes what it
 made; nothing here flushes the database.
@@ -15,8 +15,8 @@ import pytest
 from redis.asyncio import Redis
 
 from server import auth
-from server.bootstrap import create_admin, ensure_first_admin
-from server.embedded_redis import EmbeddedRedis
+from server.ops.bootstrap import create_admin, ensure_first_admin
+from server.ops.embedded_redis import EmbeddedRedis
 from server.settings import Settings
 from server.store.accounts import (
     Accounts,

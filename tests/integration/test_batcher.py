@@ -12,7 +12,7 @@ import asyncio
 import pytest
 from redis.exceptions import ResponseError
 
-from server.embedded_redis import EmbeddedRedis
+from server.ops.embedded_redis import EmbeddedRedis
 from server.store.batcher import ScriptBatcher
 from tests.integration.hub_helpers import open_redis
 

@@ -19,7 +19,7 @@ import redis.asyncio as aioredis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from server.embedded_redis import (
+from server.ops.embedded_redis import (
     EmbeddedRedis,
     EmbeddedRedisError,
     find_redis_server,
@@ -168,7 +168,7 @@ def test_concurrent_starts_run_one_server(data_dir: Path) -> None:
 def test_orphan_from_earlier_run_is_reused_not_owned(data_dir: Path) -> None:
     # A hub killed with SIGKILL leaves its redis-server running: the next hub reuses it.
     code = (
-        "import sys; from pathlib import Path; from server.embedded_redis import EmbeddedRedis;"
+        "import sys; from pathlib import Path; from server.ops.embedded_redis import EmbeddedRedis;"
         "r = EmbeddedRedis(Path(sys.argv[1])); r.start(); print(r.pid)"
     )
     out = subprocess.run(

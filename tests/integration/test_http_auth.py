@@ -13,8 +13,8 @@ import httpx
 import pytest
 import redis.asyncio as aioredis
 
-from server import api, api_record, api_words
 from server.store import keys
+from server.web import api, record, words
 from tests.integration.harness import HubProcess, Moderator, new_moderator
 from tests.integration.hub_helpers import viewer_identity
 
@@ -27,7 +27,7 @@ WRITES = {"POST", "PUT", "DELETE", "PATCH"}
 
 def moderator_routes() -> list[tuple[str, str]]:
     found = []
-    for route in [*api.routes, *api_record.routes, *api_words.routes]:
+    for route in [*api.routes, *record.routes, *words.routes]:
         if route.path in PUBLIC:
             continue
         for method in sorted(route.methods or ()):

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 import redis.asyncio as aioredis
 
-from server import rehearsal
-from server import rehearsal_data as data
+from server.ops import rehearsal
+from server.ops import rehearsal_data as data
 from server.settings import Settings
 from server.store import keys
 from server.store.store import Store

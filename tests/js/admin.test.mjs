@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 
-import { DEFAULT_LANG, initLang, keys, setLang, t, waitText } from '../../static/js/admin-i18n.js';
+import { DEFAULT_LANG, initLang, keys, setLang, t, waitText } from '../../static/js/home/i18n.js';
 import {
   broadcastBody,
   generatePassword,
@@ -12,10 +12,10 @@ import {
   msToLocalInput,
   overlayUrls,
   parseTags,
-} from '../../static/js/home-form.js';
-import { detailText } from '../../static/js/home-audit.js';
-import { loginUrl, safeNext } from '../../static/js/safe-next.js';
-import { decodeText, formatWordList, parseWordList } from '../../static/js/wordlist.js';
+} from '../../static/js/home/form.js';
+import { detailText } from '../../static/js/home/audit.js';
+import { loginUrl, safeNext } from '../../static/js/home/safe-next.js';
+import { decodeText, formatWordList, parseWordList } from '../../static/js/shared/wordlist.js';
 
 test('next: only a path on this site', () => {
   const kept = [
@@ -151,8 +151,8 @@ test('audit detail as one line', () => {
 // --- i18n ------------------------------------------------------------------------
 
 const root = new URL('../../static/', import.meta.url);
-const sources = ['js/login.js', 'js/console-home.js', 'js/home-broadcasts.js', 'js/home-accounts.js',
-  'js/home-words.js', 'js/home-audit.js', 'js/admin-dom.js', 'js/admin-i18n.js'].map((p) => readFileSync(new URL(p, root), 'utf8'));
+const sources = ['js/home/login.js', 'js/home/main.js', 'js/home/broadcasts.js', 'js/home/accounts.js',
+  'js/home/words.js', 'js/home/audit.js', 'js/home/dom.js', 'js/home/i18n.js'].map((p) => readFileSync(new URL(p, root), 'utf8'));
 const pages = ['login.html', 'console-home.html'].map((p) => readFileSync(new URL(p, root), 'utf8'));
 
 function usedKeys() {

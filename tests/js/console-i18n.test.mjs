@@ -1,10 +1,10 @@
-// static/js/console-i18n.js and console-keys.js: the tables agree, the panels'
+// static/js/console/i18n.js and console-keys.js: the tables agree, the panels'
 // strings merge in without overriding the console's own, keys dispatch by panel.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { lang, setLang, STRINGS, t, tables } from '../../static/js/console-i18n.js';
-import { ignored, Keys } from '../../static/js/console-keys.js';
+import { lang, setLang, STRINGS, t, tables } from '../../static/js/console/i18n.js';
+import { ignored, Keys } from '../../static/js/console/keys.js';
 
 test('zh-CN and en have the same own keys, none empty', () => {
   const { own } = tables();

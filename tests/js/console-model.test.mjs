@@ -1,4 +1,4 @@
-// static/js/console-model.js: the moderator's model and the queue's selectors.
+// static/js/console/model.js: the moderator's model and the queue's selectors.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
@@ -14,7 +14,7 @@ import {
   matches,
   queueList,
   viewOf,
-} from '../../static/js/console-model.js';
+} from '../../static/js/console/model.js';
 
 const q = (id, status = 'pending', extra = {}) => ({
   id, text: `问题 ${id}`, name: '匿名', tag: null, status, votes: 0, starred: false,

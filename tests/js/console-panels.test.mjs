@@ -1,18 +1,18 @@
-// The console panels' pure helpers (static/js/console-{polls,overlay,settings,words,audit}.js)
+// The console panels' pure helpers (static/js/console/{polls,overlay,settings,words,audit}.js)
 // and their string table (console-i18n-panels.js). The panels themselves run in
 // tests/browser/test_console_panels.py.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 
-import { describeEntry, targetText, timeText } from '../../static/js/console-audit.js';
-import { tables } from '../../static/js/console-i18n.js';
-import { PANEL_STRINGS } from '../../static/js/console-i18n-panels.js';
-import { currentChoice, defaultPoll, overlayCommand, widgetUrl } from '../../static/js/console-overlay.js';
-import { pollOrder, tallyView, validatePollForm } from '../../static/js/console-polls.js';
-import { fromLocalInput, parseTags, settingsPatch, toLocalInput } from '../../static/js/console-settings.js';
-import { appendText, editorText, wordStats } from '../../static/js/console-words.js';
-import { parseWordList } from '../../static/js/wordlist.js';
+import { describeEntry, targetText, timeText } from '../../static/js/console/audit.js';
+import { tables } from '../../static/js/console/i18n.js';
+import { PANEL_STRINGS } from '../../static/js/console/i18n-panels.js';
+import { currentChoice, defaultPoll, overlayCommand, widgetUrl } from '../../static/js/console/overlay.js';
+import { pollOrder, tallyView, validatePollForm } from '../../static/js/console/polls.js';
+import { fromLocalInput, parseTags, settingsPatch, toLocalInput } from '../../static/js/console/settings.js';
+import { appendText, editorText, wordStats } from '../../static/js/console/words.js';
+import { parseWordList } from '../../static/js/shared/wordlist.js';
 
 /** ctx.t over the panels' table of one language. */
 function tFor(lang) {
@@ -199,7 +199,7 @@ test('audit entries in readable Chinese and English', () => {
 // --- strings --------------------------------------------------------------------------------
 
 const PANEL_FILES = ['polls', 'overlay', 'settings', 'words', 'audit', 'panel-kit']
-  .map((name) => readFileSync(new URL(`../../static/js/console-${name}.js`, import.meta.url), 'utf8'));
+  .map((name) => readFileSync(new URL(`../../static/js/console/${name}.js`, import.meta.url), 'utf8'));
 
 function usedKeys() {
   const found = new Set();

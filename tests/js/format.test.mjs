@@ -1,8 +1,8 @@
-// static/js/format.js: the same table as server/domain/likes.py format_count_zh.
+// static/js/shared/format.js: the same table as server/domain/likes.py format_count_zh.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { charCount, formatCount, formatCountEn, formatCountZh, percent, relativeTime } from '../../static/js/format.js';
+import { charCount, formatCount, formatCountEn, formatCountZh, percent, relativeTime } from '../../static/js/shared/format.js';
 
 test('zh counts round down like format_count_zh', () => {
   const table = [

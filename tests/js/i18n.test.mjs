@@ -1,12 +1,12 @@
-// static/js/i18n.js: both languages have every string the viewer page uses.
+// static/js/viewer/i18n.js: both languages have every string the viewer page uses.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 
-import { DEFAULT_LANG, initLang, keys, lang, setLang, t } from '../../static/js/i18n.js';
+import { DEFAULT_LANG, initLang, keys, lang, setLang, t } from '../../static/js/viewer/i18n.js';
 
 const root = new URL('../../static/', import.meta.url);
-const js = readFileSync(new URL('js/viewer.js', root), 'utf8');
+const js = readFileSync(new URL('js/viewer/main.js', root), 'utf8');
 const html = readFileSync(new URL('viewer.html', root), 'utf8');
 
 function usedKeys() {

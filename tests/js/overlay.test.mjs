@@ -1,4 +1,4 @@
-// static/js/overlay-params.js and overlay-model.js: the overlay's address and
+// static/js/overlay/params.js and overlay-model.js: the overlay's address and
 // what it draws, on plain data (the moderation gate included).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -13,8 +13,8 @@ import {
   pollView,
   questionView,
   tickerItems,
-} from '../../static/js/overlay-model.js';
-import { DEFAULT_POS, WIDGETS, parseOverlayUrl } from '../../static/js/overlay-params.js';
+} from '../../static/js/overlay/model.js';
+import { DEFAULT_POS, WIDGETS, parseOverlayUrl } from '../../static/js/overlay/params.js';
 
 const BASE = 'https://live.example.org';
 

@@ -1,9 +1,9 @@
-// static/js/similar.js: normalisation, the similarity rule, the index agreeing
+// static/js/console/similar.js: normalisation, the similarity rule, the index agreeing
 // with a brute-force scan, and its speed on 2,000 questions.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { compare, grams, normalise, SimilarIndex } from '../../static/js/similar.js';
+import { compare, grams, normalise, SimilarIndex } from '../../static/js/console/similar.js';
 
 test('normalise: NFKC, lower case, no punctuation, symbols or spaces', () => {
   assert.equal(normalise('５号线　南延，什么时候开工？'), '5号线南延什么时候开工');

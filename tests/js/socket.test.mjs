@@ -10,7 +10,7 @@ import {
   TERMINAL,
   backoffDelay,
   closeAction,
-} from '../../static/js/socket.js';
+} from '../../static/js/shared/socket.js';
 
 class FakeClock {
   constructor() {

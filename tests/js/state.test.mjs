@@ -1,4 +1,4 @@
-// static/js/state.js: the same cases as tests/unit/test_client_state.py (the
+// static/js/shared/state.js: the same cases as tests/unit/test_client_state.py (the
 // Python reducer it mirrors), plus immutability and the selectors.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -11,7 +11,7 @@ import {
   myQuestions,
   sortedQuestions,
   visiblePolls,
-} from '../../static/js/state.js';
+} from '../../static/js/shared/state.js';
 
 const q = (id, status = 'approved', votes = 0, extra = {}) => ({
   id, text: `question ${id}`, status, votes, created: id * 1000, ...extra,

@@ -1,4 +1,4 @@
-"""server.client_state (pure), and HubClient against a scripted in-process fake hub.
+"""server.client.state (pure), and HubClient against a scripted in-process fake hub.
 
 The fake hub is websockets' own server speaking a few canned frames: it checks the
 client's side of the protocol (hello, ids, acks, resume position, close codes)
@@ -17,7 +17,7 @@ from websockets.asyncio.server import ServerConnection, serve
 
 from server import protocol as p
 from server.client import Disconnected, HubClient
-from server.client_state import ClientState
+from server.client.state import ClientState
 
 
 def q(qid: int, status: str = "approved", votes: int = 0, **extra: Any) -> dict[str, Any]:

@@ -1,4 +1,4 @@
--- Rehearsal mode of a draft broadcast (server/rehearsal.py drives it).
+-- Rehearsal mode of a draft broadcast (server/ops/rehearsal.py drives it).
 -- ARGV: 2 step, 3 moderator's user name (audit log), then per step:
 --   'on'     4 audit detail JSON ('' = no audit entry: the start of a clear),
 --            5 maxlen. Sets meta rehearsal=1, which refuses going live

@@ -1,0 +1,222 @@
+"""Commands: who may do what, validated by the domain, written by one script.
+
+``execute`` is shared by the websocket handler and the HTTP API, so both
+enforce the same rules: role check first (RELIABILITY 18: a viewer or overlay
+sending a moderator command gets ``forbidden`` and Redis is unchanged), then
+domain validation (nothing is written for invalid input), then exactly one
+store call. The result is only returned after Redis answered; Redis being
+unreachable becomes a retryable ``unavailable`` error.
+
+Likes are not here: they are buffered per process and acknowledged by the
+flush that writes them (``server.live.likes``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from server import protocol as p
+from server.domain import broadcast as bc
+from server.domain import poll as pl
+from server.domain import question as qn
+from server.domain import sensitive
+from server.domain.errors import Rejection
+from server.domain.projection import Role
+from server.store.redis_client import REDIS_DOWN
+from server.store.store import Result, Store, raise_for
+
+VIEWER_COMMANDS = (p.Ask, p.Upvote, p.Vote)
+MODERATOR_COMMANDS = (
+    p.SetStatus, p.Star, p.Edit, p.CreatePoll, p.SetPollState, p.ShowOverlay,
+    p.UpdateBroadcast, p.SetBroadcastState, p.Merge, p.Ban,
+)  # fmt: skip
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Actor:
+    role: Role
+    vid: str | None = None  # viewers
+    user: str | None = None  # moderators
+    # Viewers: their address as a rate-limit key (auth.hash_ip, never the IP
+    # itself); "" = no per-address question limit (e.g. the rehearsal fill).
+    ip: str = ""
+
+    @property
+    def idem_prefix(self) -> str:
+        """Idempotency keys are per actor: one client cannot replay another's ids."""
+        return f"v:{self.vid}" if self.role is Role.VIEWER else f"m:{self.user}"
+
+
+def authorize(actor: Actor, cmd: object) -> None:
+    if isinstance(cmd, MODERATOR_COMMANDS):
+        if actor.role is not Role.MODERATOR:
+            raise Rejection("forbidden", "only moderators may do this")
+    elif isinstance(cmd, (*VIEWER_COMMANDS, p.Like)):
+        if actor.role is not Role.VIEWER or actor.vid is None:
+            raise Rejection("forbidden", "only viewers may do this")
+    else:  # pragma: no cover - decode() returns nothing else
+        raise Rejection("invalid", "unknown command")
+
+
+def _allowed(table: Any, target: str) -> list[str]:
+    return sorted(str(src) for src, targets in table.items() if target in targets)
+
+
+def _voter_view(result: Result) -> Result:
+    """A ballot's ack as its voter may see it: an ``after_close`` poll's tallies
+    stay hidden until it closes (the same rule as the voter's tally events)."""
+    results = result.get("results")
+    if "ok" in result and isinstance(results, str):
+        visible = pl.results_visible(
+            pl.ResultsVisibility(results), pl.PollState.OPEN, has_voted=True
+        )
+        if not visible:
+            return {**result, "tallies": None, "ballots": None}
+    return result
+
+
+async def execute(
+    store: Store,
+    bid: str,
+    actor: Actor,
+    cmd: Any,
+    *,
+    settings: bc.BroadcastSettings,
+    name_max_len: int,
+    words: Sequence[sensitive.Matcher] = (),
+    pseudonym: Callable[[str], str] | None = None,
+) -> Result:
+    """Run one command; returns the ok result or raises ``Rejection``.
+
+    ``words``: the sensitive-word lists a question is screened against (the
+    deployment's and the broadcast's, compiled by the hub). ``pseudonym``: how
+    moderators name a viewer (``viewer.ban`` answers with it)."""
+    authorize(actor, cmd)
+    idem = f"{actor.idem_prefix}:{cmd.id}"
+    try:
+        return raise_for(
+            await _run(store, bid, actor, cmd, idem, settings, name_max_len,
+                       words=words, pseudonym=pseudonym)
+        )  # fmt: skip
+    except REDIS_DOWN:
+        raise Rejection(
+            "unavailable", "the service is briefly unavailable; retry with the same id",
+            retryable=True,
+        ) from None  # fmt: skip
+
+
+async def _run(
+    store: Store,
+    bid: str,
+    actor: Actor,
+    cmd: Any,
+    idem: str,
+    settings: bc.BroadcastSettings,
+    name_max_len: int,
+    *,
+    words: Sequence[sensitive.Matcher] = (),
+    pseudonym: Callable[[str], str] | None = None,
+) -> Result:
+    vid = actor.vid or ""
+    user = actor.user or ""  # moderators' writes record it in the audit log
+    match cmd:
+        case p.Ask():
+            new = qn.validate_new_question(cmd.text, cmd.name, cmd.tag, settings, name_max_len)
+            # Screened as stored (normalised), so the flags' spans index the text
+            # moderators see.
+            flags = sensitive.screen(new.text, words) if words else None
+            return await store.ask(
+                bid, idem, vid=vid, text=new.text, name=new.name, tag=new.tag, fp=new.fingerprint,
+                ip=actor.ip, flags=flags.to_dict() if flags else None,
+            )  # fmt: skip
+        case p.Upvote():
+            return await store.upvote(bid, idem, vid=vid, qid=cmd.qid, on=cmd.on)
+        case p.Vote():
+            # Shape here (ints, distinct, sane range); the script checks the
+            # poll's real option count and single/multiple choice atomically.
+            choices = pl.validate_ballot(cmd.poll, list(cmd.choices), pl.OPTIONS_RANGE[1], True)
+            return _voter_view(
+                await store.ballot(bid, idem, vid=vid, pid=cmd.poll, choices=choices)
+            )
+        case p.SetStatus():
+            target = qn.QuestionStatus(cmd.status)
+            reason = qn.validate_reason(cmd.reason) if cmd.reason is not None else ""
+            return await store.set_status(
+                bid, idem, user=user, qid=cmd.qid, target=target.value,
+                allowed_from=[s.value for s in qn.allowed_from(target)],
+                expect=cmd.expect, reason=reason,
+            )  # fmt: skip
+        case p.Star():
+            return await store.star(bid, idem, user=user, qid=cmd.qid, on=cmd.on)
+        case p.Edit():
+            return await store.edit(
+                bid, idem, user=user, qid=cmd.qid, text=qn.validate_edit(cmd.text, settings),
+                expect=cmd.expect,
+            )  # fmt: skip
+        case p.Merge():
+            qn.check_merge(cmd.qid, cmd.into)
+            return await store.merge(
+                bid, idem, user=user, qid=cmd.qid, into=cmd.into,
+                refused_targets=sorted(s.value for s in qn.MERGE_REFUSED_TARGETS),
+            )  # fmt: skip
+        case p.Ban():
+            if pseudonym is None:  # pragma: no cover - both callers pass it
+                raise RuntimeError("viewer.ban needs the hub's pseudonyms")
+            # The asker is read first only to name them in the result and the
+            # audit log (it never changes); the script re-reads it atomically.
+            asker = await store.question_asker(bid, cmd.qid)
+            if asker is None:
+                raise Rejection("not_found", f"question {cmd.qid} does not exist")
+            return await store.ban(
+                bid, idem, user=user, qid=cmd.qid, on=cmd.on, pseudonym=pseudonym(asker)
+            )
+        case p.CreatePoll():
+            poll = pl.validate_new_poll(cmd.question, list(cmd.options), cmd.multi, cmd.results)
+            return await store.create_poll(
+                bid, idem, user=user, question=poll.question, options=poll.options,
+                multi=poll.multi, results=poll.results.value,
+            )  # fmt: skip
+        case p.SetPollState():
+            poll_target = pl.PollState(cmd.state)
+            return await store.set_poll_state(
+                bid, idem, user=user, pid=cmd.poll, target=poll_target.value,
+                allowed_from=_allowed(pl.POLL_TRANSITIONS, poll_target),
+            )  # fmt: skip
+        case p.ShowOverlay():
+            if cmd.show == "poll" and cmd.poll is None:
+                raise Rejection("invalid", "say which poll to show")
+            return await store.show_overlay(
+                bid, idem, user=user, show=cmd.show, pid=cmd.poll if cmd.show == "poll" else None
+            )
+        case p.UpdateBroadcast():
+            title = bc.validate_title(cmd.title) if cmd.title is not None else ""
+            topic = bc.validate_topic(cmd.topic) if cmd.topic is not None else None
+            patched = (
+                bc.apply_settings_patch(settings, dict(cmd.settings)).to_dict()
+                if cmd.settings is not None
+                else None
+            )
+            scheduled = (
+                cmd.scheduled if cmd.scheduled == "keep" else bc.validate_scheduled(cmd.scheduled)
+            )
+            # The audit record: the fields sent, as validated.
+            detail: dict[str, Any] = {"title": title} if title else {}
+            if topic is not None:
+                detail["topic"] = topic
+            if patched is not None and cmd.settings:
+                detail["settings"] = {k: patched[k] for k in cmd.settings}
+            if scheduled != "keep":
+                detail["scheduled"] = scheduled
+            return await store.update_broadcast(
+                bid, idem, title=title, topic=topic, settings=patched, scheduled=scheduled,
+                user=user, detail=detail,
+            )  # fmt: skip
+        case p.SetBroadcastState():
+            state = bc.BroadcastState(cmd.state)
+            return await store.update_broadcast(
+                bid, idem, state=state.value, user=user,
+                allowed_from=_allowed(bc.BROADCAST_TRANSITIONS, state),
+            )  # fmt: skip
+    raise Rejection("invalid", "unknown command")  # pragma: no cover

@@ -1,0 +1,103 @@
+"""Sensitive-word lists as one hub process applies them: compiled, cached, fresh.
+
+Each process keeps the deployment's list and the list of every broadcast it
+has clients of, each compiled once into a ``sensitive.Matcher``. Every
+``words_refresh_ms`` one pipelined read of the lists' version counters (bumped
+by ``lua/words_put.lua`` in the same step as the change) tells which changed;
+only those are read again and recompiled, in a worker thread (a 20,000-word
+list takes a fraction of a second to compile: never on the event loop). So an
+edit applies to new questions in every process within about that interval,
+and a question costs no Redis read for its words.
+
+A version is read before its list: a change landing in between is seen by the
+next poll (the list is newer than the version it is filed under, never older).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING
+
+from server.domain import sensitive
+from server.store.redis_client import REDIS_DOWN
+
+if TYPE_CHECKING:
+    from server.live.hub import Hub
+
+log = logging.getLogger("xs.words")
+
+Compiled = tuple[int, sensitive.Matcher]  # (version it was read at, the list)
+
+
+def compile_list(words: dict[str, str]) -> sensitive.Matcher:
+    """Build a matcher from a stored list (an unknown action counts as hold)."""
+    return sensitive.Matcher(
+        sensitive.WordEntry(
+            word,
+            sensitive.WordAction.BLOCK if action == "block" else sensitive.WordAction.HOLD,
+        )
+        for word, action in words.items()
+    )
+
+
+class WordsDesk:
+    def __init__(self, hub: Hub) -> None:
+        self._hub = hub
+        self._global: Compiled | None = None
+        self._local: dict[str, Compiled] = {}
+        self._lock = asyncio.Lock()  # one (re)load at a time: loads are rare
+
+    def cached(self, bid: str) -> tuple[sensitive.Matcher, sensitive.Matcher] | None:
+        """The lists a question of ``bid`` is screened against, if loaded here."""
+        local = self._local.get(bid)
+        if self._global is None or local is None:
+            return None
+        return self._global[1], local[1]
+
+    async def matchers(self, bid: str) -> tuple[sensitive.Matcher, sensitive.Matcher]:
+        """As ``cached``, loading the lists on first use in this process."""
+        found = self.cached(bid)
+        if found is not None:
+            return found
+        async with self._lock:
+            store = self._hub.store
+            if self._global is None:
+                version, _ = await store.words_versions(())
+                self._global = (version, await self._compile(None))
+            if bid not in self._local:
+                _, (version,) = await store.words_versions((bid,))
+                self._local[bid] = (version, await self._compile(bid))
+            return self._global[1], self._local[bid][1]
+
+    async def _compile(self, bid: str | None) -> sensitive.Matcher:
+        words = await self._hub.store.words(bid)
+        if not words:
+            return sensitive.EMPTY
+        return await asyncio.to_thread(compile_list, words)
+
+    async def refresh(self) -> None:
+        """Reload every list whose version moved; forget broadcasts gone from here."""
+        for bid in [b for b in self._local if b not in self._hub.channels]:
+            del self._local[bid]
+        if self._global is None:
+            return
+        bids = list(self._local)
+        version, versions = await self._hub.store.words_versions(bids)
+        async with self._lock:
+            if self._global is not None and version != self._global[0]:
+                self._global = (version, await self._compile(None))
+            for bid, v in zip(bids, versions, strict=True):
+                if bid in self._local and v != self._local[bid][0]:
+                    self._local[bid] = (v, await self._compile(bid))
+
+    async def run(self) -> None:
+        interval = self._hub.settings.words_refresh_ms / 1000
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await self.refresh()
+            except REDIS_DOWN:
+                self._hub.metrics.redis_errors_total.inc(op="words")
+            except Exception:
+                log.exception("reloading the sensitive-word lists failed")

@@ -1,0 +1,255 @@
+"""One websocket's life: admission, hello, resume, then commands until it closes.
+
+Admission happens before ``accept()`` only where the browser must not learn
+more than "refused": a foreign Origin is refused with HTTP 403 (RELIABILITY
+19). Everything else is accepted first and then closed with a documented code,
+because a close before accept reaches a browser as an unreadable 1006
+(FINDINGS).
+
+Per message, the order is: decode (a typed protocol error, nothing written),
+authorise the role, validate in the domain, write once, then ack. Messages of
+one socket are handled one after another, so its acks come in order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import secrets
+from typing import Any
+
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from server import auth, protocol
+from server.domain.broadcast import validate_broadcast_id
+from server.domain.errors import Rejection
+from server.domain.projection import Role
+from server.domain.resume import parse_stream_id
+from server.live.channel import Since
+from server.live.commands import Actor, execute
+from server.live.conn import Conn
+from server.live.hub import Hub
+from server.protocol import Close, ProtocolError
+from server.store.redis_client import REDIS_DOWN
+
+log = logging.getLogger("xs.ws")
+
+
+def _client_ip(ws: WebSocket) -> str:
+    return ws.client.host if ws.client else "unknown"
+
+
+def _send(conn: Conn, message: dict[str, Any]) -> None:
+    conn.send_payload(protocol.encode(message))
+
+
+async def websocket_endpoint(ws: WebSocket) -> None:
+    hub: Hub = ws.app.state.hub
+    settings, metrics = hub.settings, hub.metrics
+    if not auth.origin_allowed(ws.headers.get("origin"), settings.own_origins()):
+        metrics.origin_refused_total.inc()
+        await ws.close(code=Close.FORBIDDEN)  # before accept: HTTP 403
+        return
+    ip = _client_ip(ws)
+    counts = hub.ip_connections
+    if counts.get(ip, 0) >= settings.max_connections_per_ip:
+        await ws.accept()
+        metrics.rate_limited_total.inc(kind="connections")
+        await ws.close(code=Close.TOO_MANY_CONNECTIONS, reason="too many connections")
+        metrics.closes_total.inc(code=str(Close.TOO_MANY_CONNECTIONS))
+        return
+    counts[ip] = counts.get(ip, 0) + 1
+    try:
+        await ws.accept()
+        conn = Conn(ws, bid=ws.path_params["bid"], ip=ip, high_water=settings.slow_consumer_bytes)
+        await _serve(hub, ws, conn)
+    finally:
+        left = counts.get(ip, 1) - 1
+        if left > 0:
+            counts[ip] = left
+        else:
+            counts.pop(ip, None)
+
+
+async def _serve(hub: Hub, ws: WebSocket, conn: Conn) -> None:
+    metrics = hub.metrics
+    role: Role | None = None
+    # How the socket ended when the hub did not close it: the peer's close code,
+    # or what uvicorn reports (1009 oversize frame, 1012 shutdown, 1005 dropped).
+    ended_by = int(Close.NORMAL)
+    try:
+        role = await _admit(hub, ws, conn)
+        if role is None:
+            return
+        metrics.connections.inc(role=role.value)
+        metrics.connections_total.inc(role=role.value)
+        await _receive_loop(hub, ws, conn)
+    except WebSocketDisconnect as exc:
+        ended_by = exc.code
+    finally:
+        if role is not None:
+            metrics.connections.dec(role=role.value)
+        if conn.live:
+            conn.close(Close.NORMAL)
+            conn.close_code = ended_by
+        metrics.closes_total.inc(code=str(conn.close_code))
+        if conn.close_code == Close.SLOW_CONSUMER:
+            metrics.slow_consumer_drops_total.inc()
+
+
+async def _receive_text(ws: WebSocket) -> str | bytes:
+    """The next frame's data; raises ``WebSocketDisconnect`` (with its code) at the end."""
+    message = await ws.receive()
+    if message["type"] == "websocket.disconnect":
+        raise WebSocketDisconnect(message.get("code", Close.NORMAL), message.get("reason"))
+    text = message.get("text")
+    return text if text is not None else message.get("bytes") or b""
+
+
+async def _admit(hub: Hub, ws: WebSocket, conn: Conn) -> Role | None:
+    """Hello, credentials, join. Returns the role, or None when closed."""
+    settings = hub.settings
+    try:
+        raw = await asyncio.wait_for(_receive_text(ws), timeout=settings.hello_timeout_s)
+    except TimeoutError:
+        conn.close(Close.HELLO_TIMEOUT, "no hello")
+        return None
+    try:
+        hello = protocol.decode(raw)
+    except ProtocolError as exc:
+        _send(conn, protocol.error(exc.code, exc.message, id=exc.id, retryable=False))
+        conn.close(Close.PROTOCOL_ABUSE, "bad hello")
+        return None
+    if not isinstance(hello, protocol.Hello):
+        _send(conn, protocol.error("bad_type", "the first message must be hello", id=None,
+                                   retryable=False))  # fmt: skip
+        conn.close(Close.PROTOCOL_ABUSE, "bad hello")
+        return None
+    try:
+        validate_broadcast_id(conn.bid)
+        channel = await hub.channel(conn.bid)
+    except Rejection:
+        conn.close(Close.NOT_FOUND, "no such broadcast")
+        return None
+    except REDIS_DOWN:
+        conn.close(Close.TRY_AGAIN, "service unavailable")
+        return None
+    role = Role(hello.role)
+    conn.role = role
+    if not await _authenticate(hub, ws, conn, hello, channel.overlay_key):
+        return None
+    conn.tab = hello.tab or secrets.token_hex(8)
+    since = None
+    if hello.since is not None:
+        try:
+            since = Since(hello.since.epoch, parse_stream_id(hello.since.pos))
+        except ValueError:
+            since = Since(hello.since.epoch, (2**64, 0))  # unparseable: treated as future
+    try:
+        await channel.join(conn, since)
+    except REDIS_DOWN:
+        conn.close(Close.TRY_AGAIN, "service unavailable")
+        return None
+    except Rejection as exc:
+        code = Close.NOT_FOUND if exc.code == "not_found" else Close.TRY_AGAIN
+        if exc.code == "banned":
+            code = Close.FORBIDDEN
+        conn.close(code, exc.message)
+        return None
+    return role
+
+
+async def _authenticate(
+    hub: Hub, ws: WebSocket, conn: Conn, hello: protocol.Hello, overlay_key: str
+) -> bool:
+    if conn.role is Role.VIEWER:
+        signed = ws.cookies.get(auth.VIEWER_COOKIE)
+        vid = auth.unsign(hub.secret, signed, "vid") if signed else None
+        if vid is None or not auth.is_viewer_id(vid):
+            conn.close(Close.UNAUTHORIZED, "no viewer id: load the page or GET /api/viewer")
+            return False
+        conn.vid = vid
+        return True
+    if conn.role is Role.MODERATOR:
+        try:
+            session = await hub.accounts.session(ws.cookies.get(auth.SESSION_COOKIE))
+        except REDIS_DOWN:
+            conn.close(Close.TRY_AGAIN, "service unavailable")
+            return False
+        if session is None:
+            conn.close(Close.UNAUTHORIZED, "login required")
+            return False
+        conn.user = session.user
+        conn.session_digest = session.digest
+        return True
+    # Overlay: the read-only key of this broadcast, sent in hello (never in the URL).
+    if not hello.key or not overlay_key or not auth.same_secret(hello.key, overlay_key):
+        conn.close(Close.UNAUTHORIZED, "wrong or rotated overlay key")
+        return False
+    conn.key = hello.key
+    return True
+
+
+async def _receive_loop(hub: Hub, ws: WebSocket, conn: Conn) -> None:
+    metrics, settings = hub.metrics, hub.settings
+    errors = 0
+    # A viewer's address only as a keyed hash: the per-address question limit.
+    ip_key = auth.hash_ip(hub.secret, conn.ip) if conn.role is Role.VIEWER else ""
+    actor = Actor(conn.role, vid=conn.vid, user=conn.user, ip=ip_key)
+    pseudonym = functools.partial(hub.pseudonym, bid=conn.bid)
+    while conn.live:
+        raw = await _receive_text(ws)
+        metrics.frames_in_total.inc()
+        cmd_id: str | None = None
+        try:
+            cmd = protocol.decode(raw)
+            if isinstance(cmd, protocol.Ping):
+                _send(conn, protocol.pong())
+                continue
+            if isinstance(cmd, protocol.Hello):
+                raise ProtocolError("bad_type", "hello was already received")
+            cmd_id = cmd.id
+            if isinstance(cmd, protocol.Like):
+                if conn.role is not Role.VIEWER:
+                    raise Rejection("forbidden", "only viewers may do this")
+                await hub.likes.receive(conn, cmd)
+                continue
+            result = await execute(
+                hub.store, conn.bid, actor, cmd,
+                settings=await hub.broadcast_settings(conn.bid),
+                name_max_len=settings.name_max_len,
+                words=await hub.words.matchers(conn.bid) if isinstance(cmd, protocol.Ask) else (),
+                pseudonym=pseudonym,
+            )  # fmt: skip
+            if isinstance(cmd, protocol.Vote):
+                conn.voted.add(cmd.poll)
+            result.pop("ok", None)
+            metrics.acks_total.inc(type=type(cmd).__name__)
+            _send(conn, protocol.ack(cmd.id, result))
+        except ProtocolError as exc:
+            errors += 1
+            metrics.errors_total.inc(code=exc.code)
+            _send(conn, protocol.error(exc.code, exc.message, id=exc.id, retryable=False))
+        except Rejection as exc:
+            if exc.code in ("invalid", "forbidden"):
+                errors += 1
+            if exc.code == "unavailable":
+                # execute() and the like desk turn a Redis failure into this code.
+                metrics.redis_errors_total.inc(op="command")
+            metrics.errors_total.inc(code=exc.code)
+            retry = exc.retryable or exc.code in protocol.RETRYABLE_CODES
+            _send(conn, protocol.error(exc.code, exc.message, id=cmd_id, retryable=retry))
+        except REDIS_DOWN:
+            metrics.errors_total.inc(code="unavailable")
+            metrics.redis_errors_total.inc(op="command")
+            message = "the service is briefly unavailable; retry with the same id"
+            _send(conn, protocol.error("unavailable", message, id=cmd_id, retryable=True))
+        except Exception:
+            log.exception("command failed")
+            metrics.errors_total.inc(code="internal")
+            _send(conn, protocol.error("internal", "internal error; retry with the same id",
+                                       id=cmd_id, retryable=True))  # fmt: skip
+        if errors > settings.max_protocol_errors:
+            conn.close(Close.PROTOCOL_ABUSE, "too many invalid messages")
+            return

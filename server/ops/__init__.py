@@ -1,0 +1,1 @@
+"""Operations: the embedded redis-server, first-start bootstrap, rehearsal mode."""

@@ -1,0 +1,106 @@
+"""What every HTTP route module shares: JSON errors, the body reader, the session check.
+
+Errors are JSON ``{"error": code, "message": text}`` and never carry a stack
+trace; Redis being down is 503 with ``Retry-After``. A moderator route calls
+``require_session`` (401 without a session; with ``write=True`` also 403 without
+the session's CSRF token or from another origin).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from server import auth
+from server.domain.errors import Rejection
+from server.live.hub import Hub
+from server.protocol import ProtocolError
+from server.store.accounts import Session
+from server.store.redis_client import REDIS_DOWN
+
+MAX_BODY = 64 * 1024  # HTTP bodies are small JSON documents
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+class HTTPError(Exception):
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+def json_response(data: Any, status: int = 200) -> Response:
+    return Response(orjson.dumps(data), status_code=status, media_type="application/json")
+
+
+def hub_of(request: Request) -> Hub:
+    hub: Hub = request.app.state.hub
+    return hub
+
+
+async def read_body(request: Request) -> dict[str, Any]:
+    # Refused as soon as it is known to be too big (declared length, or while it
+    # streams in): reading it whole first let anyone, logged in or not (POST
+    # /api/login), make the hub buffer a body of any size.
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY:
+        raise HTTPError(413, "too_big", "request body too large")
+    raw = b""
+    async for chunk in request.stream():
+        raw += chunk
+        if len(raw) > MAX_BODY:
+            raise HTTPError(413, "too_big", "request body too large")
+    try:
+        data = orjson.loads(raw or b"{}")
+    except orjson.JSONDecodeError:
+        raise HTTPError(400, "bad_json", "the body is not valid JSON") from None
+    if not isinstance(data, dict):
+        raise HTTPError(400, "bad_json", "the body must be a JSON object")
+    return data
+
+
+def guarded(handler: Handler) -> Handler:
+    """Map typed failures to JSON errors; Redis down -> 503 with Retry-After."""
+
+    async def wrapper(request: Request) -> Response:
+        try:
+            return await handler(request)
+        except HTTPError as exc:
+            return json_response({"error": exc.code, "message": exc.message}, exc.status)
+        except Rejection as exc:
+            if exc.code == "unavailable":  # execute() turns a Redis failure into this code
+                hub_of(request).metrics.redis_errors_total.inc(op="http")
+            status = {"not_found": 404, "forbidden": 403, "conflict": 409,
+                      "rate_limited": 429, "unavailable": 503}.get(exc.code, 400)  # fmt: skip
+            return json_response({"error": exc.code, "message": exc.message}, status)
+        except ProtocolError as exc:
+            return json_response({"error": exc.code, "message": exc.message}, 400)
+        except REDIS_DOWN:
+            hub_of(request).metrics.redis_errors_total.inc(op="http")
+            return JSONResponse(
+                {"error": "unavailable", "message": "the service is briefly unavailable"},
+                status_code=503, headers={"Retry-After": "2"},
+            )  # fmt: skip
+
+    return wrapper
+
+
+async def require_session(request: Request, *, write: bool, admin: bool = False) -> Session:
+    hub = hub_of(request)
+    session = await hub.accounts.session(request.cookies.get(auth.SESSION_COOKIE))
+    if session is None:
+        raise HTTPError(401, "unauthorized", "login required")
+    if write:
+        origin = request.headers.get("origin")
+        if origin is not None and not auth.origin_allowed(origin, hub.settings.own_origins()):
+            raise HTTPError(403, "forbidden", "cross-site request refused")
+        token = request.headers.get(auth.CSRF_HEADER, "")
+        if not auth.same_secret(token, session.csrf):
+            raise HTTPError(403, "forbidden", "missing or wrong CSRF token")
+    if admin and not session.admin:
+        raise HTTPError(403, "forbidden", "only administrators may do this")
+    return session

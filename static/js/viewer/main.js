@@ -1,0 +1,884 @@
+// The viewer page (/b/<bid>): ask, upvote, like, vote, follow the broadcast.
+//
+// Data flow: HubSocket -> applyMessage (state.js, pure) -> render(). Local
+// intentions that the hub has not confirmed yet (a question being sent, an
+// upvote in flight, taps not yet counted) live in `view` and are drawn on top
+// of the state until the hub's answer, and its event, have arrived.
+//
+// Untrusted text (questions, names, tags, poll options, titles) is only ever
+// put into the page with textContent; no HTML is parsed from data anywhere.
+
+import { charCount, formatCount, percent, relativeTime } from '../shared/format.js';
+import { initLang, lang, setLang, t } from './i18n.js';
+import { HubSocket, randomId } from '../shared/socket.js';
+import {
+  applyMessage,
+  comparePos,
+  initialState,
+  myQuestions,
+  sortedQuestions,
+  visiblePolls,
+} from '../shared/state.js';
+
+const $ = (id) => document.getElementById(id);
+const SVG_NS = 'http://www.w3.org/2000/svg';
+const HEART_PATH =
+  'M12 21.35l-1.45-1.32C5.4 15.36 2 12.28 2 8.5 2 5.42 4.42 3 7.5 3c1.74 0 3.41.81 4.5 2.09' +
+  'C13.09 3.81 14.76 3 16.5 3 19.58 3 22 5.42 22 8.5c0 3.78-3.4 6.86-8.55 11.54L12 21.35z';
+const ARROW_PATH = 'M12 5l7 8h-4.5v6h-5v-6H5z';
+const LIKE_FLUSH_MS = 300; // taps are summed this long before a like command
+const LIKE_MAX_BATCH = 500; // likes_max_batch of the hub
+const MAX_HEARTS = 24; // floating hearts on screen at once
+const DEFAULT_MAX_LEN = 300;
+
+const bid = decodeURIComponent(location.pathname.split('/')[2] ?? '');
+const KEY_DRAFT = `xs:draft:${bid}`;
+const KEY_ASK = `xs:ask:${bid}`; // the question being sent: id kept until acknowledged
+const KEY_NAME = 'xs:name'; // remembered on the device, for every broadcast
+
+const storage = {
+  get(key) {
+    try {
+      return localStorage.getItem(key);
+    } catch {
+      return null;
+    }
+  },
+  set(key, value) {
+    try {
+      if (value === null) localStorage.removeItem(key);
+      else localStorage.setItem(key, value);
+    } catch {
+      // private mode or full: the page still works, it just forgets on reload
+    }
+  },
+};
+
+let state = initialState('viewer');
+const view = {
+  ready: false, // the first snapshot arrived
+  conn: { state: 'connecting' },
+  terminal: null, // {key}: why the connection stopped for good
+  sort: 'top',
+  order: [], // question ids in the order shown
+  reflow: true, // next render may re-order the list
+  items: new Map(), // question id -> its <li> and last drawn values
+  upvotes: new Map(), // qid -> {on, seq, ackPos}: an upvote not yet reflected in state
+  upSeq: 0,
+  polls: new Map(), // poll id -> {el, parts}
+  pollChoice: new Map(), // poll id -> Set of chosen option indexes
+  pollSending: new Set(),
+  pollAcks: new Map(), // poll id -> vote ack result (until the tally event arrives)
+  pollNote: new Map(), // poll id -> i18n key of an error
+  ask: null, // {id, text, name, tag} being sent
+  feedback: null, // {key, vars, kind}
+  likeQueued: 0,
+  likeInflight: 0,
+  likeAckTotal: 0,
+  likeTimer: null,
+  tags: '',
+  hearts: 0,
+  reauthTried: false,
+};
+
+const socket = new HubSocket({
+  bid,
+  role: 'viewer',
+  onMessage(msg) {
+    const next = applyMessage(state, msg);
+    if (next === state) return;
+    if (msg.type === 'snapshot') {
+      view.reflow = true;
+      view.ready = true;
+    }
+    state = next;
+    scheduleRender();
+  },
+  onStatus(status) {
+    view.conn = status;
+    if (status.state === 'closed' && status.terminal) onTerminal(status.code);
+    renderConn();
+  },
+});
+
+// --- rendering ---------------------------------------------------------------------
+
+let renderQueued = false;
+function scheduleRender() {
+  if (renderQueued) return;
+  renderQueued = true;
+  requestAnimationFrame(() => {
+    renderQueued = false;
+    render();
+  });
+}
+
+function render() {
+  settleUpvotes();
+  renderHeader();
+  renderBanner();
+  renderOnAir();
+  renderPolls();
+  renderAsk();
+  renderMine();
+  renderList();
+  renderLikes();
+}
+
+function el(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+function icon(path, size = 24) {
+  const svg = document.createElementNS(SVG_NS, 'svg');
+  svg.setAttribute('viewBox', '0 0 24 24');
+  svg.setAttribute('width', String(size));
+  svg.setAttribute('height', String(size));
+  svg.setAttribute('aria-hidden', 'true');
+  svg.setAttribute('focusable', 'false');
+  const p = document.createElementNS(SVG_NS, 'path');
+  p.setAttribute('fill', 'currentColor');
+  p.setAttribute('d', path);
+  svg.append(p);
+  return svg;
+}
+
+/** Set text only when it changed (keeps screen readers and selection calm). */
+function setText(node, text) {
+  if (node.textContent !== text) node.textContent = text;
+}
+
+function settings() {
+  return state.broadcast.settings ?? {};
+}
+
+function ended() {
+  return state.broadcast.state === 'ended';
+}
+
+function renderHeader() {
+  const b = state.broadcast;
+  const title = $('title');
+  if (view.ready) {
+    title.removeAttribute('data-i18n');
+    setText(title, b.title || '');
+    document.title = b.title ? `${b.title} · ${t('brand')}` : t('brand');
+  }
+  const topic = $('topic');
+  setText(topic, b.topic || '');
+  topic.hidden = !b.topic;
+  const badge = $('bc-state');
+  badge.hidden = !b.state;
+  if (b.state) {
+    badge.dataset.state = b.state;
+    setText(badge, t(`state_${b.state}`));
+  }
+  // Presence is reported every few seconds; this page is one of the viewers
+  // whatever the last report said.
+  let now = state.presence.now;
+  if (view.conn.state === 'open') now = Math.max(Number(now) || 0, 1);
+  setText($('viewers'), typeof now === 'number' ? t('viewers', { n: formatCount(now, lang()) }) : '');
+}
+
+function renderConn() {
+  const box = $('conn');
+  const s = view.conn.state;
+  const shown = s === 'idle' ? 'connecting' : s;
+  box.dataset.state = shown;
+  setText($('conn-text'), t(`conn_${shown}`));
+  renderBanner();
+}
+
+function renderBanner() {
+  const banner = $('banner');
+  let text = '';
+  let kind = 'info';
+  if (view.terminal) {
+    text = t(view.terminal.key);
+    kind = 'error';
+  } else if (ended()) {
+    text = t('ended_banner');
+  }
+  banner.hidden = !text;
+  banner.dataset.kind = kind;
+  setText($('banner-text'), text);
+  $('banner-reload').hidden = kind !== 'error';
+}
+
+function renderOnAir() {
+  const q = state.onAir;
+  const box = $('onair');
+  box.hidden = !q;
+  if (!q) return;
+  setText($('onair-text'), q.text ?? '');
+  const meta = $('onair-meta');
+  meta.replaceChildren(...metaParts(q, false));
+}
+
+function displayName(q) {
+  if (settings().show_names === false) return null;
+  const name = q.name || '';
+  return name === '' || name === '匿名' ? t('anonymous') : name;
+}
+
+function metaParts(q, withTime = true) {
+  const parts = [];
+  const name = displayName(q);
+  if (name) parts.push(el('span', 'name', name));
+  if (q.tag) parts.push(el('span', 'tag', q.tag));
+  if (withTime && q.created) parts.push(el('span', 'time', relativeTime(q.created, Date.now(), lang())));
+  return parts;
+}
+
+// --- polls -------------------------------------------------------------------------
+
+function pollView(poll) {
+  const ack = view.pollAcks.get(poll.id);
+  const mine = poll.mine ?? ack?.mine ?? null;
+  let tallies = poll.tallies ?? null;
+  let ballots = poll.ballots ?? null;
+  if (tallies === null && ack && Array.isArray(ack.tallies) && poll.state === 'open') {
+    tallies = ack.tallies;
+    ballots = ack.ballots;
+  }
+  const canVote = poll.state === 'open' && mine === null && !ended();
+  return { mine, tallies, ballots, canVote };
+}
+
+function renderPolls() {
+  const box = $('polls');
+  const polls = visiblePolls(state);
+  const seen = new Set();
+  const nodes = [];
+  for (const poll of polls) {
+    seen.add(poll.id);
+    let entry = view.polls.get(poll.id);
+    if (!entry) {
+      entry = buildPoll(poll);
+      view.polls.set(poll.id, entry);
+    }
+    updatePoll(entry, poll);
+    nodes.push(entry.el);
+  }
+  for (const [id, entry] of view.polls) {
+    if (!seen.has(id)) {
+      entry.el.remove();
+      view.polls.delete(id);
+    }
+  }
+  placeInOrder(box, nodes);
+}
+
+function buildPoll(poll) {
+  const card = el('article', 'card poll');
+  card.dataset.poll = String(poll.id);
+  const kicker = el('p', 'poll-kicker');
+  const question = el('h3', 'poll-q');
+  const qid = `poll-q-${poll.id}`;
+  question.id = qid;
+  card.setAttribute('aria-labelledby', qid);
+  const results = el('div', 'results');
+  const note = el('p', 'poll-note');
+  note.setAttribute('role', 'status');
+  card.append(kicker, question, results, note);
+  return { el: card, kicker, question, results, note, form: null, formSig: '' };
+}
+
+function updatePoll(entry, poll) {
+  const { mine, tallies, ballots, canVote } = pollView(poll);
+  // Redrawn only when something it shows changed (likes and presence events
+  // re-render the page several times a second).
+  const sig = JSON.stringify([poll.question, poll.options, poll.state, poll.multi, poll.results,
+    mine, tallies, ballots, canVote, view.pollSending.has(poll.id), view.pollNote.get(poll.id),
+    lang()]);
+  if (sig === entry.sig) return;
+  entry.sig = sig;
+  entry.el.dataset.state = poll.state;
+  const kicker = [
+    el('span', 'pill', t('poll')),
+    el('span', 'pill', t(poll.state === 'open' ? 'poll_open' : 'poll_closed')),
+    el('span', 'pill', t(poll.multi ? 'poll_multi' : 'poll_single')),
+  ];
+  if (poll.state === 'open') kicker[1].dataset.open = '';
+  entry.kicker.replaceChildren(...kicker);
+  setText(entry.question, poll.question ?? '');
+
+  // The form is rebuilt only when what it offers changes, so a tally arriving
+  // while someone is choosing neither moves their focus nor drops their choice.
+  const formSig = canVote ? JSON.stringify([poll.options, poll.multi, lang()]) : '';
+  if (formSig !== entry.formSig) {
+    entry.form?.remove();
+    entry.form = canVote ? buildPollForm(poll) : null;
+    if (entry.form) entry.question.after(entry.form);
+    entry.formSig = formSig;
+  }
+  const total = Array.isArray(tallies) ? tallies.reduce((a, b) => a + b, 0) : 0;
+  if (entry.form) {
+    const sending = view.pollSending.has(poll.id);
+    const submit = entry.form.querySelector('button');
+    submit.disabled = sending;
+    setText(submit, t(sending ? 'poll_sending' : 'poll_submit'));
+    // Live results ("always"): each option carries its share while voting.
+    for (const [i, label] of entry.form.querySelectorAll('.option').entries()) {
+      const pct = label.querySelector('.pct');
+      if (Array.isArray(tallies)) {
+        const share = percent(tallies[i] ?? 0, total);
+        label.dataset.pct = '';
+        label.style.setProperty('--pct', `${share}%`); // CSSOM: allowed by the CSP
+        setText(pct, `${share}%`);
+      } else {
+        delete label.dataset.pct;
+        setText(pct, '');
+      }
+    }
+  }
+
+  const rows = [];
+  if (Array.isArray(tallies) && !entry.form) {
+    (poll.options ?? []).forEach((option, i) => {
+      const n = tallies[i] ?? 0;
+      const chosen = Array.isArray(mine) && mine.includes(i);
+      const row = el('div', 'result');
+      if (chosen) row.dataset.mine = '';
+      const line = el('div', 'result-row');
+      const label = el('span', 'result-label', option);
+      if (chosen) label.append(el('span', 'sr-only', t('mine_choice')));
+      line.append(label, el('span', 'pct', `${percent(n, total)}% · ${t('poll_votes', { n: formatCount(n, lang()) })}`));
+      const bar = el('div', 'bar');
+      const fill = el('span');
+      fill.style.width = `${percent(n, total)}%`; // CSSOM, not a style attribute: CSP-safe
+      bar.append(fill);
+      row.append(line, bar);
+      rows.push(row);
+    });
+  }
+  entry.results.replaceChildren(...rows);
+
+  let note = '';
+  const error = view.pollNote.get(poll.id);
+  if (error) note = t(error);
+  else if (Array.isArray(tallies) && typeof ballots === 'number') {
+    note = t('poll_ballots', { n: formatCount(ballots, lang()) });
+    if (mine !== null && poll.state === 'open') note = `${t('poll_voted')} · ${note}`;
+  } else if (mine !== null) note = t('poll_wait_close');
+  else if (poll.state === 'open' && poll.results === 'after_close') note = t('poll_hidden');
+  setText(entry.note, note);
+}
+
+function buildPollForm(poll) {
+  const form = el('form');
+  form.noValidate = true;
+  const fieldset = el('fieldset');
+  fieldset.append(el('legend', 'sr-only', poll.question ?? ''));
+  const chosen = view.pollChoice.get(poll.id) ?? new Set();
+  view.pollChoice.set(poll.id, chosen);
+  (poll.options ?? []).forEach((option, i) => {
+    const label = el('label', 'option');
+    const input = el('input');
+    input.type = poll.multi ? 'checkbox' : 'radio';
+    input.name = `poll-${poll.id}`;
+    input.value = String(i);
+    input.checked = chosen.has(i);
+    input.addEventListener('change', () => {
+      if (!poll.multi) chosen.clear();
+      if (input.checked) chosen.add(i);
+      else chosen.delete(i);
+      if (view.pollNote.delete(poll.id)) scheduleRender();
+    });
+    label.append(input, el('span', 'option-text', option), el('span', 'pct'));
+    fieldset.append(label);
+  });
+  const actions = el('div', 'poll-actions');
+  const submit = el('button', 'primary', t('poll_submit'));
+  submit.type = 'submit';
+  actions.append(submit);
+  form.append(fieldset, actions);
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    vote(poll.id);
+  });
+  return form;
+}
+
+async function vote(pid) {
+  const choices = [...(view.pollChoice.get(pid) ?? [])].sort((a, b) => a - b);
+  if (choices.length === 0) {
+    view.pollNote.set(pid, 'poll_choose');
+    render();
+    return;
+  }
+  if (view.pollSending.has(pid)) return;
+  view.pollSending.add(pid);
+  view.pollNote.delete(pid);
+  render();
+  const reply = await socket.send('vote', { poll: pid, choices });
+  view.pollSending.delete(pid);
+  if (reply.type === 'ack') {
+    view.pollAcks.set(pid, reply.result);
+  } else if (reply.code === 'conflict' || reply.code === 'duplicate') {
+    view.pollNote.set(pid, 'poll_already');
+  } else if (reply.code === 'closed') {
+    view.pollNote.set(pid, 'poll_closed_err');
+  } else {
+    view.pollNote.set(pid, 'poll_failed');
+  }
+  render();
+}
+
+// --- asking ------------------------------------------------------------------------
+
+const askText = $('ask-text');
+const askName = $('ask-name');
+const askTag = $('ask-tag');
+
+function maxLen() {
+  const n = Number(settings().max_len);
+  return n > 0 ? n : DEFAULT_MAX_LEN;
+}
+
+function renderAsk() {
+  const n = charCount(askText.value);
+  const max = maxLen();
+  const count = $('ask-count');
+  setText(count, t('ask_count', { n, max }));
+  count.setAttribute('aria-label', t('ask_count_label', { n, max }));
+  count.toggleAttribute('data-over', n > max);
+  const sending = view.ask !== null;
+  const closed = ended() || view.terminal !== null;
+  const submit = $('ask-submit');
+  submit.disabled = sending || closed || n === 0 || n > max;
+  setText(submit, t(sending ? 'ask_sending' : 'ask_submit'));
+  askText.readOnly = sending;
+  askText.disabled = closed;
+
+  const tags = Array.isArray(settings().tags) ? settings().tags : [];
+  const sig = JSON.stringify([tags, lang()]);
+  if (sig !== view.tags) {
+    const keep = askTag.value;
+    const none = el('option', '', t('tag_none'));
+    none.value = '';
+    askTag.replaceChildren(none, ...tags.map((tag) => {
+      const option = el('option', '', tag);
+      option.value = tag;
+      return option;
+    }));
+    askTag.value = tags.includes(keep) ? keep : '';
+    view.tags = sig;
+  }
+  $('tag-field').hidden = tags.length === 0;
+  $('name-note').hidden = settings().show_names !== false;
+
+  const fb = $('ask-feedback');
+  const f = view.feedback;
+  setText(fb, f ? t(f.key, f.vars) : '');
+  if (f) fb.dataset.kind = f.kind;
+}
+
+function submitAsk(event) {
+  event.preventDefault();
+  if (view.ask) return;
+  const text = askText.value;
+  const n = charCount(text);
+  if (n === 0) return feedback('err_empty', 'error');
+  if (n > maxLen()) return feedback('err_too_long', 'error', { max: maxLen() });
+  const name = askName.value.trim();
+  storage.set(KEY_NAME, name || null);
+  const ask = { id: randomId(8), text, name: name || null, tag: askTag.value || null };
+  storage.set(KEY_ASK, JSON.stringify(ask));
+  sendAsk(ask);
+}
+
+async function sendAsk(ask) {
+  view.ask = ask;
+  view.feedback = socket.state === 'open' ? null : { key: 'ask_offline', kind: 'info' };
+  render();
+  const reply = await socket.send('ask', { text: ask.text, name: ask.name, tag: ask.tag }, { id: ask.id });
+  if (reply.type === 'error' && reply.local && reply.code === 'disconnected') {
+    // The page lost its connection for good: the question stays saved with
+    // its id and is sent (once) when the page is opened again.
+    view.ask = null;
+    render();
+    return;
+  }
+  view.ask = null;
+  storage.set(KEY_ASK, null);
+  if (reply.type === 'ack') {
+    askText.value = '';
+    storage.set(KEY_DRAFT, null);
+    // "pending": waits for review (moderation, or held by the word list);
+    // "rejected": stored but not shown (blocked by the word list).
+    const status = reply.result?.status;
+    const done = { pending: 'ask_done_pending', rejected: 'ask_done_hidden' }[status] ?? 'ask_done_public';
+    feedback(done, 'ok');
+  } else {
+    const known = ['empty', 'too_long', 'duplicate', 'rate_limited', 'closed', 'banned', 'invalid'];
+    const key = known.includes(reply.code) ? `err_${reply.code}` : 'err_generic';
+    feedback(key, 'error', { max: maxLen() });
+  }
+}
+
+function feedback(key, kind, vars = {}) {
+  view.feedback = { key, kind, vars };
+  render();
+}
+
+// A question sent before a reload or a crash is sent again with its id: the
+// hub applies it once whatever happened to the first attempt.
+function resendSavedAsk() {
+  const saved = storage.get(KEY_ASK);
+  if (!saved || view.ask) return;
+  try {
+    const ask = JSON.parse(saved);
+    if (ask && typeof ask.id === 'string' && typeof ask.text === 'string') {
+      askText.value = ask.text;
+      sendAsk(ask);
+    }
+  } catch {
+    storage.set(KEY_ASK, null);
+  }
+}
+
+// --- my questions ------------------------------------------------------------------
+
+let mineSig = '';
+function renderMine() {
+  const items = myQuestions(state);
+  const sig = JSON.stringify([items, view.ask?.text, lang(), items.map((q) => relativeTime(q.created, Date.now(), lang()))]);
+  if (sig === mineSig) return;
+  mineSig = sig;
+  const rows = [];
+  // The hub stores the text normalised; compare loosely so that the question's
+  // own event, arriving before its ack, does not show it twice.
+  const loose = (text) => String(text).replace(/\s+/g, ' ').trim();
+  if (view.ask && !items.some((q) => loose(q.text) === loose(view.ask.text))) {
+    rows.push(mineRow({ text: view.ask.text, status: 'sending' }));
+  }
+  for (const q of items) rows.push(mineRow(q));
+  $('mine').hidden = rows.length === 0;
+  $('mine-list').replaceChildren(...rows);
+}
+
+function mineRow(q) {
+  const li = el('li', 'mine-item');
+  li.append(el('p', 'mine-text', q.text ?? ''));
+  const meta = el('p', 'mine-meta');
+  const badge = el('span', 'badge', t(`status_${q.status}`));
+  badge.dataset.status = q.status;
+  meta.append(badge);
+  if (q.tag) meta.append(el('span', 'tag', q.tag));
+  if (typeof q.votes === 'number' && q.votes > 0) meta.append(el('span', '', `▲ ${q.votes}`));
+  if (q.created) meta.append(el('span', 'time', relativeTime(q.created, Date.now(), lang())));
+  li.append(meta);
+  if (q.status === 'rejected' && q.reason) {
+    // Codes the hub gives as reasons ("banned", "blocked") read as sentences.
+    const coded = { banned: 'reason_banned', blocked: 'reason_blocked' }[q.reason];
+    li.append(el('p', 'mine-meta', coded ? t(coded) : t('reason', { reason: q.reason })));
+  }
+  if (q.status === 'merged' && q.merged_into) {
+    li.append(el('p', 'mine-meta', t('merged_into', { id: q.merged_into })));
+  }
+  return li;
+}
+
+// --- the question list -------------------------------------------------------------
+
+const list = $('q-list');
+
+function listOutOfView() {
+  const r = list.getBoundingClientRect();
+  return r.top > window.innerHeight || r.bottom < 0;
+}
+
+function renderList() {
+  const current = sortedQuestions(state, view.sort).map((q) => q.id);
+  const shown = new Set(view.order);
+  const present = new Set(current);
+  let order = view.order.filter((id) => present.has(id));
+  let fresh = current.filter((id) => !shown.has(id));
+  // New questions and re-sorting wait for the reader (a button) unless the list
+  // is empty or off screen: nothing moves under a reading thumb.
+  if (view.reflow || order.length === 0 || listOutOfView()) {
+    order = current;
+    fresh = [];
+    view.reflow = false;
+  }
+  view.order = order;
+
+  const nodes = order.map((id) => drawQuestion(state.questions.get(id)));
+  const drawn = new Set(order);
+  for (const [id, item] of view.items) {
+    if (!drawn.has(id)) {
+      item.li.remove();
+      if (!present.has(id)) view.items.delete(id);
+    }
+  }
+  placeInOrder(list, nodes);
+  $('q-empty').hidden = order.length > 0;
+
+  const button = $('new-items');
+  const reordered = fresh.length === 0 && order.join() !== current.join();
+  button.hidden = fresh.length === 0 && !reordered;
+  setText(button, fresh.length > 0 ? t('new_items', { n: fresh.length }) : t('reorder'));
+}
+
+function myUpvote(qid) {
+  const pending = view.upvotes.get(qid);
+  return pending ? pending.on : state.myvotes.has(qid);
+}
+
+function shownVotes(q) {
+  const base = q.votes ?? 0;
+  return Math.max(0, base + Number(myUpvote(q.id)) - Number(state.myvotes.has(q.id)));
+}
+
+function drawQuestion(q) {
+  let item = view.items.get(q.id);
+  if (!item) {
+    const li = el('li', 'q-item');
+    li.dataset.qid = String(q.id);
+    const body = el('div', 'q-body');
+    const text = el('p', 'q-text');
+    const meta = el('p', 'q-meta');
+    body.append(text, meta);
+    const vote = el('button', 'vote');
+    vote.type = 'button';
+    const n = el('span', 'n');
+    vote.append(icon(ARROW_PATH, 18), n);
+    vote.addEventListener('click', () => toggleUpvote(q.id));
+    li.append(body, vote);
+    item = { li, text, meta, vote, n, metaSig: '' };
+    view.items.set(q.id, item);
+  }
+  item.li.dataset.status = q.status;
+  setText(item.text, q.text ?? '');
+  const metaSig = JSON.stringify([q.name, q.tag, q.status, lang(), settings().show_names,
+    relativeTime(q.created, Date.now(), lang())]);
+  if (metaSig !== item.metaSig) {
+    const parts = metaParts(q);
+    if (q.status === 'answered' || q.status === 'on_air') {
+      const badge = el('span', 'badge', t(q.status === 'on_air' ? 'status_on_air' : 'answered'));
+      badge.dataset.status = q.status;
+      parts.push(badge);
+    }
+    item.meta.replaceChildren(...parts);
+    item.metaSig = metaSig;
+  }
+  const on = myUpvote(q.id);
+  const votes = shownVotes(q);
+  item.vote.setAttribute('aria-pressed', String(on));
+  item.vote.setAttribute('aria-label', t(on ? 'upvote_on_label' : 'upvote_label', { n: votes }));
+  item.vote.disabled = ended();
+  setText(item.n, formatCount(votes, lang()));
+  return item.li;
+}
+
+function toggleUpvote(qid) {
+  if (!state.questions.has(qid)) return;
+  const on = !myUpvote(qid);
+  const seq = ++view.upSeq;
+  view.upvotes.set(qid, { on, seq, ackPos: null });
+  render();
+  socket.send('upvote', { qid, on }).then((reply) => {
+    const pending = view.upvotes.get(qid);
+    if (!pending || pending.seq !== seq) return; // a later tap owns it now
+    const pos = reply.type === 'ack' ? reply.result?.pos : null;
+    if (pos && comparePos(state.pos, pos) < 0) pending.ackPos = pos; // wait for our event
+    else view.upvotes.delete(qid);
+    if (reply.type !== 'ack') toast('upvote_failed');
+    render();
+  });
+}
+
+let toastTimer = null;
+function toast(key) {
+  const box = $('toast');
+  box.textContent = t(key);
+  box.hidden = false;
+  clearTimeout(toastTimer);
+  toastTimer = setTimeout(() => {
+    box.hidden = true;
+  }, 3000);
+}
+
+// An upvote stays drawn from `view` until the state has caught up with the
+// event the hub wrote for it (the ack's pos); then the state speaks again.
+function settleUpvotes() {
+  for (const [qid, pending] of view.upvotes) {
+    if (pending.ackPos && comparePos(state.pos, pending.ackPos) >= 0) view.upvotes.delete(qid);
+  }
+}
+
+/** Make `box`'s children exactly `nodes`, in order, moving only what is out of place. */
+function placeInOrder(box, nodes) {
+  let cursor = box.firstElementChild;
+  for (const node of nodes) {
+    if (node === cursor) {
+      cursor = cursor.nextElementSibling;
+    } else {
+      box.insertBefore(node, cursor);
+    }
+  }
+  while (cursor) {
+    const next = cursor.nextElementSibling;
+    cursor.remove();
+    cursor = next;
+  }
+}
+
+// --- likes -------------------------------------------------------------------------
+
+const reducedMotion = window.matchMedia?.('(prefers-reduced-motion: reduce)');
+
+function likeTotal() {
+  return Math.max(state.likes, view.likeAckTotal) + view.likeQueued + view.likeInflight;
+}
+
+function renderLikes() {
+  const total = likeTotal();
+  setText($('like-total'), formatCount(total, lang()));
+  $('like').setAttribute('aria-label', `${t('like_label')} · ${t('like_total_label', { n: formatCount(total, lang()) })}`);
+}
+
+function tap() {
+  view.likeQueued += 1;
+  renderLikes();
+  floatHeart();
+  if (view.likeTimer === null && view.likeInflight === 0) {
+    view.likeTimer = setTimeout(flushLikes, LIKE_FLUSH_MS);
+  }
+}
+
+// One like command in flight per tab (docs/protocol.md, "Like batches"): taps
+// made meanwhile wait for the next one. The socket resends an unacknowledged
+// batch with its id after a reconnect, so a batch is counted once.
+async function flushLikes() {
+  view.likeTimer = null;
+  if (view.likeInflight > 0 || view.likeQueued === 0) return;
+  const n = Math.min(view.likeQueued, LIKE_MAX_BATCH);
+  view.likeQueued -= n;
+  view.likeInflight = n;
+  const reply = await socket.send('like', { n });
+  view.likeInflight = 0;
+  const total = reply.type === 'ack' ? reply.result?.total : undefined;
+  if (typeof total === 'number') view.likeAckTotal = Math.max(view.likeAckTotal, total);
+  renderLikes();
+  if (view.likeQueued > 0 && socket.state !== 'closed') {
+    view.likeTimer = setTimeout(flushLikes, LIKE_FLUSH_MS);
+  }
+}
+
+function floatHeart() {
+  const button = $('like');
+  button.classList.remove('bump');
+  void button.offsetWidth; // restart the bump animation
+  button.classList.add('bump');
+  if (reducedMotion?.matches) return;
+  const layer = $('hearts');
+  while (layer.childElementCount >= MAX_HEARTS) layer.firstElementChild.remove();
+  const heart = el('span', 'heart');
+  heart.append(icon(HEART_PATH));
+  const hues = ['#e0483c', '#f06a8a', '#ff8f3d', '#d63384', '#ef5350'];
+  heart.style.setProperty('--dx', `${Math.round((Math.random() - 0.5) * 120)}px`);
+  heart.style.setProperty('--rot', `${Math.round((Math.random() - 0.5) * 40)}deg`);
+  heart.style.setProperty('--hue', hues[view.hearts++ % hues.length]);
+  heart.addEventListener('animationend', () => heart.remove());
+  layer.append(heart);
+}
+
+// --- connection end -----------------------------------------------------------------
+
+async function onTerminal(code) {
+  if (code === 4401 && !view.reauthTried) {
+    // The cookie is missing or no longer valid (cleared, expired, new secret):
+    // ask for a viewer id once and connect again.
+    view.reauthTried = true;
+    try {
+      const r = await fetch('/api/viewer', { credentials: 'same-origin', cache: 'no-store' });
+      if (r.ok) {
+        socket.connect();
+        resendSavedAsk();
+        return;
+      }
+      view.terminal = { key: r.status === 429 ? 'close_4401_limited' : 'close_4401' };
+    } catch {
+      view.terminal = { key: 'close_4401' };
+    }
+  } else {
+    const known = [4401, 4403, 4404, 4400, 1009];
+    view.terminal = { key: known.includes(code) ? `close_${code}` : 'close_other' };
+  }
+  render();
+}
+
+// --- static text and language ---------------------------------------------------------
+
+function applyStatic() {
+  document.documentElement.lang = lang();
+  for (const node of document.querySelectorAll('[data-i18n]')) node.textContent = t(node.dataset.i18n);
+  for (const node of document.querySelectorAll('[data-i18n-placeholder]')) {
+    node.setAttribute('placeholder', t(node.dataset.i18nPlaceholder));
+  }
+  for (const node of document.querySelectorAll('[data-i18n-aria-label]')) {
+    node.setAttribute('aria-label', t(node.dataset.i18nAriaLabel));
+  }
+  $('lang').setAttribute('lang', lang() === 'en' ? 'zh-CN' : 'en');
+}
+
+function redrawAll() {
+  for (const item of view.items.values()) item.metaSig = '';
+  for (const entry of view.polls.values()) entry.sig = '';
+  mineSig = '';
+  applyStatic();
+  renderConn();
+  render();
+}
+
+// --- start ----------------------------------------------------------------------------
+
+function start() {
+  initLang();
+  applyStatic();
+  askName.value = storage.get(KEY_NAME) ?? '';
+  askText.value = storage.get(KEY_DRAFT) ?? '';
+  $('ask-form').addEventListener('submit', submitAsk);
+  askText.addEventListener('input', () => {
+    storage.set(KEY_DRAFT, askText.value || null);
+    if (view.feedback?.kind !== 'info') view.feedback = null;
+    renderAsk();
+  });
+  $('like').addEventListener('click', tap);
+  $('lang').addEventListener('click', () => {
+    setLang(lang() === 'zh-CN' ? 'en' : 'zh-CN');
+    redrawAll();
+  });
+  $('banner-reload').addEventListener('click', () => location.reload());
+  $('dock-ask').addEventListener('click', () => {
+    $('ask').scrollIntoView({ block: 'start', behavior: reducedMotion?.matches ? 'auto' : 'smooth' });
+    askText.focus({ preventScroll: true });
+  });
+  $('new-items').addEventListener('click', () => {
+    view.reflow = true;
+    render();
+    $('questions').scrollIntoView({ block: 'start', behavior: reducedMotion?.matches ? 'auto' : 'smooth' });
+  });
+  for (const button of document.querySelectorAll('[data-sort]')) {
+    button.addEventListener('click', () => {
+      view.sort = button.dataset.sort;
+      for (const b of document.querySelectorAll('[data-sort]')) {
+        b.setAttribute('aria-pressed', String(b === button));
+      }
+      view.reflow = true;
+      render();
+    });
+  }
+  resendSavedAsk();
+  // Relative times ("3分钟前") age while nothing else happens.
+  setInterval(scheduleRender, 30_000);
+  render();
+  socket.connect();
+}
+
+start();
