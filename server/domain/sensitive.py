@@ -41,6 +41,7 @@ from typing import Any
 import ahocorasick
 
 from .errors import Code, Rejection
+from .text import INVISIBLE_LETTERS
 
 WORD_MAX_LEN = 50  # folded characters
 WORD_RAW_MAX_LEN = 200  # characters as typed, before folding (spacing tricks included)
@@ -80,7 +81,8 @@ class Flags:
 # --- folding ------------------------------------------------------------------------
 
 # Letters and digits survive folding; marks, punctuation, symbols, separators
-# and controls/format characters (zero-width ones included) do not.
+# and controls/format characters (zero-width ones included) do not, nor the
+# blank "letters" (Hangul fillers...) that normalisation removes too.
 _KEPT_CATEGORIES = frozenset("LN")
 # Folded form of every character met so far, as a str.translate table: a check
 # folds a whole question in C. Bounded; past the bound, the slow path folds.
@@ -97,7 +99,11 @@ def _fold_char(ch: str) -> str:
     # casefold can produce characters that decompose further ("İ" -> "i̇"), so
     # decompose again after it.
     folded = unicodedata.normalize("NFKD", unicodedata.normalize("NFKD", ch).casefold())
-    out = "".join(c for c in folded if unicodedata.category(c)[0] in _KEPT_CATEGORIES)
+    out = "".join(
+        c
+        for c in folded
+        if unicodedata.category(c)[0] in _KEPT_CATEGORIES and c not in INVISIBLE_LETTERS
+    )
     if len(_TABLE) < _TABLE_MAX:
         _TABLE[ord(ch)] = out
         _KNOWN.add(ch)
