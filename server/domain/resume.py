@@ -16,13 +16,14 @@ from enum import StrEnum
 StreamId = tuple[int, int]
 ZERO: StreamId = (0, 0)
 
-_STREAM_ID_RE = re.compile(r"\A([0-9]{1,20})-([0-9]{1,20})\Z")
+# The only definition of the format (the audit log pages with it too).
+STREAM_ID = re.compile(r"\A([0-9]{1,20})-([0-9]{1,20})\Z")
 _U64_MAX = 2**64 - 1  # both halves of a Redis stream id are unsigned 64-bit
 
 
 def parse_stream_id(s: str) -> StreamId:
     """``"1700000000000-3"`` -> ``(1700000000000, 3)``; ``ValueError`` if malformed."""
-    m = _STREAM_ID_RE.fullmatch(s) if isinstance(s, str) else None
+    m = STREAM_ID.fullmatch(s) if isinstance(s, str) else None
     if m is None:
         raise ValueError(f"not a stream id: {s!r}")
     ms, seq = int(m.group(1)), int(m.group(2))

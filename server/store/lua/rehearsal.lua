@@ -1,5 +1,6 @@
 -- Rehearsal mode of a draft broadcast (server/ops/rehearsal.py drives it).
--- ARGV: 2 step, 3 moderator's user name (audit log), then per step:
+-- KEYS: 1 meta, 2 events, 3 meta again (no idempotency key: every step is safe to repeat)
+-- ARGV: 1 key prefix, 2 step, 3 moderator's user name (audit log), then per step:
 --   'on'     4 audit detail JSON ('' = no audit entry: the start of a clear),
 --            5 maxlen. Sets meta rehearsal=1, which refuses going live
 --            (bc_update.lua) until a clear has finished.
@@ -15,6 +16,7 @@
 --   'strays' 4 question id cut, 5 poll id cut, 6.. keys: deletes per-item keys
 --            (q:, qv:, p:, pt:, pb:) whose id is at or below the cut.
 -- Every step but 'strays' refuses ('conflict') unless the broadcast is a draft.
+-- include: _prelude.lua
 local step, user = ARGV[2], ARGV[3]
 local state = broadcast_state()
 if not state then return err('not_found', 'no such broadcast') end

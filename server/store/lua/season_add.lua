@@ -2,6 +2,7 @@
 -- KEYS: 1 the season hash, 2 its broadcasts zset
 -- ARGV: 1 prefix, 2 bid, 3 position ('' = after the last episode)
 -- Idempotent: a broadcast already listed keeps its position.
+-- include: _prelude.lua
 if redis.call('EXISTS', KEYS[1]) == 0 then return err('not_found', 'no such season') end
 local have = redis.call('ZSCORE', KEYS[2], ARGV[2])
 if have then return cjson.encode({ok = true, position = tonumber(have)}) end

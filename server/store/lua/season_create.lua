@@ -3,6 +3,7 @@
 -- ARGV: 1 prefix "xs:{season}:", 2 sid, 3 name, 4 year, 5 user (audit)
 -- Idempotent: creating the same season again (same name and year) answers ok
 -- with created = false and records nothing; another name or year is a conflict.
+-- include: _prelude.lua
 local sid, name, year, user = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local cur = redis.call('HMGET', KEYS[1], 'name', 'year', 'created')
 if cur[3] then

@@ -1,7 +1,8 @@
 -- Read-only: the whole state of a broadcast as one consistent view, with the
 -- stream position it corresponds to (events after `pos` are not in it).
 -- KEYS: 1 meta, 2 events
--- ARGV: 2 'viewer' | 'moderator', 3 max questions per status
+-- ARGV: 1 key prefix, 2 'viewer' | 'moderator', 3 max questions per status
+-- include: _prelude.lua
 local b = broadcast_table()
 if not b then return cjson.encode({missing = true}) end
 local limit = tonumber(ARGV[3])

@@ -1,6 +1,8 @@
 -- A viewer upvotes a question or withdraws the upvote. Explicit on/off (not a
 -- toggle) so a resend can never flip it back; one upvote per viewer (a set).
--- ARGV: 2 vid, 3 qid, 4 on ('1'|'0'), 5 idem ttl, 6 stream maxlen
+-- KEYS: 1 meta, 2 events, 3 the command's idempotency key (xs:{<bid>}:idem:<actor>:<id>)
+-- ARGV: 1 key prefix, 2 vid, 3 qid, 4 on ('1'|'0'), 5 idem ttl, 6 stream maxlen
+-- include: _prelude.lua
 local vid, qid, on = ARGV[2], ARGV[3], ARGV[4] == '1'
 local ttl, maxlen = tonumber(ARGV[5]), tonumber(ARGV[6])
 
