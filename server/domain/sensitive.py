@@ -53,9 +53,6 @@ class WordAction(StrEnum):
     BLOCK = "block"  # the question is stored rejected ("blocked"); only its asker sees it
 
 
-BLOCKED_REASON = "blocked"  # the reason a blocked question carries
-
-
 @dataclass(frozen=True, slots=True)
 class WordEntry:
     word: str  # as the moderator typed it (trimmed): what the console shows

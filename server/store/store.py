@@ -25,7 +25,7 @@ import orjson
 import redis.asyncio as aioredis
 
 from server.domain.errors import Rejection
-from server.domain.question import QuestionStatus
+from server.domain.question import PUBLIC_STATUSES, QuestionStatus
 from server.settings import Settings
 from server.store import keys, scripts
 from server.store.batcher import ScriptBatcher
@@ -39,6 +39,12 @@ _SCRIPTS = (
     "viewer_state", "rotate_key", "epoch_bump", "rehearsal", "merge", "ban", "words_put",
     "bc_index",
 )  # fmt: skip
+
+
+# The rules the scripts are given rather than keep a copy of (docs/architecture.md):
+# the statuses a viewer sees and may upvote, and every status (moderators).
+_PUBLIC = [s.value for s in QuestionStatus if s in PUBLIC_STATUSES]
+_EVERY_STATUS = [s.value for s in QuestionStatus]
 
 
 def raise_for(result: Result) -> Result:
@@ -319,8 +325,9 @@ class Store:
 
     async def upvote(self, bid: str, idem: str, *, vid: str, qid: int, on: bool) -> Result:
         return await self._run(
-            "upvote", bid, idem, vid, qid, "1" if on else "0", self._ttl, self._maxlen
-        )
+            "upvote", bid, idem, vid, qid, "1" if on else "0", self._ttl, self._maxlen,
+            ",".join(_PUBLIC),
+        )  # fmt: skip
 
     # --- polls ----------------------------------------------------------------------
 
@@ -401,8 +408,9 @@ class Store:
         """The last step of a clear: new epoch, empty stream, rehearsal off.
         Returns the (question, poll) id counters at that moment."""
         done = await self._rehearsal(
-            bid, "reset", user, new_epoch(), self._maxlen, orjson.dumps(dict(detail))
-        )
+            bid, "reset", user, new_epoch(), self._maxlen, orjson.dumps(dict(detail)),
+            *_EVERY_STATUS,
+        )  # fmt: skip
         return int(done["qcut"]), int(done["pcut"])
 
     async def rehearsal_strays(
@@ -468,8 +476,10 @@ class Store:
 
     async def snapshot(self, bid: str, mode: str, limit: int = 2000) -> Result | None:
         """The broadcast's state as one consistent read, with its stream position."""
+        statuses = _EVERY_STATUS if mode == "moderator" else _PUBLIC
         raw = await self._scripts["snapshot"](
-            keys=[keys.meta(bid), keys.events(bid)], args=[keys.prefix(bid), mode, limit]
+            keys=[keys.meta(bid), keys.events(bid)],
+            args=[keys.prefix(bid), mode, limit, *statuses],
         )
         snap: Result = orjson.loads(raw)
         if snap.get("missing"):

@@ -7,7 +7,8 @@
 --   'sweep'  4.. keys of this broadcast to delete. Protected keys (meta, epoch,
 --            events, audit, id counters, word lists, moderators' command
 --            results) are skipped.
---   'reset'  4 new epoch, 5 maxlen, 6 audit detail JSON. Deletes the index keys a
+--   'reset'  4 new epoch, 5 maxlen, 6 audit detail JSON, 7.. every question
+--            status (from the domain's enum). Deletes the index keys a
 --            write racing the sweep may have re-created, empties the event
 --            stream, sets rehearsal=0 and a new epoch, then appends a 'reset'
 --            event (every hub resynchronises its clients with a snapshot) and a
@@ -54,8 +55,9 @@ end
 
 if step == 'reset' then
   local index = {'polls', 'onair', 'likes', 'likeflush', 'likelast', 'overlay', 'presence', 'uniq',
-    'banned', 'banq', 'qs:pending', 'qs:approved', 'qs:on_air', 'qs:answered', 'qs:rejected', 'qs:merged'}
+    'banned', 'banq'}
   for _, name in ipairs(index) do redis.call('UNLINK', P .. name) end
+  for i = 7, #ARGV do redis.call('UNLINK', P .. 'qs:' .. ARGV[i]) end
   redis.call('SET', P .. 'epoch', ARGV[4])
   redis.call('XTRIM', KEYS[2], 'MAXLEN', 0)
   redis.call('HSET', KEYS[1], 'rehearsal', '0')
