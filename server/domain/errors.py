@@ -27,19 +27,6 @@ class Code(StrEnum):
     BANNED = "banned"  # the viewer was banned from this broadcast
 
 
-INVALID = Code.INVALID
-EMPTY = Code.EMPTY
-TOO_LONG = Code.TOO_LONG
-NOT_FOUND = Code.NOT_FOUND
-CONFLICT = Code.CONFLICT
-FORBIDDEN = Code.FORBIDDEN
-RATE_LIMITED = Code.RATE_LIMITED
-DUPLICATE = Code.DUPLICATE
-CLOSED = Code.CLOSED
-UNAVAILABLE = Code.UNAVAILABLE
-BANNED = Code.BANNED
-
-
 class Rejection(Exception):
     """A command refused for a reason the client should be told.
 

@@ -24,7 +24,7 @@ from typing import Any, Literal
 import orjson
 import redis.asyncio as aioredis
 
-from server.domain.errors import Rejection
+from server.domain.errors import Code, Rejection
 from server.domain.question import PUBLIC_STATUSES, QuestionStatus
 from server.settings import Settings
 from server.store import keys, scripts
@@ -50,7 +50,8 @@ _EVERY_STATUS = [s.value for s in QuestionStatus]
 def raise_for(result: Result) -> Result:
     """Return an ok result; raise ``Rejection`` for an error result."""
     if "err" in result:
-        raise Rejection(str(result["err"]), str(result.get("msg", "")))
+        # Every code a script returns is a Code member (tests/store checks them).
+        raise Rejection(Code(str(result["err"])), str(result.get("msg", "")))
     return result
 
 
@@ -173,7 +174,7 @@ class Store:
         if current is not None:
             return text(current)
         if not await self.redis.exists(meta):  # HSETNX below would create a stray meta
-            raise Rejection("not_found", "no such broadcast")
+            raise Rejection(Code.NOT_FOUND, "no such broadcast")
         for _ in range(20):
             code = new_join_code()
             if not await self.redis.set(keys.join(code), bid, nx=True):

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from server.domain.errors import Code
 from server.store import keys, scripts
 from tests.store.helpers import RAN, sha_of
 
@@ -77,3 +78,12 @@ def test_every_script_is_exercised_by_a_store_test(request: pytest.FixtureReques
     )
     unexercised = [n for n in scripts.names() if sha_of(scripts.source(n)) not in RAN]
     assert unexercised == [], f"scripts without a store test: {unexercised}"
+
+
+def test_every_code_a_script_refuses_with_is_a_code_member() -> None:
+    # raise_for turns the script's code into the enum: an unknown one would crash there.
+    found: set[str] = set()
+    for file in LUA.iterdir():
+        if file.name.endswith(".lua"):
+            found |= set(re.findall(r"err\('([a-z_]+)'", file.read_text("utf-8")))
+    assert found and found <= {c.value for c in Code}, found - {c.value for c in Code}
