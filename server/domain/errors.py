@@ -33,11 +33,12 @@ class Rejection(Exception):
     ``str(rejection)`` is the message, so logging it reads naturally.
     """
 
-    def __init__(self, code: str, message: str, *, retryable: bool = False) -> None:
+    def __init__(self, code: Code, message: str, *, retryable: bool = False) -> None:
         super().__init__(message)
-        # Kept as a plain str (Code is a StrEnum, so both compare equal) so the
-        # wire encoder never has to know about the enum.
-        self.code = str(code)
+        # Every code is a member (``Code(code)`` refuses anything else, also
+        # from untyped callers), kept as a plain str (Code is a StrEnum, so both
+        # compare equal) so the wire encoder never has to know about the enum.
+        self.code = str(Code(code))
         self.message = message
         self.retryable = retryable
 

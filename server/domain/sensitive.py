@@ -147,7 +147,7 @@ def validate_entries(
 
     Words are trimmed; a word must fold to 1-``WORD_MAX_LEN`` characters. Two
     entries that fold alike are one entry (the first spelling kept, block
-    beating hold). Raises ``Rejection("invalid")`` naming the first bad entry.
+    beating hold). Raises ``Rejection(Code.INVALID)`` naming the first bad entry.
     """
     by_key: dict[str, WordEntry] = {}
     for index, (word, action) in enumerate(raw, 1):

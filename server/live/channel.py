@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import orjson
 
 from server import protocol
-from server.domain.errors import Rejection
+from server.domain.errors import Code, Rejection
 from server.domain.projection import (
     PUBLIC_Q_FIELDS,
     Role,
@@ -109,7 +109,7 @@ class Channel:
         store = self.hub.store
         meta = await store.broadcast_meta(self.bid)
         if meta is None:
-            raise Rejection("not_found", "no such broadcast")
+            raise Rejection(Code.NOT_FOUND, "no such broadcast")
         self.epoch = await store.epoch(self.bid) or ""
         self.overlay_key = meta.get("okey", "")
         self.banned = await store.banned_ids(self.bid)
@@ -435,7 +435,7 @@ class Channel:
     ) -> ResumeOutcome:
         """Bring a connection up to date and register it; returns the resume outcome."""
         if conn.role is Role.VIEWER and conn.vid in self.banned:
-            raise Rejection("banned", "you are banned from this broadcast")
+            raise Rejection(Code.BANNED, "you are banned from this broadcast")
         for _attempt in range(5):
             if since is None:
                 outcome = ResumeOutcome.FRESH
@@ -460,7 +460,7 @@ class Channel:
             self._go_live(conn, outcome, send_welcome, snap, after, snap_pos)
             return outcome
         raise Rejection(
-            "unavailable", "the broadcast is too busy to join; try again", retryable=True
+            Code.UNAVAILABLE, "the broadcast is too busy to join; try again", retryable=True
         )
 
     def _go_live(
@@ -567,9 +567,11 @@ class Channel:
             self._metrics.snapshot_reads_total.inc(kind="redis")
             snap = await self.hub.store.snapshot(self.bid, mode)
             if snap is None:
-                raise Rejection("not_found", "no such broadcast")
+                raise Rejection(Code.NOT_FOUND, "no such broadcast")
             if snap["epoch"] != self.epoch:
-                raise Rejection("unavailable", "the broadcast was reset; reconnect", retryable=True)
+                raise Rejection(
+                    Code.UNAVAILABLE, "the broadcast was reset; reconnect", retryable=True
+                )
             result = (parse_stream_id(snap["pos"]), snap)
             self.broadcast = snap["broadcast"]
             self._snap[mode] = result

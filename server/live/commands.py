@@ -22,7 +22,7 @@ from server.domain import broadcast as bc
 from server.domain import poll as pl
 from server.domain import question as qn
 from server.domain import sensitive
-from server.domain.errors import Rejection
+from server.domain.errors import Code, Rejection
 from server.domain.projection import Role
 from server.store.redis_client import REDIS_DOWN
 from server.store.store import Result, Store, raise_for
@@ -52,12 +52,12 @@ class Actor:
 def authorize(actor: Actor, cmd: object) -> None:
     if isinstance(cmd, MODERATOR_COMMANDS):
         if actor.role is not Role.MODERATOR:
-            raise Rejection("forbidden", "only moderators may do this")
+            raise Rejection(Code.FORBIDDEN, "only moderators may do this")
     elif isinstance(cmd, (*VIEWER_COMMANDS, p.Like)):
         if actor.role is not Role.VIEWER or actor.vid is None:
-            raise Rejection("forbidden", "only viewers may do this")
+            raise Rejection(Code.FORBIDDEN, "only viewers may do this")
     else:  # pragma: no cover - decode() returns nothing else
-        raise Rejection("invalid", "unknown command")
+        raise Rejection(Code.INVALID, "unknown command")
 
 
 def _allowed(table: Any, target: str) -> list[str]:
@@ -102,7 +102,7 @@ async def execute(
         )  # fmt: skip
     except REDIS_DOWN:
         raise Rejection(
-            "unavailable", "the service is briefly unavailable; retry with the same id",
+            Code.UNAVAILABLE, "the service is briefly unavailable; retry with the same id",
             retryable=True,
         ) from None  # fmt: skip
 
@@ -168,7 +168,7 @@ async def _run(
             # audit log (it never changes); the script re-reads it atomically.
             asker = await store.question_asker(bid, cmd.qid)
             if asker is None:
-                raise Rejection("not_found", f"question {cmd.qid} does not exist")
+                raise Rejection(Code.NOT_FOUND, f"question {cmd.qid} does not exist")
             return await store.ban(
                 bid, idem, user=user, qid=cmd.qid, on=cmd.on, pseudonym=pseudonym(asker)
             )
@@ -186,7 +186,7 @@ async def _run(
             )  # fmt: skip
         case p.ShowOverlay():
             if cmd.show == "poll" and cmd.poll is None:
-                raise Rejection("invalid", "say which poll to show")
+                raise Rejection(Code.INVALID, "say which poll to show")
             return await store.show_overlay(
                 bid, idem, user=user, show=cmd.show, pid=cmd.poll if cmd.show == "poll" else None
             )
@@ -219,4 +219,4 @@ async def _run(
                 bid, idem, state=state.value, user=user,
                 allowed_from=_allowed(bc.BROADCAST_TRANSITIONS, state),
             )  # fmt: skip
-    raise Rejection("invalid", "unknown command")  # pragma: no cover
+    raise Rejection(Code.INVALID, "unknown command")  # pragma: no cover

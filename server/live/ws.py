@@ -23,7 +23,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from server import auth, protocol
 from server.domain.broadcast import validate_broadcast_id
-from server.domain.errors import Rejection
+from server.domain.errors import Code, Rejection
 from server.domain.projection import Role
 from server.domain.resume import parse_stream_id
 from server.live.channel import Since
@@ -212,7 +212,7 @@ async def _receive_loop(hub: Hub, ws: WebSocket, conn: Conn) -> None:
             cmd_id = cmd.id
             if isinstance(cmd, protocol.Like):
                 if conn.role is not Role.VIEWER:
-                    raise Rejection("forbidden", "only viewers may do this")
+                    raise Rejection(Code.FORBIDDEN, "only viewers may do this")
                 await hub.likes.receive(conn, cmd)
                 continue
             result = await execute(
