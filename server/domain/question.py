@@ -1,10 +1,11 @@
 """A viewer's question: its lifecycle and the validation of what is submitted.
 
 The transition table below is the single source of truth: ``set_status.lua``
-receives ``allowed_from(target)`` as an argument instead of keeping a copy,
-and applies it (the one check, atomic with the move). The status a new
-question starts in is ``ask.lua``'s alone (it reads the broadcast's settings
-in the same step); docs/architecture.md lists where each rule lives.
+receives the statuses a target may be reached from (``transitions.py``) as an
+argument instead of keeping a copy, and applies it (the one check, atomic with
+the move). The status a new question starts in is ``ask.lua``'s alone (it
+reads the broadcast's settings in the same step); docs/architecture.md lists
+where each rule lives.
 """
 
 from __future__ import annotations
@@ -33,12 +34,6 @@ class QuestionStatus(StrEnum):
     MERGED = "merged"
 
 
-# What viewers (other than the asker) may see, and upvote: passed to
-# snapshot.lua and upvote.lua, which keep no copy.
-PUBLIC_STATUSES: frozenset[QuestionStatus] = frozenset(
-    {QuestionStatus.APPROVED, QuestionStatus.ON_AIR, QuestionStatus.ANSWERED}
-)
-
 _S = QuestionStatus
 # Every move is reversible by some path so that a moderator's misclick can be
 # undone; pending -> answered is not allowed because nobody saw it answered.
@@ -54,11 +49,6 @@ QUESTION_TRANSITIONS: Mapping[QuestionStatus, frozenset[QuestionStatus]] = {
 # A question may not be merged into one that is itself merged (supporters would
 # land on a question nobody sees) or rejected (ditto: the moderator said no).
 MERGE_REFUSED_TARGETS: frozenset[QuestionStatus] = frozenset({_S.MERGED, _S.REJECTED})
-
-
-def allowed_from(target: QuestionStatus) -> frozenset[QuestionStatus]:
-    """The statuses from which a question may move to ``target``."""
-    return frozenset(src for src, targets in QUESTION_TRANSITIONS.items() if target in targets)
 
 
 def check_merge(qid: int, into: int) -> None:

@@ -32,6 +32,19 @@ def parse_stream_id(s: str) -> StreamId:
     return ms, seq
 
 
+# Beyond any stream id (both halves are below 2**64).
+BEYOND: StreamId = (2**64, 0)
+
+
+def client_position(pos: str) -> StreamId:
+    """A client's resume position (``Since.pos`` of its hello). One that is no
+    stream id is treated as from the future, so it gets a snapshot."""
+    try:
+        return parse_stream_id(pos)
+    except ValueError:
+        return BEYOND
+
+
 def format_stream_id(sid: StreamId) -> str:
     return f"{sid[0]}-{sid[1]}"
 

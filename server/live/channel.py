@@ -35,7 +35,6 @@ from server import protocol
 from server.domain.errors import Code, Rejection
 from server.domain.projection import (
     PUBLIC_Q_FIELDS,
-    Role,
     coalesce,
     hide_names,
     private_id,
@@ -43,9 +42,16 @@ from server.domain.projection import (
     project_for_owner,
     project_for_voter,
 )
-from server.domain.question import PUBLIC_STATUSES
-from server.domain.resume import ZERO, ResumeOutcome, StreamId, decide_resume, parse_stream_id
+from server.domain.resume import (
+    ZERO,
+    ResumeOutcome,
+    StreamId,
+    client_position,
+    decide_resume,
+    parse_stream_id,
+)
 from server.live.conn import Conn, ConnState, OutFrame
+from server.protocol import PUBLIC_STATUSES, Role, Since
 from server.store import keys
 from server.store.redis_client import REDIS_DOWN
 from server.store.store import as_list
@@ -61,11 +67,6 @@ Event = dict[str, Any]
 class Entry(NamedTuple):
     sid: StreamId
     event: Event  # as stored, private fields included, plus "pos"
-
-
-class Since(NamedTuple):
-    epoch: str
-    pos: StreamId
 
 
 def _sid(event: Event) -> StreamId:
@@ -274,7 +275,7 @@ class Channel:
     def _observe(self, event: Event) -> None:
         kind = event.get("type")
         if kind == "question":
-            if event["q"]["status"] not in PUBLIC and event.get("prev") in PUBLIC:
+            if event["q"]["status"] not in PUBLIC_STATUSES and event.get("prev") in PUBLIC_STATUSES:
                 self._hidden_at = _sid(event)
         elif kind == "broadcast":
             self.broadcast = event["b"]
@@ -446,11 +447,12 @@ class Channel:
                     # Tallies of polls this viewer voted in follow their ballot.
                     personal = await self.hub.store.viewer_state(self.bid, conn.vid)
                     conn.voted.update(int(b["poll"]) for b in personal["ballots"])
-                outcome, missed = await self._resume_plan(since.pos)
+                pos = client_position(since.pos)
+                outcome, missed = await self._resume_plan(pos)
                 if outcome is ResumeOutcome.RECOVERED or outcome is ResumeOutcome.CURRENT:
                     if missed is None:
                         continue  # the ring moved while we read Redis: plan again
-                    self._go_live(conn, outcome, send_welcome, None, missed, since.pos)
+                    self._go_live(conn, outcome, send_welcome, None, missed, pos)
                     return outcome
             snap_pos, snap = await self._snapshot_for(conn)
             if snap_pos < self.ring_base:
@@ -652,9 +654,6 @@ class Channel:
                 if int(poll["id"]) == pid:
                     return poll["tallies"], poll["ballots"]
         return None
-
-
-PUBLIC = frozenset(s.value for s in PUBLIC_STATUSES)
 
 
 def _voter_sees(poll: dict[str, Any]) -> bool:

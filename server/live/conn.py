@@ -20,9 +20,8 @@ from typing import Any
 from starlette.websockets import WebSocket
 from websockets.protocol import State
 
-from server.domain.projection import Role
 from server.domain.resume import ZERO, StreamId
-from server.protocol import Close
+from server.protocol import Close, Role
 
 
 def text_frame(payload: bytes) -> bytes:

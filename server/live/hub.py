@@ -29,12 +29,12 @@ import redis.asyncio as aioredis
 from server import auth, protocol
 from server.domain.broadcast import BroadcastSettings
 from server.domain.errors import Code, Rejection
-from server.domain.projection import Role
 from server.live.channel import Channel
 from server.live.conn import background
 from server.live.likes import LikeDesk
 from server.live.words import WordsDesk
 from server.metrics import Metrics
+from server.protocol import Role
 from server.settings import Settings
 from server.store.accounts import Accounts, get_or_create_secret
 from server.store.deletion import Deleter

@@ -25,7 +25,8 @@ import orjson
 import redis.asyncio as aioredis
 
 from server.domain.errors import Code, Rejection
-from server.domain.question import PUBLIC_STATUSES, QuestionStatus
+from server.domain.question import QuestionStatus
+from server.protocol import PUBLIC_STATUSES
 from server.settings import Settings
 from server.store import keys, scripts
 from server.store.batcher import ScriptBatcher

@@ -11,6 +11,7 @@ import redis.asyncio as aioredis
 
 from server.domain import broadcast as bc
 from server.domain.errors import Rejection
+from server.domain.transitions import allowed_from
 from server.store import keys
 from server.store.deletion import Deleter
 from server.store.store import Result, Store
@@ -31,13 +32,13 @@ pytestmark = pytest.mark.anyio
 B = bc.BroadcastState
 
 
-def allowed(target: B) -> list[str]:
-    return sorted(s.value for s, targets in bc.BROADCAST_TRANSITIONS.items() if target in targets)
-
-
 async def set_state(store: Store, bid: str, target: B, cmd: str | None = None) -> Result:
     return await store.update_broadcast(
-        bid, cmd or idem(), state=target.value, allowed_from=allowed(target), user="mod1"
+        bid,
+        cmd or idem(),
+        state=target.value,
+        allowed_from=allowed_from(bc.BROADCAST_TRANSITIONS, target),
+        user="mod1",
     )
 
 

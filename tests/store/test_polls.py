@@ -8,16 +8,13 @@ import pytest
 import redis.asyncio as aioredis
 
 from server.domain import poll as pl
+from server.domain.transitions import allowed_from
 from server.store import keys
 from server.store.store import Result, Store
 from tests.store.helpers import applied_once, audit, events, idem, new_broadcast, refused
 
 pytestmark = pytest.mark.anyio
 P = pl.PollState
-
-
-def allowed(target: P) -> list[str]:
-    return sorted(s.value for s, targets in pl.POLL_TRANSITIONS.items() if target in targets)
 
 
 async def new_poll(
@@ -31,7 +28,12 @@ async def new_poll(
 
 async def set_state(store: Store, bid: str, pid: int, target: P, cmd: str | None = None) -> Result:
     return await store.set_poll_state(
-        bid, cmd or idem(), user="mod1", pid=pid, target=target.value, allowed_from=allowed(target)
+        bid,
+        cmd or idem(),
+        user="mod1",
+        pid=pid,
+        target=target.value,
+        allowed_from=allowed_from(pl.POLL_TRANSITIONS, target),
     )
 
 

@@ -11,6 +11,7 @@ import redis.asyncio as aioredis
 
 from server.domain import question as qn
 from server.domain.text import fingerprint
+from server.domain.transitions import allowed_from
 from server.store import keys
 from server.store.store import Result, Store
 from tests.store.helpers import (
@@ -33,7 +34,7 @@ async def move(store: Store, bid: str, qid: int, target: S, cmd: str | None = No
                **kw: Any) -> Result:  # fmt: skip
     return await store.set_status(
         bid, cmd or idem(), user="mod1", qid=qid, target=target.value,
-        allowed_from=[s.value for s in qn.allowed_from(target)],
+        allowed_from=allowed_from(qn.QUESTION_TRANSITIONS, target),
         expect=kw.get("expect"), reason=kw.get("reason", ""),
     )  # fmt: skip
 
