@@ -136,8 +136,12 @@ def audit(bid: str) -> str:
     return prefix(bid) + "audit"
 
 
+# The prefix of deployment-wide keys: what words_put.lua takes as its prefix
+# for the global list, so that its audit() writes AUDIT.
+DEPLOYMENT_PREFIX = "xs:"
+
 # Deployment-wide audit log: accounts, global word list, broadcast creation.
-AUDIT = "xs:audit"
+AUDIT = DEPLOYMENT_PREFIX + "audit"
 
 
 # Sensitive words (server/domain/sensitive.py): a hash word -> "hold" | "block",

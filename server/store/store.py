@@ -277,7 +277,7 @@ class Store:
             pairs += (word, action)
         if bid is None:
             script_keys = [keys.WORDS, keys.WORDS, keys.WORDS_VERSION, keys.AUDIT]
-            args = ["xs:", "global", user, *pairs]
+            args = [keys.DEPLOYMENT_PREFIX, "global", user, *pairs]
         else:
             script_keys = [
                 keys.meta(bid), keys.words(bid), keys.words_version(bid), keys.audit(bid)
