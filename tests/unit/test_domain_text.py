@@ -193,3 +193,13 @@ def test_characters_past_the_table_limit_follow_the_same_rule() -> None:
     assert len(table) == text_module._TABLE_MAX
     assert "axb\u4e00".translate(table) == "AB\u4e00"
     assert len(table) == text_module._TABLE_MAX
+
+
+@given(
+    st.text(st.sampled_from([*sorted(INVISIBLE_LETTERS | ZERO_WIDTH), " ", "\u3000"]), min_size=1)
+)
+def test_a_text_of_blanks_only_is_empty(raw: str) -> None:
+    with pytest.raises(Rejection) as info:
+        normalize_text(raw, 300)
+    assert info.value.code == "empty"
+    assert normalize_name(raw, 300) == ""
