@@ -40,8 +40,9 @@ def names() -> list[str]:
 
 
 @cache
-def source(name: str) -> str:
-    """The text sent to Redis for script ``name``: its helpers, then itself."""
+def source(name: str, first: tuple[str, ...] = ()) -> str:
+    """The text sent to Redis for script ``name``: the helpers ``first`` and
+    those it includes (each once, a helper's own includes before it), then itself."""
     parts: list[str] = []
     seen: set[str] = set()
 
@@ -54,6 +55,8 @@ def source(name: str) -> str:
             add(included)
         parts.append(text)
 
+    for helper in first:
+        add(helper)
     add(f"{name}.lua")
     return "\n".join(parts)
 
@@ -64,8 +67,9 @@ def register(redis: aioredis.Redis, wanted: Iterable[str]) -> dict[str, AsyncScr
 
 
 def load(redis: aioredis.Redis, name: str) -> AsyncScript:
-    """Script ``name`` (``lua/<name>.lua`` with its helpers), registered on ``redis``."""
-    return redis.register_script(source(name))
+    """Script ``name`` registered on ``redis``, with ``_prelude.lua`` in front
+    whether or not it names it (this function's contract since it came first)."""
+    return redis.register_script(source(name, ("_prelude.lua",)))
 
 
 def decoded(raw: object) -> dict[str, object]:
