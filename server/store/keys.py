@@ -110,3 +110,23 @@ def banned(bid: str) -> str:
 def ban_questions(bid: str) -> str:
     """``xs:{bid}:banq``: banned viewer id -> the question they were banned by."""
     return prefix(bid) + "banq"
+
+
+# --- Across broadcasts: each index under a hash tag of its own ---------------------
+# A question's write stays in its broadcast's slot; what spans broadcasts lives
+# under {season}, {dept}, {qcode} and {ix} and is derived by the indexer
+# (server/store/indexer.py) from the broadcasts' own data and event streams.
+
+SEASON_PREFIX = "xs:{season}:"
+SEASONS = SEASON_PREFIX + "all"  # zset of season ids by creation time
+SEASON_AUDIT = SEASON_PREFIX + "audit"  # stream: season creation (the season's own slot)
+
+
+def season(sid: str) -> str:
+    """``xs:{season}:<sid>``: hash id, name, year, created (``all``, ``audit`` are reserved)."""
+    return SEASON_PREFIX + sid
+
+
+def season_broadcasts(sid: str) -> str:
+    """``xs:{season}:<sid>:bcs``: zset of broadcast ids by episode position."""
+    return f"{SEASON_PREFIX}{sid}:bcs"
