@@ -110,7 +110,7 @@ def validate_contact(raw: object) -> str:
 # --- departments -----------------------------------------------------------------
 
 DEPT_ID_RE = re.compile(r"\A[a-z0-9][a-z0-9-]{0,31}\Z")
-DEPT_RESERVED = frozenset({"all"})
+DEPT_RESERVED = frozenset({"all", "audit"})  # names of the schema under {dept}
 
 
 @dataclass(frozen=True)

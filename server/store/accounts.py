@@ -4,8 +4,10 @@ Every key here is deployment-wide (not per broadcast):
 
 =============================  ======  =================================================
 ``xs:secret``                  string  cookie/HMAC secret when ``SECRET_KEY`` is empty
-``xs:mod:<user>``              hash    pw (scrypt), admin "0"/"1", created (ms), pwv
-``xs:mods``                    set     usernames
+``xs:mod:<user>``              hash    pw (scrypt), admin "0"/"1", created (ms), pwv;
+                                       officials also role "official", dept <id>
+``xs:mods``                    set     moderator usernames
+``xs:officials``               set     official usernames (department accounts)
 ``xs:sess:<sha256(token)>``    hash    user, csrf, pwv, created (ms); EX session_ttl_s
 ``xs:usess:<user>``            set     session digests of a user (logout everywhere)
 ``xs:rl:login:<user>``         string  failed logins of a username, EX 900 (fixed window)
@@ -30,6 +32,13 @@ Contracts:
 * Writes are safe to retry after a lost reply (redis-py 8 retries by default,
   FINDINGS): a create retried with the same hash (random salt) is recognised as
   our own; the other writes are idempotent or only over-count a throttle by one.
+* Official accounts (a department's staff, server/domain/followup.py's
+  ``Actor.OFFICIAL``) share the account hash and the sessions, so one user
+  name is never both, but they are listed apart and ``session()`` never
+  returns an official's session: every moderator route, page and socket that
+  asks ``session()`` refuses officials without knowing they exist. They are
+  read with ``official_session()``, which returns moderators' sessions never.
+  An official account has ``admin`` "0", always.
 * The scripts use keys they do not declare (``xs:sess:<digest>`` from a set's
   members), which is fine on one Redis; under Redis Cluster these keys would
   need a common hash tag.
@@ -53,6 +62,8 @@ from server.store.keys import AUDIT
 
 SECRET_KEY = "xs:secret"
 MODS_KEY = "xs:mods"
+OFFICIALS_KEY = "xs:officials"
+ROLE_OFFICIAL = "official"
 _MOD = "xs:mod:"
 _SESS = "xs:sess:"
 _USESS = "xs:usess:"
@@ -79,7 +90,8 @@ local function kill_sessions(usess, sess_prefix)
 end
 """
 
-# KEYS: mod, mods, audit. ARGV: username, pw hash, admin, created, by.
+# KEYS: mod, mods (or officials), audit. ARGV: username, pw hash, admin, created,
+# by, role ('' = moderator, 'official'), dept (officials).
 # 1 = created, 2 = this very create already happened (same salted hash: a
 # redis-py retry; not audited twice), 0 = exists.
 _CREATE = (
@@ -92,8 +104,14 @@ if pw then
 end
 redis.call('HSET', KEYS[1], 'pw', ARGV[2], 'admin', ARGV[3], 'created', ARGV[4], 'pwv', '1')
 redis.call('SADD', KEYS[2], ARGV[1])
-audit_deployment(KEYS[3], ARGV[5], 'moderator.add', 'moderator:' .. ARGV[1],
-  cjson.encode({admin = ARGV[3] == '1'}))
+if ARGV[6] == 'official' then
+  redis.call('HSET', KEYS[1], 'role', 'official', 'dept', ARGV[7])
+  audit_deployment(KEYS[3], ARGV[5], 'official.add', 'official:' .. ARGV[1],
+    cjson.encode({dept = ARGV[7]}))
+else
+  audit_deployment(KEYS[3], ARGV[5], 'moderator.add', 'moderator:' .. ARGV[1],
+    cjson.encode({admin = ARGV[3] == '1'}))
+end
 return 1
 """
 )
@@ -180,13 +198,14 @@ redis.call('EXPIRE', KEYS[2], ARGV[5])
 return 1
 """
 
-# KEYS: sess. ARGV: mod prefix. Returns {user, csrf, admin} or nil. Read-only.
+# KEYS: sess. ARGV: mod prefix. Returns {user, csrf, admin, role, dept} or nil.
+# Read-only. role is '' for moderators.
 _SESSION = """
 local s = redis.call('HMGET', KEYS[1], 'user', 'csrf', 'pwv')
 if not s[1] then return false end
-local a = redis.call('HMGET', ARGV[1] .. s[1], 'pwv', 'admin')
+local a = redis.call('HMGET', ARGV[1] .. s[1], 'pwv', 'admin', 'role', 'dept')
 if not a[1] or a[1] ~= s[3] then return false end
-return {s[1], s[2], a[2] or '0'}
+return {s[1], s[2], a[2] or '0', a[3] or '', a[4] or ''}
 """
 
 # KEYS: sess. ARGV: usess prefix, digest. Returns 1 if a session was deleted.
@@ -245,6 +264,9 @@ class Session:
     user: str
     csrf: str = dataclasses.field(repr=False)
     admin: bool
+    # "" for a moderator; "official" for a department's account, bound to ``dept``.
+    role: str = ""
+    dept: str = ""
 
     @property
     def digest(self) -> str:
@@ -255,6 +277,12 @@ class Session:
 class ModeratorInfo(TypedDict):
     username: str
     admin: bool
+    created: int  # ms since the epoch
+
+
+class OfficialInfo(TypedDict):
+    username: str
+    dept: str
     created: int  # ms since the epoch
 
 
@@ -334,10 +362,48 @@ class Accounts:
         encoded = await asyncio.to_thread(auth.hash_password, password)
         created = await self._create(
             keys=[_MOD + user, MODS_KEY, AUDIT],
-            args=[user, encoded, "1" if admin else "0", _now_ms(), by],
+            args=[user, encoded, "1" if admin else "0", _now_ms(), by, "", ""],
         )
         if created not in (1, 2):
             raise AlreadyExists(f"moderator {user!r} already exists")
+
+    async def create_official(
+        self, username: str, password: str, *, dept: str, by: str = SYSTEM
+    ) -> None:
+        """Create a department's account, bound to ``dept`` (checked to exist by
+        the caller: departments live in another slot). Never an administrator."""
+        user = auth.normalize_username(username)
+        auth.check_password_policy(password)
+        encoded = await asyncio.to_thread(auth.hash_password, password)
+        created = await self._create(
+            keys=[_MOD + user, OFFICIALS_KEY, AUDIT],
+            args=[user, encoded, "0", _now_ms(), by, ROLE_OFFICIAL, dept],
+        )
+        if created not in (1, 2):
+            raise AlreadyExists(f"account {user!r} already exists")
+
+    async def remove_official(self, username: str, *, by: str = SYSTEM) -> bool:
+        """Delete a department's account and its sessions; False if there was none."""
+        user = auth.normalize_username(username)
+        if user.encode() not in await self._r.smembers(OFFICIALS_KEY):
+            return False
+        existed = await self._remove(
+            keys=[_MOD + user, OFFICIALS_KEY, _USESS + user, AUDIT], args=[user, _SESS, by]
+        )
+        return bool(existed)
+
+    async def list_officials(self) -> list[OfficialInfo]:
+        """Every official account, sorted by username."""
+        names = sorted(_text(u) for u in await self._r.smembers(OFFICIALS_KEY))
+        async with self._r.pipeline(transaction=False) as pipe:
+            for name in names:
+                pipe.hmget(_MOD + name, ["dept", "created"])
+            found = await pipe.execute()
+        return [
+            OfficialInfo(username=name, dept=_text(dept), created=int(created))
+            for name, (dept, created) in zip(names, found, strict=True)
+            if dept is not None and created is not None
+        ]
 
     async def remove_moderator(self, username: str, *, by: str = SYSTEM) -> bool:
         """Delete the account and all its sessions; False if there was none."""
@@ -400,7 +466,7 @@ class Accounts:
                 pipe.get(key)
                 pipe.ttl(key)
             if user is not None:
-                pipe.hmget(_MOD + user, ["pw", "admin", "pwv"])
+                pipe.hmget(_MOD + user, ["pw", "admin", "pwv", "role", "dept"])
             replies = await pipe.execute()
         n = len(counters)
         waits = [
@@ -414,10 +480,12 @@ class Accounts:
         encoded: str | None = None
         admin = False
         pwv = b""
+        role = dept = ""
         if user is not None:
-            pw_raw, admin_raw, pwv_raw = replies[-1]
+            pw_raw, admin_raw, pwv_raw, role_raw, dept_raw = replies[-1]
             if pw_raw is not None and pwv_raw is not None:
                 encoded, admin, pwv = _text(pw_raw), admin_raw == b"1", pwv_raw
+                role, dept = _text(role_raw or b""), _text(dept_raw or b"")
         if not await asyncio.to_thread(_verify_or_burn, password, encoded):
             await self._login_failed(keys=counters, args=[LOGIN_WINDOW_S])
             return None
@@ -432,17 +500,32 @@ class Accounts:
         )
         if made != 1:
             return None  # password changed or account removed while we verified
+        if role == ROLE_OFFICIAL:
+            return Session(token, user, csrf, False, ROLE_OFFICIAL, dept)
         return Session(token, user, csrf, admin)
 
-    async def session(self, token: str | None) -> Session | None:
-        """The live session of a cookie token, with the account's current admin flag."""
+    async def _any_session(self, token: str | None) -> Session | None:
         if not token or len(token) > _TOKEN_MAX_LEN:
             return None
         found = await self._session(keys=[_SESS + auth.token_digest(token)], args=[_MOD])
         if not found:
             return None
-        user, csrf, admin = found
-        return Session(token, _text(user), _text(csrf), admin == b"1")
+        user, csrf, admin, role, dept = (_text(v) for v in found)
+        if role == ROLE_OFFICIAL:
+            return Session(token, user, csrf, False, ROLE_OFFICIAL, dept)
+        return Session(token, user, csrf, admin == "1")
+
+    async def session(self, token: str | None) -> Session | None:
+        """The live moderator session of a cookie token, with the account's current
+        admin flag; None for an official's session (they may do nothing a
+        moderator may)."""
+        found = await self._any_session(token)
+        return found if found is not None and found.role == "" else None
+
+    async def official_session(self, token: str | None) -> Session | None:
+        """The live session of a department's account; None for anyone else."""
+        found = await self._any_session(token)
+        return found if found is not None and found.role == ROLE_OFFICIAL else None
 
     async def logout(self, token: str | None) -> bool:
         """Delete one session; False if it did not exist."""

@@ -15,11 +15,13 @@ from redis.commands.core import AsyncScript
 from server.domain.errors import Rejection
 
 
-def load(redis: aioredis.Redis, name: str) -> AsyncScript:
-    """``lua/<name>.lua`` with ``_prelude.lua`` in front, registered on ``redis``."""
+def load(redis: aioredis.Redis, name: str, *preludes: str) -> AsyncScript:
+    """``lua/<name>.lua`` with ``_prelude.lua`` and then ``preludes`` (names of
+    other ``lua/_*.lua`` files) in front, registered on ``redis``."""
     lua = resources.files("server.store") / "lua"
-    prelude = (lua / "_prelude.lua").read_text(encoding="utf-8")
-    return redis.register_script(prelude + "\n" + (lua / f"{name}.lua").read_text("utf-8"))
+    parts = ["_prelude", *preludes, name]
+    source = "\n".join((lua / f"{part}.lua").read_text(encoding="utf-8") for part in parts)
+    return redis.register_script(source)
 
 
 def decoded(raw: object) -> dict[str, object]:
