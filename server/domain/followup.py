@@ -112,8 +112,9 @@ REPLY_PUBLIC: frozenset[FuState] = frozenset({_S.PUBLISHED, _S.CLOSED})
 TRIAGE_STATUSES = frozenset({"pending", "approved", "on_air"})
 
 
-def needs_triage(question_status: str, state: FuState) -> bool:
-    return state is FuState.NONE and question_status in TRIAGE_STATUSES
+def needs_triage(question_status: str, state: FuState, *, carried: bool = False) -> bool:
+    """A question carried into a later episode is settled here: it is triaged there."""
+    return state is FuState.NONE and question_status in TRIAGE_STATUSES and not carried
 
 
 class Rating(StrEnum):

@@ -5,8 +5,9 @@ them to readers).
 Each question counts once, by its current state:
 
 * ``received`` 留言数: every question except those merged into another (they
-  count in the one they joined) and those rejected in moderation before any
-  triage (spam, abuse, off topic);
+  count in the one they joined), those carried into a later episode (they
+  count there) and those rejected in moderation before any triage (spam,
+  abuse, off topic);
 * ``answered_live`` 现场答复: triaged as answered on air, or answered during the
   show and never triaged;
 * ``not_adopted`` 不予采纳, ``pending`` 待处理 (not triaged yet, or back with the
@@ -59,6 +60,7 @@ class FigureItem:
     due: dt.date | None = None
     replied: dt.date | None = None  # the day of the department's latest reply
     rating: Rating | None = None
+    carried: bool = False  # carried into a later episode: counted there
 
 
 def item_from_hashes(
@@ -78,6 +80,7 @@ def item_from_hashes(
         due=parse_date(fu["due"]) if fu.get("due") else None,
         replied=to_date(int(replied_at)) if replied_at else None,
         rating=Rating(rating) if rating else None,
+        carried=bool(q.get("carried_to")),
     )
 
 
@@ -130,7 +133,7 @@ class Counts:
 
 def counted(item: FigureItem) -> bool:
     """Whether the item is one of the 留言数 (the others count nowhere)."""
-    if item.state is FuState.MERGED or item.status == "merged":
+    if item.state is FuState.MERGED or item.status == "merged" or item.carried:
         return False
     return not (item.state is FuState.NONE and item.status == "rejected")
 

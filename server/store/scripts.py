@@ -7,6 +7,7 @@ departments and indexer modules load theirs through :func:`load`.
 from __future__ import annotations
 
 from importlib import resources
+from typing import Any
 
 import orjson
 import redis.asyncio as aioredis
@@ -24,7 +25,7 @@ def load(redis: aioredis.Redis, name: str, *preludes: str) -> AsyncScript:
     return redis.register_script(source)
 
 
-def decoded(raw: object) -> dict[str, object]:
+def decoded(raw: object) -> dict[str, Any]:
     """A script's JSON result; ``{"err": ...}`` raised as the domain's ``Rejection``."""
     result = orjson.loads(raw if isinstance(raw, bytes | str) else str(raw))
     if not isinstance(result, dict):

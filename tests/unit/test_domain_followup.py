@@ -103,6 +103,7 @@ def test_triage() -> None:
     assert needs_triage("approved", S.NONE)
     assert needs_triage("pending", S.NONE) and needs_triage("on_air", S.NONE)
     assert not needs_triage("answered", S.NONE)
+    assert not needs_triage("approved", S.NONE, carried=True)
     assert not needs_triage("approved", S.ANSWERED_LIVE)
     assert S.TO_ASSIGN not in SETTLED and S.NONE not in SETTLED
     assert sources_of(A.HOLD) == "none"

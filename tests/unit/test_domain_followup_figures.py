@@ -27,6 +27,7 @@ ITEMS = [
     item(S.NONE, "answered"),  # answered on air, never triaged
     item(S.NONE, "rejected"),  # moderated out: not counted
     item(S.NONE, "merged"),  # merged: counts in the one it joined
+    item(S.NONE, "approved", carried=True),  # carried into a later episode: counted there
     item(S.NONE, "approved"),  # waiting for triage
     item(S.ANSWERED_LIVE),
     item(S.NOT_ADOPTED, tag="交通"),

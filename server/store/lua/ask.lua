@@ -77,16 +77,7 @@ redis.call('HSET', qkey, 'id', qid, 'text', text, 'name', name, 'tag', tag, 'sta
   'votes', 0, 'starred', 0, 'created', now, 'updated', now, 'asker', vid, 'fp', fp)
 if screen == 'block' then redis.call('HSET', qkey, 'reason', 'blocked') end
 if flags ~= '' then redis.call('HSET', qkey, 'flags', flags) end
-local code = nil
-if code_prefix ~= '' then
-  for suffix in string.gmatch(code_candidates, '[^,]+') do
-    if redis.call('HSETNX', P .. 'codes', suffix, qid) == 1 then
-      code = code_prefix .. suffix
-      redis.call('HSET', qkey, 'code', code)
-      break
-    end
-  end
-end
+local code = assign_code(qkey, qid, code_prefix, code_candidates)
 redis.call('ZADD', P .. 'qs:' .. status, now, qid)
 redis.call('ZADD', P .. 'mine:' .. vid, now, qid)
 redis.call('SADD', P .. 'dup:' .. vid, fp)
