@@ -61,7 +61,7 @@ end
 
 -- The record as events and reads carry it (projection picks per role).
 local FU_FIELDS = {
-  'state', 'dept', 'due', 'qtype', 'assigned_at', 'accepted_at', 'replied_at', 'published_at',
+  'state', 'dept', 'due', 'qtype', 'note', 'assigned_at', 'accepted_at', 'replied_at', 'published_at',
   'closed_at', 'reply', 'reply_link', 'reply_orig', 'draft', 'draft_link', 'reason', 'rating',
   'rating_comment', 'rating_auto', 'rated_at', 'reopened', 'first_rating', 'first_reply',
   'ext_state', 'ext_due', 'ext_reason', 'merged_into', 'last_dept', 'sent_back_at', 'updated',

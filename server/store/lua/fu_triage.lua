@@ -9,7 +9,12 @@ if not q then return fu end
 local text = ARGV[12] or ''
 local set, detail = {}, {}
 if FU.action == 'answer_live' then
-  if text ~= '' then redis.call('HSET', FU.qkey, 'answer_note', text) end
+  -- In the question hash (answer_note, what exports read) and in the record
+  -- (note, what the asker is shown).
+  if text ~= '' then
+    redis.call('HSET', FU.qkey, 'answer_note', text)
+    set.note = text
+  end
   detail.note = text
 elseif FU.action == 'not_adopt' then
   set.reason = text
