@@ -189,3 +189,8 @@ def qcode_owner(code_prefix: str) -> str:
 IX_PREFIX = "xs:{ix}:"
 IX_POS = IX_PREFIX + "pos"  # hash bid -> last stream id the indexer applied
 IX_WHERE = IX_PREFIX + "where"  # hash "<bid>:<qid>" -> department whose queue holds it
+
+
+def qcode_lookups(ip_hash: str, minute: int) -> str:
+    """``xs:rl:qcode:<iphash>:<minute>``: 查询码 lookups of one address in one minute."""
+    return f"xs:rl:qcode:{ip_hash}:{minute}"

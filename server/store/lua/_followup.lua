@@ -8,7 +8,9 @@
 --       11 stream maxlen; 12.. the action's own arguments.
 -- Order of checks: replay, broadcast, question, actor (forbidden before anything
 -- about the state is said), expect, table. Every refusal is remembered under
--- the command id, like set_status.lua, and changes nothing.
+-- the command id, like set_status.lua, and changes nothing; but a forbidden
+-- one writes nothing at all, not even that (an official of another department,
+-- another viewer: Redis stays exactly as it was).
 local FU = {
   user = ARGV[2], role = ARGV[3], who = ARGV[4], qid = ARGV[5], action = ARGV[6],
   allowed = ARGV[7], target = ARGV[8], expect = ARGV[9], ttl = tonumber(ARGV[10]),
@@ -43,10 +45,10 @@ local function fu_begin()
   local state = fu.state or 'none'
   if FU.role == 'official' and (FU.who == '' or fu.dept ~= FU.who or
       not (state == 'assigned' or state == 'accepted' or state == 'replied')) then
-    return nil, fu_refuse('forbidden', 'question ' .. FU.qid .. ' is not assigned to your department')
+    return nil, err('forbidden', 'question ' .. FU.qid .. ' is not assigned to your department')
   end
   if FU.role == 'asker' and (FU.who == '' or q.asker ~= FU.who) then
-    return nil, fu_refuse('forbidden', 'only the asker may rate the reply to question ' .. FU.qid)
+    return nil, err('forbidden', 'only the asker may rate the reply to question ' .. FU.qid)
   end
   if FU.expect ~= '' and state ~= FU.expect then
     return nil, fu_refuse('conflict', 'question ' .. FU.qid .. ' is already ' .. state ..
