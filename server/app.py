@@ -23,7 +23,16 @@ from server.live.hub import Hub
 from server.live.ws import websocket_endpoint
 from server.ops.bootstrap import ensure_first_admin
 from server.settings import Settings
-from server.web import api, console_pages, overlay_pages, record, viewer_pages, words
+from server.web import (
+    api,
+    console_pages,
+    followup_api,
+    followup_pages,
+    overlay_pages,
+    record,
+    viewer_pages,
+    words,
+)
 
 log = logging.getLogger("xs.app")
 
@@ -121,6 +130,8 @@ def build_app(settings: Settings) -> Starlette:
         *overlay_pages.routes,
         *viewer_pages.routes,
         *console_pages.routes,
+        *followup_api.routes,
+        *followup_pages.routes,
         WebSocketRoute("/ws/{bid}", websocket_endpoint),
     ]
     if STATIC_DIR.is_dir():

@@ -489,6 +489,163 @@ class SetBroadcastState:
     state: BroadcastState
 
 
+# --- after the show: the follow-up (server/domain/followup.py) ----------------------
+
+TriageAction: TypeAlias = Literal["answer_live", "not_adopt", "merge", "hold", "reconsider"]
+ReviewAction: TypeAlias = Literal["publish", "return"]
+ExtDecision: TypeAlias = Literal["grant", "refuse"]
+FuRating: TypeAlias = Literal["satisfied", "basically", "dissatisfied"]
+QSource: TypeAlias = Literal["phone", "hotline", "letter", "onsite", "platform", "member"]
+QType: TypeAlias = Literal["consult", "help", "suggest", "complain"]
+FU_STATES: tuple[str, ...] = (
+    "none", "to_assign", "assigned", "accepted", "replied", "published", "closed",
+    "not_adopted", "answered_live", "merged",
+)  # fmt: skip
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class FuTriage:
+    """The end-of-show disposition of one question (``text``: the note of an
+    answer given on air, or the reason it is not adopted)."""
+
+    TYPE: ClassVar[str] = "fu.triage"
+    id: str
+    qid: int
+    action: TriageAction
+    text: str | None = None
+    expect: str | None = None  # the follow-up state the moderator saw
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class FuAssign:
+    """转办 to a department; the due date follows from the type in working days
+    unless ``due`` (YYYY-MM-DD) is given."""
+
+    TYPE: ClassVar[str] = "fu.assign"
+    id: str
+    qid: int
+    dept: str
+    qtype: QType | None = None
+    due: str | None = None
+    expect: str | None = None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class FuReview:
+    """The office's review of a reply: publish it (``text``: corrected wording)
+    or return it to the department (``text``: the reason)."""
+
+    TYPE: ClassVar[str] = "fu.review"
+    id: str
+    qid: int
+    action: ReviewAction
+    text: str | None = None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class FuReopen:
+    TYPE: ClassVar[str] = "fu.reopen"
+    id: str
+    qid: int
+    reason: str | None = None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class FuClose:
+    TYPE: ClassVar[str] = "fu.close"
+    id: str
+    qid: int
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class FuExtension:
+    """The office's answer to a department's request for a later due date."""
+
+    TYPE: ClassVar[str] = "fu.ext"
+    id: str
+    qid: int
+    action: ExtDecision
+    due: str | None = None  # grant: another date than the one asked for
+    reason: str | None = None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class EnterQuestion:
+    """A question that did not come through the phone page, typed by a moderator."""
+
+    TYPE: ClassVar[str] = "q.enter"
+    id: str
+    text: str
+    source: QSource
+    name: str | None = None
+    tag: str | None = None
+    contact: str | None = None  # seen by moderators only
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class SetContact:
+    TYPE: ClassVar[str] = "q.contact"
+    id: str
+    qid: int
+    contact: str  # "" erases it
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Carry:
+    """Carry an unanswered question into a later episode (broadcast ``to``) of the season."""
+
+    TYPE: ClassVar[str] = "q.carry"
+    id: str
+    qid: int
+    to: str
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class FuRate:
+    """The asker rates the published reply to their question (once per reply)."""
+
+    TYPE: ClassVar[str] = "fu.rate"
+    id: str
+    qid: int
+    rating: FuRating
+    comment: str | None = None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class FuAccept:
+    """签收, by an official of the department the item is assigned to (HTTP only)."""
+
+    TYPE: ClassVar[str] = "fu.accept"
+    id: str
+    qid: int
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class FuSendBack:
+    TYPE: ClassVar[str] = "fu.send_back"
+    id: str
+    qid: int
+    reason: str
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class FuReply:
+    TYPE: ClassVar[str] = "fu.reply"
+    id: str
+    qid: int
+    text: str
+    link: str | None = None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class FuRequestExtension:
+    TYPE: ClassVar[str] = "fu.ext_request"
+    id: str
+    qid: int
+    due: str
+    reason: str
+
+
 Command: TypeAlias = (
     Ask
     | Upvote
@@ -504,10 +661,24 @@ Command: TypeAlias = (
     | ShowOverlay
     | UpdateBroadcast
     | SetBroadcastState
+    | FuTriage
+    | FuAssign
+    | FuReview
+    | FuReopen
+    | FuClose
+    | FuExtension
+    | EnterQuestion
+    | SetContact
+    | Carry
+    | FuRate
+    | FuAccept
+    | FuSendBack
+    | FuReply
+    | FuRequestExtension
 )
 Message: TypeAlias = Hello | Ping | Command
 
-VIEWER_COMMANDS: frozenset[type] = frozenset({Ask, Upvote, Like, Vote})
+VIEWER_COMMANDS: frozenset[type] = frozenset({Ask, Upvote, Like, Vote, FuRate})
 MODERATOR_COMMANDS: frozenset[type] = frozenset(
     {
         SetStatus,
@@ -520,8 +691,24 @@ MODERATOR_COMMANDS: frozenset[type] = frozenset(
         ShowOverlay,
         UpdateBroadcast,
         SetBroadcastState,
+        FuTriage,
+        FuAssign,
+        FuReview,
+        FuReopen,
+        FuClose,
+        FuExtension,
+        EnterQuestion,
+        SetContact,
+        Carry,
     }
 )
+# A department's staff, over HTTP (/api/office/...): nothing a moderator may send.
+OFFICIAL_COMMANDS: frozenset[type] = frozenset({FuAccept, FuSendBack, FuReply, FuRequestExtension})
+# Commands of the follow-up, executed by server/live/followup.py.
+FOLLOWUP_COMMANDS: frozenset[type] = frozenset(
+    {FuTriage, FuAssign, FuReview, FuReopen, FuClose, FuExtension, EnterQuestion, SetContact,
+     Carry, FuRate} | OFFICIAL_COMMANDS
+)  # fmt: skip
 
 # --- the spec table: wire type -> (class, fields) ---------------------------------
 # Every type but hello and ping starts with the command id ("id" in _ID); decode
@@ -609,6 +796,80 @@ _SPECS: dict[str, tuple[type[Message], dict[str, _Field]]] = {
         },
     ),
     "bc.state": (SetBroadcastState, {**_ID, "state": _req(_one_of(BROADCAST_STATES))}),
+    "fu.triage": (
+        FuTriage,
+        {
+            **_ID,
+            "qid": _req(_QID),
+            "action": _req(_one_of(get_args(TriageAction))),
+            "text": _opt(_nullable(_str(1000))),
+            "expect": _opt(_one_of(FU_STATES)),
+        },
+    ),
+    "fu.assign": (
+        FuAssign,
+        {
+            **_ID,
+            "qid": _req(_QID),
+            "dept": _req(_str(40, min_len=1)),
+            "qtype": _opt(_nullable(_one_of(get_args(QType)))),
+            "due": _opt(_nullable(_str(10))),
+            "expect": _opt(_one_of(FU_STATES)),
+        },
+    ),
+    "fu.review": (
+        FuReview,
+        {
+            **_ID,
+            "qid": _req(_QID),
+            "action": _req(_one_of(get_args(ReviewAction))),
+            "text": _opt(_nullable(_TEXT)),
+        },
+    ),
+    "fu.reopen": (FuReopen, {**_ID, "qid": _req(_QID), "reason": _opt(_nullable(_str(1000)))}),
+    "fu.close": (FuClose, {**_ID, "qid": _req(_QID)}),
+    "fu.ext": (
+        FuExtension,
+        {
+            **_ID,
+            "qid": _req(_QID),
+            "action": _req(_one_of(get_args(ExtDecision))),
+            "due": _opt(_nullable(_str(10))),
+            "reason": _opt(_nullable(_str(1000))),
+        },
+    ),
+    "q.enter": (
+        EnterQuestion,
+        {
+            **_ID,
+            "text": _req(_TEXT),
+            "source": _req(_one_of(get_args(QSource))),
+            "name": _opt(_nullable(_str(200))),
+            "tag": _opt(_nullable(_str(100))),
+            "contact": _opt(_nullable(_str(400))),
+        },
+    ),
+    "q.contact": (SetContact, {**_ID, "qid": _req(_QID), "contact": _req(_str(400))}),
+    "q.carry": (Carry, {**_ID, "qid": _req(_QID), "to": _req(_str(40, min_len=1))}),
+    "fu.rate": (
+        FuRate,
+        {
+            **_ID,
+            "qid": _req(_QID),
+            "rating": _req(_one_of(get_args(FuRating))),
+            "comment": _opt(_nullable(_str(1000))),
+        },
+    ),
+    "fu.accept": (FuAccept, {**_ID, "qid": _req(_QID)}),
+    "fu.send_back": (FuSendBack, {**_ID, "qid": _req(_QID), "reason": _req(_str(1000))}),
+    "fu.reply": (
+        FuReply,
+        {**_ID, "qid": _req(_QID), "text": _req(_TEXT), "link": _opt(_nullable(_str(1000)))},
+    ),
+    "fu.ext_request": (
+        FuRequestExtension,
+        {**_ID, "qid": _req(_QID), "due": _req(_str(10)), "reason": _req(_str(1000))},
+    ),
 }
 
 

@@ -136,6 +136,29 @@ class Settings:
     # How often each hub process looks for expired broadcasts (when enabled).
     retention_check_s: float = 3600.0
 
+    # --- after the show: the follow-up (docs/followup.md) ----------------------------
+    # Time limits in working days by type (咨询, 求助, 建议, 投诉) and without a type;
+    # the defaults are those of district 12345 hotlines and mailboxes.
+    fu_days_consult: int = 3
+    fu_days_help: int = 5
+    fu_days_suggest: int = 10
+    fu_days_complain: int = 10
+    fu_days_default: int = 10
+    # The operator's own days off and make-up working days (YYYY-MM-DD, comma
+    # separated): next year's official dates before the holiday package has them,
+    # or a local holiday. They win over the package.
+    fu_extra_holidays: tuple[str, ...] = ()
+    fu_extra_workdays: tuple[str, ...] = ()
+    # "Due soon" (yellow) this many working days before the due date.
+    fu_due_soon_days: int = 1
+    # Days after publication a reply may be rated; then it closes as satisfied
+    # (逾期未评价视为满意, recorded as such). 0 = never closes by itself.
+    fu_rating_window_days: int = 7
+    # 查询码 lookups per client address per minute (a wrong code costs the same).
+    qcode_lookups_per_min: int = 10
+    # How often the indexer follows the broadcasts' streams (one process at a time).
+    fu_index_interval_s: float = 1.0
+
     # --- operations --------------------------------------------------------------
     log_level: str = "info"
     # Create a demo broadcast at start (make run) and print its URLs.

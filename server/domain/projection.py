@@ -53,6 +53,24 @@ PUBLIC_Q_FIELDS = (
     "merged_into",
 )
 PRIVATE_KEYS = frozenset({"asker", "voter"})
+
+# What of a follow-up record (server/domain/followup.py) leaves the office.
+# Everyone (the replies page, other viewers): a published reply and its dates.
+PUBLIC_FU_FIELDS = (
+    "state", "dept", "assigned_at", "replied_at", "published_at", "closed_at", "reply",
+    "reply_link", "reopened",
+)  # fmt: skip
+# The asker, about their own question: also where it stands before publication,
+# the note of an answer given on air, the rating they gave, and the reason when
+# it was not adopted. Never the department's draft, the office's corrections,
+# send-back or review reasons, or the extension (internal between office and
+# department).
+OWNER_FU_FIELDS = (
+    *PUBLIC_FU_FIELDS, "due", "note", "rating", "rating_comment", "rating_auto", "first_reply",
+    "first_rating", "merged_into",
+)  # fmt: skip
+_REPLY_FIELDS = frozenset({"reply", "reply_link", "first_reply"})
+_REPLY_PUBLIC_STATES = frozenset({"published", "closed"})
 # Events every role receives unchanged (minus private keys, should one appear).
 _SHARED_TYPES = frozenset({"likes", "presence", "broadcast"})
 
@@ -73,6 +91,31 @@ def _pick(source: Mapping[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:
 
 def _public_q(q: Mapping[str, Any]) -> dict[str, Any]:
     return _pick(q, PUBLIC_Q_FIELDS)
+
+
+def public_fu(fu: Mapping[str, Any]) -> dict[str, Any] | None:
+    """A follow-up record as anyone may see it: only once its reply is public."""
+    if fu.get("state") not in _REPLY_PUBLIC_STATES:
+        return None
+    return _pick(fu, PUBLIC_FU_FIELDS)
+
+
+def owner_fu(fu: Mapping[str, Any]) -> dict[str, Any]:
+    """A follow-up record as its asker sees it (the reply only once published)."""
+    out = _pick(fu, OWNER_FU_FIELDS)
+    state = fu.get("state")
+    if state not in _REPLY_PUBLIC_STATES:
+        for name in _REPLY_FIELDS - {"first_reply"}:
+            out.pop(name, None)
+    if state == "not_adopted" and fu.get("reason"):
+        out["reason"] = fu["reason"]
+    return out
+
+
+def _followup(event: Event, fu: dict[str, Any] | None) -> dict[str, Any] | None:
+    if fu is None:
+        return None
+    return _with_pos({"type": "followup", "qid": event["qid"], "fu": fu}, event)
 
 
 def _votes(event: Event) -> dict[str, Any]:
@@ -113,6 +156,8 @@ def _viewer(event: Event, kind: str) -> dict[str, Any] | None:
         return _votes(event) if event["status"] in PUBLIC_STATUSES else None
     if kind in _SHARED_TYPES:
         return _as_is(event)
+    if kind == "followup":
+        return _followup(event, public_fu(event["fu"]))
     if kind == "poll":
         return _viewer_poll(event)
     if kind == "tally":
@@ -175,7 +220,7 @@ def _moderator(event: Event, kind: str, pseudonym: Callable[[str], str]) -> dict
         )  # fmt: skip
     if kind in ("votes", "tally"):
         return {k: v for k, v in event.items() if k not in PRIVATE_KEYS and k != "choices"}
-    if kind in _SHARED_TYPES or kind in ("overlay", "poll"):
+    if kind in _SHARED_TYPES or kind in ("overlay", "poll", "followup", "season"):
         return _as_is(event)
     return None
 
@@ -198,7 +243,10 @@ def project(event: Event, role: Role, *, pseudonym: Callable[[str], str]) -> dic
 def private_id(event: Event) -> str | None:
     """The viewer id the event is personal to, if any."""
     kind = event.get("type")
-    key = "asker" if kind == "question" else "voter" if kind in ("votes", "tally") else None
+    key = (
+        "asker" if kind in ("question", "followup")
+        else "voter" if kind in ("votes", "tally") else None
+    )  # fmt: skip
     vid = event.get(key) if key else None
     return vid if isinstance(vid, str) else None
 
@@ -214,6 +262,11 @@ def project_for_owner(event: Event, role_wide: dict[str, Any] | None) -> dict[st
         q = _public_q(event["q"])
         q["reason"] = event["q"].get("reason")
         return _with_pos({"type": "question", "q": q, "mine": True}, event)
+    if kind == "followup":
+        out = _followup(event, owner_fu(event["fu"]))
+        assert out is not None
+        out["mine"] = True
+        return out
     if kind == "votes":
         out = dict(role_wide) if role_wide is not None else _votes(event)
         out["mine"] = bool(event.get("on"))

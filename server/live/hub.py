@@ -31,6 +31,7 @@ from server.domain.broadcast import BroadcastSettings
 from server.domain.errors import Code, Rejection
 from server.live.channel import Channel
 from server.live.conn import background
+from server.live.followup import FollowDesk
 from server.live.likes import LikeDesk
 from server.live.words import WordsDesk
 from server.metrics import Metrics
@@ -62,6 +63,7 @@ class Hub:
         self.likes = LikeDesk(self)
         self.words = WordsDesk(self)  # compiled sensitive-word lists, kept fresh
         self.deleter = Deleter(self.store, settings)
+        self.followup = FollowDesk(self)  # after the show: 转办, 答复, 公开, 评价
         self.secret = b""
         self.channels: dict[str, Channel] = {}
         # bid -> (the live channel's settings mapping, its validated form).
@@ -90,6 +92,7 @@ class Hub:
             asyncio.create_task(self._session_loop(), name="sessions"),
             asyncio.create_task(self._reaper_loop(), name="reaper"),
             asyncio.create_task(self.words.run(), name="words"),
+            asyncio.create_task(self.followup.run(), name="followup"),
         ]
         if self.settings.retention_days > 0:
             self._loops.append(asyncio.create_task(self._retention_loop(), name="retention"))

@@ -205,13 +205,17 @@ async def _receive_loop(hub: Hub, ws: WebSocket, conn: Conn) -> None:
                 authorize(actor, cmd)  # who may do what: commands.py's one rule
                 await hub.likes.receive(conn, cmd)
                 continue
-            result = await execute(
-                hub.store, conn.bid, actor, cmd,
-                settings=await hub.broadcast_settings(conn.bid),
-                name_max_len=settings.name_max_len,
-                words=await hub.words.matchers(conn.bid) if isinstance(cmd, protocol.Ask) else (),
-                pseudonym=pseudonym,
-            )  # fmt: skip
+            if type(cmd) in protocol.FOLLOWUP_COMMANDS:
+                result = await hub.followup.execute(conn.bid, actor, cmd)
+            else:
+                result = await execute(
+                    hub.store, conn.bid, actor, cmd,
+                    settings=await hub.broadcast_settings(conn.bid),
+                    name_max_len=settings.name_max_len,
+                    words=await hub.words.matchers(conn.bid)
+                    if isinstance(cmd, protocol.Ask) else (),
+                    pseudonym=pseudonym,
+                )  # fmt: skip
             if isinstance(cmd, protocol.Vote):
                 conn.voted.add(cmd.poll)
             result.pop("ok", None)

@@ -4,8 +4,10 @@ Every key here is deployment-wide (not per broadcast):
 
 =============================  ======  =================================================
 ``xs:secret``                  string  cookie/HMAC secret when ``SECRET_KEY`` is empty
-``xs:mod:<user>``              hash    pw (scrypt), admin "0"/"1", created (ms), pwv
-``xs:mods``                    set     usernames
+``xs:mod:<user>``              hash    pw (scrypt), admin "0"/"1", created (ms), pwv;
+                                       officials also role "official", dept <id>
+``xs:mods``                    set     moderator usernames
+``xs:officials``               set     official usernames (department accounts)
 ``xs:sess:<sha256(token)>``    hash    user, csrf, pwv, created (ms); EX session_ttl_s
 ``xs:usess:<user>``            set     session digests of a user (logout everywhere)
 ``xs:rl:login:<user>``         string  failed logins of a username, EX 900 (fixed window)
@@ -32,6 +34,13 @@ Contracts:
   our own; the other writes are idempotent or only over-count a throttle by one.
 * The scripts are ``lua/mod_*.lua``, ``lua/session_*.lua`` and
   ``lua/login_failed.lua``; the keys are named in ``server/store/keys.py``.
+* Official accounts (a department's staff, server/domain/followup.py's
+  ``Actor.OFFICIAL``) share the account hash and the sessions, so one user
+  name is never both, but they are listed apart and ``session()`` never
+  returns an official's session: every moderator route, page and socket that
+  asks ``session()`` refuses officials without knowing they exist. They are
+  read with ``official_session()``, which returns moderators' sessions never.
+  An official account has ``admin`` "0", always.
 * The scripts use keys they do not declare (``xs:sess:<digest>`` from a set's
   members), which is fine on one Redis; under Redis Cluster these keys would
   need a common hash tag.
@@ -52,6 +61,8 @@ from server import auth
 from server.settings import Settings
 from server.store import keys, scripts
 from server.store.keys import AUDIT
+
+ROLE_OFFICIAL = "official"
 
 # Who an account change is recorded as when no administrator made it (bootstrap).
 SYSTEM = "system"
@@ -91,11 +102,20 @@ class Session:
     user: str
     csrf: str = dataclasses.field(repr=False)
     admin: bool
+    # "" for a moderator; "official" for a department's account, bound to ``dept``.
+    role: str = ""
+    dept: str = ""
 
     @property
     def digest(self) -> str:
         """The session's key suffix, what ``sessions_alive`` takes."""
         return auth.token_digest(self.token)
+
+
+class OfficialInfo(TypedDict):
+    username: str
+    dept: str
+    created: int  # ms since the epoch
 
 
 class ModeratorInfo(TypedDict):
@@ -181,10 +201,49 @@ class Accounts:
         encoded = await asyncio.to_thread(auth.hash_password, password)
         created = await self._create(
             keys=[keys.moderator(user), keys.MODERATORS, AUDIT],
-            args=[user, encoded, "1" if admin else "0", _now_ms(), by],
+            args=[user, encoded, "1" if admin else "0", _now_ms(), by, "", ""],
         )
         if created not in (1, 2):
             raise AlreadyExists(f"moderator {user!r} already exists")
+
+    async def create_official(
+        self, username: str, password: str, *, dept: str, by: str = SYSTEM
+    ) -> None:
+        """Create a department's account, bound to ``dept`` (checked to exist by
+        the caller: departments live in another slot). Never an administrator."""
+        user = auth.normalize_username(username)
+        auth.check_password_policy(password)
+        encoded = await asyncio.to_thread(auth.hash_password, password)
+        created = await self._create(
+            keys=[keys.moderator(user), keys.OFFICIALS, AUDIT],
+            args=[user, encoded, "0", _now_ms(), by, ROLE_OFFICIAL, dept],
+        )
+        if created not in (1, 2):
+            raise AlreadyExists(f"account {user!r} already exists")
+
+    async def remove_official(self, username: str, *, by: str = SYSTEM) -> bool:
+        """Delete a department's account and its sessions; False if there was none."""
+        user = auth.normalize_username(username)
+        if user.encode() not in await self._r.smembers(keys.OFFICIALS):
+            return False
+        existed = await self._remove(
+            keys=[keys.moderator(user), keys.OFFICIALS, keys.user_sessions(user), AUDIT],
+            args=[user, keys.SESSION_PREFIX, by],
+        )
+        return bool(existed)
+
+    async def list_officials(self) -> list[OfficialInfo]:
+        """Every official account, sorted by username."""
+        names = sorted(_text(u) for u in await self._r.smembers(keys.OFFICIALS))
+        async with self._r.pipeline(transaction=False) as pipe:
+            for name in names:
+                pipe.hmget(keys.moderator(name), ["dept", "created"])
+            found = await pipe.execute()
+        return [
+            OfficialInfo(username=name, dept=_text(dept), created=int(created))
+            for name, (dept, created) in zip(names, found, strict=True)
+            if dept is not None and created is not None
+        ]
 
     async def remove_moderator(self, username: str, *, by: str = SYSTEM) -> bool:
         """Delete the account and all its sessions; False if there was none."""
@@ -249,7 +308,7 @@ class Accounts:
                 pipe.get(key)
                 pipe.ttl(key)
             if user is not None:
-                pipe.hmget(keys.moderator(user), ["pw", "admin", "pwv"])
+                pipe.hmget(keys.moderator(user), ["pw", "admin", "pwv", "role", "dept"])
             replies = await pipe.execute()
         n = len(counters)
         waits = [
@@ -263,10 +322,12 @@ class Accounts:
         encoded: str | None = None
         admin = False
         pwv = b""
+        role = dept = ""
         if user is not None:
-            pw_raw, admin_raw, pwv_raw = replies[-1]
+            pw_raw, admin_raw, pwv_raw, role_raw, dept_raw = replies[-1]
             if pw_raw is not None and pwv_raw is not None:
                 encoded, admin, pwv = _text(pw_raw), admin_raw == b"1", pwv_raw
+                role, dept = _text(role_raw or b""), _text(dept_raw or b"")
         if not await asyncio.to_thread(_verify_or_burn, password, encoded):
             await self._login_failed(keys=counters, args=[LOGIN_WINDOW_S])
             return None
@@ -281,10 +342,11 @@ class Accounts:
         )
         if made != 1:
             return None  # password changed or account removed while we verified
+        if role == ROLE_OFFICIAL:
+            return Session(token, user, csrf, False, ROLE_OFFICIAL, dept)
         return Session(token, user, csrf, admin)
 
-    async def session(self, token: str | None) -> Session | None:
-        """The live session of a cookie token, with the account's current admin flag."""
+    async def _any_session(self, token: str | None) -> Session | None:
         if not token or len(token) > _TOKEN_MAX_LEN:
             return None
         found = await self._session(
@@ -292,8 +354,22 @@ class Accounts:
         )
         if not found:
             return None
-        user, csrf, admin = found
-        return Session(token, _text(user), _text(csrf), admin == b"1")
+        user, csrf, admin, role, dept = (_text(v) for v in found)
+        if role == ROLE_OFFICIAL:
+            return Session(token, user, csrf, False, ROLE_OFFICIAL, dept)
+        return Session(token, user, csrf, admin == "1")
+
+    async def session(self, token: str | None) -> Session | None:
+        """The live moderator session of a cookie token, with the account's current
+        admin flag; None for an official's session (they may do nothing a
+        moderator may)."""
+        found = await self._any_session(token)
+        return found if found is not None and found.role == "" else None
+
+    async def official_session(self, token: str | None) -> Session | None:
+        """The live session of a department's account; None for anyone else."""
+        found = await self._any_session(token)
+        return found if found is not None and found.role == ROLE_OFFICIAL else None
 
     async def logout(self, token: str | None) -> bool:
         """Delete one session; False if it did not exist."""

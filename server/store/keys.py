@@ -192,7 +192,8 @@ def season_broadcasts(sid: str) -> str:
 # --- moderators and sessions (deployment-wide; server/store/accounts.py) ------------
 
 SECRET = "xs:secret"  # cookie/HMAC secret when none is configured
-MODERATORS = "xs:mods"  # set of user names
+MODERATORS = "xs:mods"  # set of moderator user names
+OFFICIALS = "xs:officials"  # set of department officials' user names
 MODERATOR_PREFIX = "xs:mod:"  # scripts append a user name read from MODERATORS
 SESSION_PREFIX = "xs:sess:"  # scripts append a digest read from a user's session set
 USER_SESSIONS_PREFIX = "xs:usess:"
@@ -223,3 +224,67 @@ def login_failures_from(ip_hash: str) -> str:
 
 def viewer_ids_minted(ip_hash: str, hour: int) -> str:
     return f"xs:rl:vid:{ip_hash}:{hour}"
+
+
+def followup(bid: str, qid: int) -> str:
+    """``xs:{bid}:fu:<qid>``: a question's follow-up record (docs/followup.md)."""
+    return f"{prefix(bid)}fu:{qid}"
+
+
+def followups(bid: str) -> str:
+    """``xs:{bid}:fus``: zset of question ids with a follow-up record, by last change."""
+    return prefix(bid) + "fus"
+
+
+def codes(bid: str) -> str:
+    """``xs:{bid}:codes``: hash 查询码 suffix -> qid (unique within the broadcast)."""
+    return prefix(bid) + "codes"
+
+
+# Departments (承办单位) and their queues, under {dept}.
+DEPT_PREFIX = "xs:{dept}:"
+DEPTS = DEPT_PREFIX + "all"  # zset of department ids by creation time
+DEPT_AUDIT = DEPT_PREFIX + "audit"  # stream: department changes
+
+
+def dept(dept_id: str) -> str:
+    """``xs:{dept}:<id>``: hash name, short, contact, created, active."""
+    return DEPT_PREFIX + dept_id
+
+
+def dept_queue(dept_id: str) -> str:
+    """``xs:{dept}:<id>:queue``: zset "<bid>:<qid>" of items with the department,
+    score = due date as YYYYMMDD (derived by the indexer)."""
+    return f"{DEPT_PREFIX}{dept_id}:queue"
+
+
+def dept_history(dept_id: str) -> str:
+    """``xs:{dept}:<id>:done``: zset "<bid>:<qid>" the department replied to or
+    sent back, score = when (ms; derived by the indexer)."""
+    return f"{DEPT_PREFIX}{dept_id}:done"
+
+
+# 查询码 lookups, under {qcode}.
+QCODE_PREFIX = "xs:{qcode}:"
+
+
+def qcode(code: str) -> str:
+    """``xs:{qcode}:<code>`` -> "<bid>:<qid>" (derived by the indexer)."""
+    return QCODE_PREFIX + code
+
+
+def qcode_owner(code_prefix: str) -> str:
+    """``xs:{qcode}:p:<prefix>`` -> bid: a broadcast's 3-character code prefix,
+    claimed once (``SET NX``), so codes are unique in the deployment."""
+    return f"{QCODE_PREFIX}p:{code_prefix}"
+
+
+# The indexer's own bookkeeping, under {ix}.
+IX_PREFIX = "xs:{ix}:"
+IX_POS = IX_PREFIX + "pos"  # hash bid -> last stream id the indexer applied
+IX_WHERE = IX_PREFIX + "where"  # hash "<bid>:<qid>" -> department whose queue holds it
+
+
+def qcode_lookups(ip_hash: str, minute: int) -> str:
+    """``xs:rl:qcode:<iphash>:<minute>``: 查询码 lookups of one address in one minute."""
+    return f"xs:rl:qcode:{ip_hash}:{minute}"

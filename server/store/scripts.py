@@ -19,6 +19,7 @@ import re
 from collections.abc import Iterable
 from functools import cache
 from importlib import resources
+from typing import Any
 
 import orjson
 import redis.asyncio as aioredis
@@ -66,13 +67,16 @@ def register(redis: aioredis.Redis, wanted: Iterable[str]) -> dict[str, AsyncScr
     return {name: redis.register_script(source(name)) for name in wanted}
 
 
-def load(redis: aioredis.Redis, name: str) -> AsyncScript:
-    """Script ``name`` registered on ``redis``, with ``_prelude.lua`` in front
-    whether or not it names it (this function's contract since it came first)."""
-    return redis.register_script(source(name, ("_prelude.lua",)))
+def load(redis: aioredis.Redis, name: str, *preludes: str) -> AsyncScript:
+    """Script ``name`` registered on ``redis``, with ``_prelude.lua`` and then
+    ``preludes`` (names of other ``lua/_*.lua`` files, without ``.lua``) in
+    front, whether or not it names them (this function's contract since it
+    came first)."""
+    helpers = ("_prelude.lua", *(f"{p}.lua" for p in preludes))
+    return redis.register_script(source(name, helpers))
 
 
-def decoded(raw: object) -> dict[str, object]:
+def decoded(raw: object) -> dict[str, Any]:
     """A script's JSON result; ``{"err": ...}`` raised as the domain's ``Rejection``."""
     result = orjson.loads(raw if isinstance(raw, bytes | str) else str(raw))
     if not isinstance(result, dict):

@@ -14,10 +14,13 @@ Contracts:
   scripts are single-slot under Redis Cluster. The broadcast's side (its meta
   field, a ``season`` event in its stream, its audit entry) is one script in
   the broadcast's slot.
-* ``add_broadcast`` writes the broadcast's side first, then the season's list.
-  Both steps are idempotent, so a retry after a crash between them completes
-  the second; the indexer (``server/store/indexer.py``) also derives the list
-  from the ``season`` events, so a list lost entirely can be rebuilt.
+* ``add_broadcast`` gives the broadcast its position in the season's list
+  first, then writes the broadcast's side (meta ``season``, ``season_pos``,
+  a ``season`` event, the audit entry). Both steps are idempotent, so a retry
+  after a crash between them completes the second; should the second find the
+  broadcast in another season (a race), the first is undone. The indexer
+  (``server/store/indexer.py``) derives the lists again from the meta fields,
+  so a list lost entirely is rebuilt with the same positions.
 """
 
 from __future__ import annotations
@@ -96,25 +99,39 @@ class Seasons:
         validate_broadcast_id(bid)
         if position is not None and (isinstance(position, bool) or not 1 <= position <= 1000):
             raise Rejection(Code.INVALID, "the position must be an integer from 1 to 1000")
-        if not await self.redis.exists(keys.season(sid)):
-            raise Rejection(Code.NOT_FOUND, "no such season")
-        decoded(
-            await self._link(
-                keys=[keys.meta(bid), keys.events(bid), keys.meta(bid)],
-                args=[keys.prefix(bid), sid, user, self._maxlen],
+        meta = await self.redis.hmget(keys.meta(bid), ["id", "season"])
+        if meta[0] is None:
+            raise Rejection(Code.NOT_FOUND, "no such broadcast")
+        if meta[1] and text(meta[1]) != sid:
+            raise Rejection(
+                Code.CONFLICT, f"the broadcast already belongs to season {text(meta[1])}"
             )
-        )
-        return await self.list_broadcast(sid, bid, position)
+        placed = await self.list_broadcast(sid, bid, position)
+        at = int(str(placed["position"]))
+        try:
+            decoded(
+                await self._link(
+                    keys=[keys.meta(bid), keys.events(bid), keys.meta(bid)],
+                    args=[keys.prefix(bid), sid, user, self._maxlen, at],
+                )
+            )
+        except Rejection:
+            if placed["added"]:
+                await self.redis.zrem(keys.season_broadcasts(sid), bid)
+            raise
+        return at
 
-    async def list_broadcast(self, sid: str, bid: str, position: int | None = None) -> int:
-        """The season's side of ``add_broadcast`` alone (the indexer replays it)."""
-        done = decoded(
+    async def list_broadcast(
+        self, sid: str, bid: str, position: int | None = None
+    ) -> dict[str, object]:
+        """The season's side of ``add_broadcast`` alone (the indexer replays it):
+        ``{"position": n, "added": bool}``; ``not_found`` without the season."""
+        return decoded(
             await self._add(
                 keys=[keys.season(sid), keys.season_broadcasts(sid)],
                 args=[keys.SEASON_PREFIX, bid, "" if position is None else position],
             )
         )
-        return int(str(done["position"]))
 
     async def season_of(self, bid: str) -> str | None:
         raw = await self.redis.hget(keys.meta(bid), "season")

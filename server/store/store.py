@@ -17,6 +17,7 @@ Redis being unreachable surfaces as ``redis.exceptions.ConnectionError`` or
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from typing import Any, Literal
@@ -25,6 +26,7 @@ import orjson
 import redis.asyncio as aioredis
 
 from server.domain.errors import Code, Rejection
+from server.domain.followup_input import CODE_ALPHABET, CODE_PREFIX_LEN, CODE_SUFFIX_LEN
 from server.domain.question import QuestionStatus
 from server.protocol import PUBLIC_STATUSES
 from server.settings import Settings
@@ -83,6 +85,15 @@ def is_join_code(code: str) -> bool:
     return len(code) == JOIN_LENGTH and all(c in JOIN_ALPHABET for c in code)
 
 
+def new_code(length: int) -> str:
+    """Random characters of the 查询码 alphabet (server/domain/followup_input.py)."""
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(length))
+
+
+def new_code_suffix() -> str:
+    return new_code(CODE_SUFFIX_LEN)
+
+
 class Store:
     """Broadcast state in Redis. One instance per hub process."""
 
@@ -96,6 +107,8 @@ class Store:
         self._ip_per_min = settings.questions_ip_per_min
         self._scripts = scripts.register(redis, _SCRIPTS)
         self._batcher = ScriptBatcher(redis)
+        self._code_prefixes: dict[str, str] = {}  # bid -> 查询码 prefix (never changes)
+        self._code_locks: dict[str, asyncio.Lock] = {}  # bids whose prefix is being read
 
     async def _run(self, name: str, bid: str, idem: str | None, *args: Any) -> Result:
         """One command's write script, pipelined with the other commands of this turn."""
@@ -135,6 +148,10 @@ class Store:
             keys=[keys.BROADCASTS, keys.AUDIT],
             args=[bid, int(result.get("created", 0)), user, orjson.dumps({"title": title})],
         )
+        # The 查询码 prefix is claimed now, so that no later command (a refused
+        # ask included) writes it; broadcasts older than the codes claim it on
+        # their first question.
+        await self.code_prefix(bid)
         return result
 
     async def update_broadcast(
@@ -231,11 +248,51 @@ class Store:
         """``ip``: the client address's key (``auth.hash_ip``; "" = no per-address
         limit). ``flags``: what the sensitive-word screen found, if anything
         (``Flags.to_dict()``): its ``action`` decides hold or block."""
+        code_prefix = await self.code_prefix(bid)
         return await self._run(
             "ask", bid, idem, vid, text, name, tag or "", fp, self._ttl, self._maxlen,
             self._q_burst, self._q_per_min, ip, self._ip_burst, self._ip_per_min,
             flags["action"] if flags else "", orjson.dumps(dict(flags)) if flags else "",
+            code_prefix or "", ",".join(new_code_suffix() for _ in range(4)),
         )  # fmt: skip
+
+    async def code_prefix(self, bid: str) -> str | None:
+        """The broadcast's 查询码 prefix, claimed on first use and kept for its life
+        (None for a missing broadcast). Like ``join_code``: claimed first in the
+        {qcode} slot (``SET NX``), then recorded in the meta (``HSETNX``); the
+        loser of a race releases its claim. Cached: a prefix never changes."""
+        known = self._code_prefixes.get(bid)
+        if known is not None:
+            return known
+        # One claim per broadcast at a time in this process: a burst of first
+        # questions waits for it instead of each spending connections on it.
+        lock = self._code_locks.setdefault(bid, asyncio.Lock())
+        async with lock:
+            known = self._code_prefixes.get(bid)
+            if known is not None:
+                return known
+            found = await self._claim_code_prefix(bid)
+        self._code_locks.pop(bid, None)
+        return found
+
+    async def _claim_code_prefix(self, bid: str) -> str | None:
+        meta = keys.meta(bid)
+        current = await self.redis.hget(meta, "qprefix")
+        if current is None:
+            if not await self.redis.exists(meta):
+                return None
+            for _ in range(50):
+                candidate = new_code(CODE_PREFIX_LEN)
+                if not await self.redis.set(keys.qcode_owner(candidate), bid, nx=True):
+                    continue
+                if not await self.redis.hsetnx(meta, "qprefix", candidate):
+                    await self.redis.delete(keys.qcode_owner(candidate))
+                break
+            current = await self.redis.hget(meta, "qprefix")
+            if current is None:  # pragma: no cover - 50 collisions in a row
+                raise RuntimeError("no free code prefix after 50 tries")
+        self._code_prefixes[bid] = text(current)
+        return self._code_prefixes[bid]
 
     async def merge(self, bid: str, idem: str, *, user: str, qid: int, into: int,
                     refused_targets: Iterable[str]) -> Result:  # fmt: skip

@@ -24,8 +24,16 @@ from server.live.commands import Actor, execute
 from server.live.hub import Hub
 from server.metrics import CONTENT_TYPE
 from server.protocol import Role
-from server.store.accounts import SYSTEM, AlreadyExists, Throttled, UnknownModerator
-from server.web.kit import HTTPError, guarded, hub_of, json_response, read_body, require_session
+from server.store.accounts import SYSTEM, Throttled, UnknownModerator
+from server.web.kit import (
+    HTTPError,
+    create_account,
+    guarded,
+    hub_of,
+    json_response,
+    read_body,
+    require_session,
+)
 
 VIEWER_COOKIE_AGE_S = 365 * 24 * 3600
 
@@ -111,7 +119,10 @@ async def login(request: Request) -> Response:
         session = None
     if session is None:
         raise HTTPError(401, "unauthorized", "wrong username or password")
-    response = json_response({"user": session.user, "admin": session.admin, "csrf": session.csrf})
+    response = json_response({
+        "user": session.user, "admin": session.admin, "csrf": session.csrf,
+        "role": session.role or "moderator",
+    })  # fmt: skip
     response.set_cookie(
         auth.SESSION_COOKIE, session.token, max_age=hub.settings.session_ttl_s, httponly=True,
         samesite="strict", secure=hub.settings.cookie_secure, path="/",
@@ -230,11 +241,15 @@ async def command(request: Request) -> Response:
     cmd = protocol.decode_value(await read_body(request))
     if isinstance(cmd, (protocol.Hello, protocol.Ping, protocol.Like)):
         raise HTTPError(400, "bad_type", "not a command that can be sent over HTTP")
-    result = await execute(
-        hub.store, bid, Actor(Role.MODERATOR, user=session.user), cmd,
-        settings=await hub.broadcast_settings(bid), name_max_len=hub.settings.name_max_len,
-        pseudonym=lambda vid: hub.pseudonym(vid, bid),
-    )  # fmt: skip
+    actor = Actor(Role.MODERATOR, user=session.user)
+    if type(cmd) in protocol.FOLLOWUP_COMMANDS:
+        result = await hub.followup.execute(bid, actor, cmd)
+    else:
+        result = await execute(
+            hub.store, bid, actor, cmd,
+            settings=await hub.broadcast_settings(bid), name_max_len=hub.settings.name_max_len,
+            pseudonym=lambda vid: hub.pseudonym(vid, bid),
+        )  # fmt: skip
     result.pop("ok", None)
     return json_response(protocol.ack(cmd.id, result))
 
@@ -259,18 +274,13 @@ async def moderators(request: Request) -> Response:
     if request.method == "POST":
         session = await require_session(request, write=True, admin=True)
         body = await read_body(request)
-        username, password = body.get("username"), body.get("password")
-        if not isinstance(username, str) or not isinstance(password, str):
-            raise HTTPError(400, "invalid", "username and password are required")
-        try:
+
+        async def create(username: str, password: str) -> None:
             await hub.accounts.create_moderator(
                 username, password, admin=body.get("admin") is True, by=session.user
             )
-        except AlreadyExists:
-            raise HTTPError(409, "conflict", "that username is taken") from None
-        except ValueError as exc:
-            raise HTTPError(400, "invalid", str(exc)) from None
-        return json_response({"ok": True}, 201)
+
+        return await create_account(body, create)
     await require_session(request, write=False, admin=True)
     return json_response({"moderators": await hub.accounts.list_moderators()})
 

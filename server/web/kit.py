@@ -19,7 +19,7 @@ from server import auth
 from server.domain.errors import Rejection
 from server.live.hub import Hub
 from server.protocol import ProtocolError
-from server.store.accounts import Session
+from server.store.accounts import AlreadyExists, Session
 from server.store.redis_client import REDIS_DOWN
 
 MAX_BODY = 64 * 1024  # HTTP bodies are small JSON documents
@@ -89,9 +89,16 @@ def guarded(handler: Handler) -> Handler:
     return wrapper
 
 
-async def require_session(request: Request, *, write: bool, admin: bool = False) -> Session:
+async def require_session(
+    request: Request, *, write: bool, admin: bool = False, official: bool = False
+) -> Session:
+    """A moderator's session (``official``: a department's account's instead;
+    the two never stand in for each other), with the CSRF and origin checks
+    of a write."""
     hub = hub_of(request)
-    session = await hub.accounts.session(request.cookies.get(auth.SESSION_COOKIE))
+    token = request.cookies.get(auth.SESSION_COOKIE)
+    lookup = hub.accounts.official_session if official else hub.accounts.session
+    session = await lookup(token)
     if session is None:
         raise HTTPError(401, "unauthorized", "login required")
     if write:
@@ -104,3 +111,20 @@ async def require_session(request: Request, *, write: bool, admin: bool = False)
     if admin and not session.admin:
         raise HTTPError(403, "forbidden", "only administrators may do this")
     return session
+
+
+async def create_account(
+    body: dict[str, Any], create: Callable[[str, str], Awaitable[None]]
+) -> Response:
+    """POST of a new account (moderator or official): ``create(username, password)``
+    with the typed HTTP errors of a bad body, a taken name or a refused password."""
+    username, password = body.get("username"), body.get("password")
+    if not isinstance(username, str) or not isinstance(password, str):
+        raise HTTPError(400, "invalid", "username and password are required")
+    try:
+        await create(username, password)
+    except AlreadyExists:
+        raise HTTPError(409, "conflict", "that username is taken") from None
+    except ValueError as exc:
+        raise HTTPError(400, "invalid", str(exc)) from None
+    return json_response({"ok": True}, 201)

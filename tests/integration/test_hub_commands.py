@@ -76,7 +76,9 @@ async def test_every_command_is_acked_with_the_result_of_its_write(
     asked = await _send(
         viewer, redis, v, "ask", text="  地铁  几点收班？ ", name="老李", tag="交通"
     )
-    assert asked == {"qid": 1, "status": "pending", "pos": asked["pos"]}
+    # The 查询码 the asker is shown at once: the broadcast's prefix and 5 characters.
+    assert asked == {"qid": 1, "status": "pending", "pos": asked["pos"], "code": asked["code"]}
+    assert len(asked["code"]) == 8 and await redis.hget(f"{p}q:1", "code") == asked["code"].encode()
     event = await event_at(redis, bid, asked["pos"])
     assert (event["type"], event["q"]["id"], event["q"]["status"]) == ("question", 1, "pending")
     assert event["q"]["text"] == "地铁 几点收班？"  # normalised before it was written

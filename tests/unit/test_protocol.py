@@ -143,6 +143,58 @@ VALID: list[tuple[dict[str, Any], object]] = [
         {"type": "bc.state", "id": "m8", "state": "ended"},
         p.SetBroadcastState(id="m8", state="ended"),
     ),
+    # After the show: the follow-up.
+    (
+        {"type": "fu.triage", "id": "f1", "qid": 2, "action": "answer_live", "text": "现场答复"},
+        p.FuTriage(id="f1", qid=2, action="answer_live", text="现场答复"),
+    ),
+    (
+        {
+            "type": "fu.assign",
+            "id": "f2",
+            "qid": 2,
+            "dept": "roads",
+            "qtype": "help",
+            "expect": "none",
+        },
+        p.FuAssign(id="f2", qid=2, dept="roads", qtype="help", expect="none"),
+    ),
+    (
+        {"type": "fu.review", "id": "f3", "qid": 2, "action": "publish"},
+        p.FuReview(id="f3", qid=2, action="publish"),
+    ),
+    ({"type": "fu.reopen", "id": "f4", "qid": 2}, p.FuReopen(id="f4", qid=2)),
+    ({"type": "fu.close", "id": "f5", "qid": 2}, p.FuClose(id="f5", qid=2)),
+    (
+        {"type": "fu.ext", "id": "f6", "qid": 2, "action": "grant", "due": "2024-10-20"},
+        p.FuExtension(id="f6", qid=2, action="grant", due="2024-10-20"),
+    ),
+    (
+        {"type": "q.enter", "id": "f7", "text": "热线来电", "source": "hotline", "contact": "电话"},
+        p.EnterQuestion(id="f7", text="热线来电", source="hotline", contact="电话"),
+    ),
+    (
+        {"type": "q.contact", "id": "f8", "qid": 3, "contact": ""},
+        p.SetContact(id="f8", qid=3, contact=""),
+    ),
+    ({"type": "q.carry", "id": "f9", "qid": 3, "to": "ep-2"}, p.Carry(id="f9", qid=3, to="ep-2")),
+    (
+        {"type": "fu.rate", "id": "v9", "qid": 3, "rating": "basically", "comment": None},
+        p.FuRate(id="v9", qid=3, rating="basically"),
+    ),
+    ({"type": "fu.accept", "id": "o1", "qid": 3}, p.FuAccept(id="o1", qid=3)),
+    (
+        {"type": "fu.send_back", "id": "o2", "qid": 3, "reason": "非本单位职责"},
+        p.FuSendBack(id="o2", qid=3, reason="非本单位职责"),
+    ),
+    (
+        {"type": "fu.reply", "id": "o3", "qid": 3, "text": "已办理", "link": "https://x.cn"},
+        p.FuReply(id="o3", qid=3, text="已办理", link="https://x.cn"),
+    ),
+    (
+        {"type": "fu.ext_request", "id": "o4", "qid": 3, "due": "2024-10-30", "reason": "勘查"},
+        p.FuRequestExtension(id="o4", qid=3, due="2024-10-30", reason="勘查"),
+    ),
 ]
 
 
@@ -163,10 +215,9 @@ def test_valid_frame_decodes(obj: dict[str, Any], expected: object) -> None:
 
 def test_every_wire_type_has_a_valid_example() -> None:
     assert {obj["type"] for obj, _ in VALID} == set(p._SPECS)
-    assert {type(cmd) for _, cmd in VALID} == p.VIEWER_COMMANDS | p.MODERATOR_COMMANDS | {
-        p.Hello,
-        p.Ping,
-    }
+    assert {type(cmd) for _, cmd in VALID} == (
+        p.VIEWER_COMMANDS | p.MODERATOR_COMMANDS | p.OFFICIAL_COMMANDS | {p.Hello, p.Ping}
+    )
 
 
 def test_command_classes_know_their_wire_type() -> None:
@@ -176,7 +227,11 @@ def test_command_classes_know_their_wire_type() -> None:
 
 def test_role_sets_are_disjoint_and_cover_every_command() -> None:
     assert not p.VIEWER_COMMANDS & p.MODERATOR_COMMANDS
-    assert len(p.VIEWER_COMMANDS | p.MODERATOR_COMMANDS) == 14
+    assert not p.OFFICIAL_COMMANDS & (p.VIEWER_COMMANDS | p.MODERATOR_COMMANDS)
+    assert len(p.VIEWER_COMMANDS | p.MODERATOR_COMMANDS) == 24
+    assert len(p.OFFICIAL_COMMANDS) == 4
+    # Every follow-up command belongs to exactly one role.
+    assert p.FOLLOWUP_COMMANDS <= p.VIEWER_COMMANDS | p.MODERATOR_COMMANDS | p.OFFICIAL_COMMANDS
 
 
 def test_commands_are_frozen() -> None:

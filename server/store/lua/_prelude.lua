@@ -68,6 +68,10 @@ local function question_table(qkey)
     -- What the sensitive-word screen found (moderators only: projection's
     -- allow-lists keep it from viewers and the overlay).
     flags = nullable(f.flags and cjson.decode(f.flags)),
+    -- Where a question entered by a moderator came from (absent: the phone
+    -- page), and the links of a question carried between episodes: absent
+    -- keys, not nulls, so questions without them look as they always did.
+    source = f.source, carried_from = f.carried_from, carried_to = f.carried_to,
   }, f.asker
 end
 
@@ -128,4 +132,18 @@ end
 local function audit(user, action, target, detail)
   if user == nil or user == '' then return end
   audit_append(P .. 'audit', user, action, target, detail)
+end
+
+-- Gives a new question its 查询码: the broadcast's prefix and the first of the
+-- candidate suffixes (comma list, random, from the hub) not yet used in this
+-- broadcast (xs:{b}:codes). Returns the code, or nil without a prefix.
+local function assign_code(qkey, qid, code_prefix, candidates)
+  if code_prefix == '' then return nil end
+  for suffix in string.gmatch(candidates, '[^,]+') do
+    if redis.call('HSETNX', P .. 'codes', suffix, qid) == 1 then
+      redis.call('HSET', qkey, 'code', code_prefix .. suffix)
+      return code_prefix .. suffix
+    end
+  end
+  return nil
 end

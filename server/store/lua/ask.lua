@@ -4,7 +4,11 @@
 --       8 stream maxlen, 9 bucket burst, 10 bucket refill per minute,
 --       11 the client address's key (a hash of the IP, '' = not limited),
 --       12 address bucket burst, 13 address refill per minute,
---       14 sensitive-word screen ('' = clean, 'hold', 'block'), 15 its flags JSON
+--       14 sensitive-word screen ('' = clean, 'hold', 'block'), 15 its flags JSON,
+--       16 the broadcast's 查询码 prefix ('' = no code), 17 candidate code suffixes
+--       (comma list, random, from the hub): the first one not yet used in this
+--       broadcast becomes the question's code (prefix .. suffix), unique in the
+--       deployment because the prefix is the broadcast's own (keys.qcode_owner)
 -- A held question starts pending even without moderation; a blocked one is
 -- stored rejected with reason "blocked" (its asker still sees it, nobody else).
 -- include: _prelude.lua
@@ -13,6 +17,7 @@ local ttl, maxlen = tonumber(ARGV[7]), tonumber(ARGV[8])
 local burst, per_min = tonumber(ARGV[9]), tonumber(ARGV[10])
 local ip, ip_burst, ip_per_min = ARGV[11] or '', tonumber(ARGV[12] or '0'), tonumber(ARGV[13] or '0')
 local screen, flags = ARGV[14] or '', ARGV[15] or ''
+local code_prefix, code_candidates = ARGV[16] or '', ARGV[17] or ''
 
 local done = idem_get(KEYS[3])
 if done then return done end
@@ -74,9 +79,11 @@ redis.call('HSET', qkey, 'id', qid, 'text', text, 'name', name, 'tag', tag, 'sta
   'votes', 0, 'starred', 0, 'created', now, 'updated', now, 'asker', vid, 'fp', fp)
 if screen == 'block' then redis.call('HSET', qkey, 'reason', 'blocked') end
 if flags ~= '' then redis.call('HSET', qkey, 'flags', flags) end
+local code = assign_code(qkey, qid, code_prefix, code_candidates)
 redis.call('ZADD', P .. 'qs:' .. status, now, qid)
 redis.call('ZADD', P .. 'mine:' .. vid, now, qid)
 redis.call('SADD', P .. 'dup:' .. vid, fp)
 local q = question_table(qkey)
 local pos = emit({type = 'question', q = q, asker = vid, prev = cjson.null}, maxlen)
-return idem_put(KEYS[3], cjson.encode({ok = true, qid = qid, status = status, pos = pos}), ttl)
+return idem_put(KEYS[3], cjson.encode({ok = true, qid = qid, status = status, pos = pos,
+  code = code}), ttl)

@@ -1,7 +1,9 @@
--- Creates a moderator account, audited.
--- KEYS: 1 the account (xs:mod:<user>), 2 the user set (xs:mods), 3 the deployment audit log
+-- Creates a moderator account (or a department official's), audited.
+-- KEYS: 1 the account (xs:mod:<user>), 2 the user set (xs:mods, or xs:officials),
+--       3 the deployment audit log
 -- ARGV: 1 user name, 2 password hash (scrypt, salted), 3 admin '1'|'0', 4 created ms,
---       5 who did it (an administrator's user name, 'system' or 'cli')
+--       5 who did it (an administrator's user name, 'system' or 'cli'),
+--       6 role ('' = moderator, 'official'), 7 department id (officials)
 -- Returns 1 = created, 2 = this very create already happened (the same
 -- salted hash: a redis-py retry; not audited twice), 0 = the name is taken.
 -- include: _audit.lua
@@ -12,6 +14,12 @@ if pw then
 end
 redis.call('HSET', KEYS[1], 'pw', ARGV[2], 'admin', ARGV[3], 'created', ARGV[4], 'pwv', '1')
 redis.call('SADD', KEYS[2], ARGV[1])
-audit_append(KEYS[3], ARGV[5], 'moderator.add', 'moderator:' .. ARGV[1],
-  cjson.encode({admin = ARGV[3] == '1'}))
+if ARGV[6] == 'official' then
+  redis.call('HSET', KEYS[1], 'role', 'official', 'dept', ARGV[7])
+  audit_append(KEYS[3], ARGV[5], 'official.add', 'official:' .. ARGV[1],
+    cjson.encode({dept = ARGV[7]}))
+else
+  audit_append(KEYS[3], ARGV[5], 'moderator.add', 'moderator:' .. ARGV[1],
+    cjson.encode({admin = ARGV[3] == '1'}))
+end
 return 1

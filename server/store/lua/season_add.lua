@@ -5,11 +5,11 @@
 -- include: _prelude.lua
 if redis.call('EXISTS', KEYS[1]) == 0 then return err('not_found', 'no such season') end
 local have = redis.call('ZSCORE', KEYS[2], ARGV[2])
-if have then return cjson.encode({ok = true, position = tonumber(have)}) end
+if have then return cjson.encode({ok = true, position = tonumber(have), added = false}) end
 local pos = tonumber(ARGV[3])
 if not pos then
   local last = redis.call('ZRANGE', KEYS[2], -1, -1, 'WITHSCORES')
   pos = (tonumber(last[2]) or 0) + 1
 end
 redis.call('ZADD', KEYS[2], pos, ARGV[2])
-return cjson.encode({ok = true, position = pos})
+return cjson.encode({ok = true, position = pos, added = true})

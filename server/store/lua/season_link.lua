@@ -1,9 +1,10 @@
--- Puts a broadcast into a season (the broadcast's side: meta field "season").
--- Runs in the broadcast's slot. The season's own list (xs:{season}:<sid>:bcs)
--- is another slot: Seasons.add_broadcast writes it next, and the indexer
--- derives it again from the "season" event this script appends.
+-- Puts a broadcast into a season (the broadcast's side: meta fields "season"
+-- and "season_pos"). Runs in the broadcast's slot. The season's own list
+-- (xs:{season}:<sid>:bcs) is another slot: Seasons.add_broadcast wrote the
+-- position there first, and the indexer derives the list again from these
+-- meta fields (and the "season" event this script appends).
 -- KEYS: 1 meta, 2 events, 3 meta (no idempotency key: the write is idempotent)
--- ARGV: 1 key prefix, 2 sid, 3 user (audit), 4 stream maxlen
+-- ARGV: 2 sid, 3 user (audit), 4 stream maxlen, 5 the episode position
 -- A broadcast belongs to at most one season: another season is a conflict.
 -- include: _prelude.lua
 local sid, user, maxlen = ARGV[2], ARGV[3], tonumber(ARGV[4])
@@ -13,7 +14,7 @@ if cur == sid then return cjson.encode({ok = true, changed = false}) end
 if cur and cur ~= '' then
   return err('conflict', 'the broadcast already belongs to season ' .. cur, {current = cur})
 end
-redis.call('HSET', KEYS[1], 'season', sid)
-local pos = emit({type = 'season', season = sid}, maxlen)
-audit(user, 'season.add', 'season:' .. sid, '{}')
+redis.call('HSET', KEYS[1], 'season', sid, 'season_pos', ARGV[5])
+local pos = emit({type = 'season', season = sid, position = tonumber(ARGV[5])}, maxlen)
+audit(user, 'season.add', 'season:' .. sid, cjson.encode({position = tonumber(ARGV[5])}))
 return cjson.encode({ok = true, changed = true, pos = pos})

@@ -17,7 +17,7 @@ import { formatCount } from '../shared/format.js';
 import { HubSocket } from '../shared/socket.js';
 
 const $ = (id) => document.getElementById(id);
-const TABS = ['queue', 'polls', 'overlay', 'settings', 'words', 'audit'];
+const TABS = ['queue', 'polls', 'overlay', 'settings', 'words', 'audit', 'followup'];
 const PANELS = TABS.slice(1); // U3's modules: ./console-<name>.js
 const TOAST_MS = { ok: 4000, info: 5000, error: 9000 };
 const MAX_TOASTS = 4;

@@ -95,6 +95,9 @@ function fromSnapshot(model, snap) {
 
 // One function per event type; they work on the containers copied above.
 const HANDLERS = {
+  // The follow-up is read by its panel over HTTP (console/followup.js); the
+  // event only tells it to read again (changed has 'followup').
+  followup() {},
   question(m, e) {
     const old = m.questions.get(e.q.id);
     const q = question(e.q, e.asker);

@@ -11,6 +11,7 @@
 import { charCount, formatCount, percent, relativeTime } from '../shared/format.js';
 import { initLang, lang, setLang, t } from './i18n.js';
 import { HubSocket, randomId } from '../shared/socket.js';
+import { createFollowup } from './followup.js';
 import {
   applyMessage,
   comparePos,
@@ -85,6 +86,7 @@ const socket = new HubSocket({
   bid,
   role: 'viewer',
   onMessage(msg) {
+    followup.onMessage(msg);
     const next = applyMessage(state, msg);
     if (next === state) return;
     if (msg.type === 'snapshot') {
@@ -98,6 +100,18 @@ const socket = new HubSocket({
     view.conn = status;
     if (status.state === 'closed' && status.terminal) onTerminal(status.code);
     renderConn();
+  },
+});
+
+// After the show: the 查询码, follow-up state, published reply and rating of
+// the viewer's own questions (./followup.js).
+const followup = createFollowup({
+  bid,
+  send: (type, fields) => socket.send(type, fields),
+  lang,
+  onChange: () => {
+    mineSig = '';
+    scheduleRender();
   },
 });
 
@@ -473,7 +487,7 @@ function renderAsk() {
 
   const fb = $('ask-feedback');
   const f = view.feedback;
-  setText(fb, f ? t(f.key, f.vars) : '');
+  setText(fb, f ? [t(f.key, f.vars), f.extra].filter(Boolean).join(' ') : '');
   if (f) fb.dataset.kind = f.kind;
 }
 
@@ -512,7 +526,13 @@ async function sendAsk(ask) {
     // "rejected": stored but not shown (blocked by the word list).
     const status = reply.result?.status;
     const done = { pending: 'ask_done_pending', rejected: 'ask_done_hidden' }[status] ?? 'ask_done_public';
+    followup.asked(reply.result?.qid, reply.result?.code);
     feedback(done, 'ok');
+    // The code is shown at once, next to the confirmation: phones lose cookies.
+    if (reply.result?.code) {
+      view.feedback.extra = followup.codeNote(reply.result.code);
+      render();
+    }
   } else {
     const known = ['empty', 'too_long', 'duplicate', 'rate_limited', 'closed', 'banned', 'invalid'];
     const key = known.includes(reply.code) ? `err_${reply.code}` : 'err_generic';
@@ -580,6 +600,7 @@ function mineRow(q) {
   if (q.status === 'merged' && q.merged_into) {
     li.append(el('p', 'mine-meta', t('merged_into', { id: q.merged_into })));
   }
+  if (typeof q.id === 'number') li.append(...followup.nodesFor(q.id));
   return li;
 }
 
@@ -879,6 +900,7 @@ function start() {
   setInterval(scheduleRender, 30_000);
   render();
   socket.connect();
+  followup.load();
 }
 
 start();

@@ -1,8 +1,4 @@
-"""Shared set-up of the follow-up store tests: a real Redis, real broadcasts.
-
-Every test works under random ids and removes nothing it did not make; the
-suite's Redis may be shared, so nothing here flushes it.
-"""
+"""Helpers of the follow-up store tests (the fixtures are in conftest.py)."""
 
 from __future__ import annotations
 
@@ -10,15 +6,17 @@ import secrets
 
 from server.settings import Settings
 from server.store.store import Store
-from tests.integration.hub_helpers import open_redis
-
-__all__ = ["SETTINGS", "new_broadcast", "open_redis", "rid"]
 
 SETTINGS = Settings()
 
 
 def rid(prefix: str = "t") -> str:
     return f"{prefix}-{secrets.token_hex(5)}"
+
+
+def cid() -> str:
+    """A fresh command id."""
+    return secrets.token_hex(6)
 
 
 async def new_broadcast(store: Store, bid: str | None = None, **settings: object) -> str:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 import redis.asyncio as aioredis
 
@@ -11,20 +9,9 @@ from server.domain.errors import Rejection
 from server.store import keys
 from server.store.seasons import Seasons
 from server.store.store import Store
-from tests.store.fu_helpers import SETTINGS, new_broadcast, open_redis, rid
+from tests.store.followup.helpers import SETTINGS, new_broadcast, rid
 
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture
-async def redis(redis_url: str) -> AsyncIterator[aioredis.Redis]:
-    async with open_redis(redis_url) as client:
-        yield client
-
-
-@pytest.fixture
-def store(redis: aioredis.Redis) -> Store:
-    return Store(redis, SETTINGS)
 
 
 @pytest.fixture
