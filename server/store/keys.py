@@ -169,6 +169,34 @@ def ban_questions(bid: str) -> str:
     return prefix(bid) + "banq"
 
 
+def visits(bid: str) -> str:
+    """``xs:{bid}:visits``: device (viewer id) -> ``in`` while one of its sockets is
+    open, else the ms its last socket closed (views and unique devices, ``presence.lua``)."""
+    return prefix(bid) + "visits"
+
+
+def timeline(bid: str, metric: str) -> str:
+    """``xs:{bid}:tl:<metric>``: minute (since the Unix epoch) -> figure of that minute
+    (``server/domain/report.py`` ``TIMELINE_METRICS``; written by the write scripts)."""
+    return f"{prefix(bid)}tl:{metric}"
+
+
+def followup(bid: str, qid: int) -> str:
+    """``xs:{bid}:fu:<qid>``: a question's follow-up record (written by the follow-up
+    workflow; the record's exports only read it)."""
+    return f"{prefix(bid)}fu:{qid}"
+
+
+def question_seq(bid: str) -> str:
+    """``xs:{bid}:qseq``: the last question id given (ids run 1..qseq)."""
+    return prefix(bid) + "qseq"
+
+
+def department(dept: str) -> str:
+    """``xs:{dept}:<id>``: a department (name, short, contact) of the follow-up workflow."""
+    return f"xs:{{dept}}:{dept}"
+
+
 # --- Across broadcasts: each index under a hash tag of its own ---------------------
 # A question's write stays in its broadcast's slot; what spans broadcasts lives
 # under {season}, {dept}, {qcode} and {ix} and is derived by the indexer

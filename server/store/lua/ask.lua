@@ -77,6 +77,8 @@ if flags ~= '' then redis.call('HSET', qkey, 'flags', flags) end
 redis.call('ZADD', P .. 'qs:' .. status, now, qid)
 redis.call('ZADD', P .. 'mine:' .. vid, now, qid)
 redis.call('SADD', P .. 'dup:' .. vid, fp)
+tl_add('asked', 1, now)
+if status == 'approved' then first_shown(qkey, now) end
 local q = question_table(qkey)
 local pos = emit({type = 'question', q = q, asker = vid, prev = cjson.null}, maxlen)
 return idem_put(KEYS[3], cjson.encode({ok = true, qid = qid, status = status, pos = pos}), ttl)
