@@ -153,26 +153,54 @@ def answered_live(q: Mapping[str, Any], fu: Mapping[str, Any] | None) -> bool:
 Row = tuple[Mapping[str, Any], Mapping[str, Any] | None]  # (question, follow-up or None)
 
 
+class Tally:
+    """The question figures, added up one question at a time (exports stream
+    their questions and count them on the way)."""
+
+    def __init__(self) -> None:
+        self.received = self.approved = self.live = 0
+        self.rejected = self.merged = self.pending = 0
+        self.followups: list[Mapping[str, Any]] = []
+        self.by_tag: dict[str, int] = {}
+        self.by_source: dict[str, int] = {}
+        self.onair: list[dict[str, int]] = []  # {"t": ms, "qid": id}: the on-air marks
+
+    def add(self, q: Mapping[str, Any], fu: Mapping[str, Any] | None) -> None:
+        self.received += 1
+        self.approved += was_shown(q)
+        self.live += answered_live(q, fu)
+        status = q.get("status")
+        self.rejected += status == QuestionStatus.REJECTED
+        self.merged += status == QuestionStatus.MERGED
+        self.pending += status == QuestionStatus.PENDING
+        tag = str(q.get("tag") or UNTAGGED)
+        self.by_tag[tag] = self.by_tag.get(tag, 0) + 1
+        source = str(q.get("source") or DEFAULT_SOURCE)
+        self.by_source[source] = self.by_source.get(source, 0) + 1
+        if q.get("onair_at"):
+            self.onair.append({"t": int(q["onair_at"]), "qid": int(q.get("id") or 0)})
+        if fu:
+            self.followups.append(fu)
+
+    def figures(self) -> QuestionFigures:
+        fig = followup_figures(self.followups)
+        return QuestionFigures(
+            received=self.received, approved=self.approved, answered_live=self.live,
+            forwarded=int(fig["forwarded"]), replied=int(fig["replied"]),
+            rejected=self.rejected, merged=self.merged, pending=self.pending,
+        )  # fmt: skip
+
+
+UNTAGGED = "未分类"
+DEFAULT_SOURCE = "phone"  # a question without a source came from a viewer's phone
+
+
 def question_figures(rows: Iterable[Row]) -> QuestionFigures:
     """Counts over (question, follow-up record or None) pairs."""
-    received = approved = live = rejected = merged = pending = 0
-    followups: list[Mapping[str, Any]] = []
+    tally = Tally()
     for q, fu in rows:
-        received += 1
-        approved += was_shown(q)
-        live += answered_live(q, fu)
-        status = q.get("status")
-        rejected += status == QuestionStatus.REJECTED
-        merged += status == QuestionStatus.MERGED
-        pending += status == QuestionStatus.PENDING
-        if fu:
-            followups.append(fu)
-    fig = followup_figures(followups)
-    return QuestionFigures(
-        received=received, approved=approved, answered_live=live,
-        forwarded=int(fig["forwarded"]), replied=int(fig["replied"]), rejected=rejected,
-        merged=merged, pending=pending,
-    )  # fmt: skip
+        tally.add(q, fu)
+    return tally.figures()
 
 
 def followup_figures(records: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
@@ -222,18 +250,119 @@ def poll_figures(poll: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def counts_by(rows: Iterable[Mapping[str, Any]], field: str, default: str) -> dict[str, int]:
-    """How many questions per value of ``field`` (tag, source), most first."""
-    found: dict[str, int] = {}
-    for q in rows:
-        key = str(q.get(field) or default)
-        found[key] = found.get(key, 0) + 1
-    return dict(sorted(found.items(), key=lambda kv: (-kv[1], kv[0])))
-
-
-SEASON_SUMMED = ("views", "viewers_unique", "likes")
-
-
 def season_line(broadcasts: int, views: int, likes: int) -> str:
     """The sentence an office publishes, from the summed figures (never typed)."""
     return f"{broadcasts}期节目，{views}人次观看，{likes}次点赞"
+
+
+# --- the report of a broadcast and of a season -------------------------------------------
+
+REPORT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Totals:
+    """The broadcast-wide figures kept beside the timeline (``Record.figures``)."""
+
+    likes: int
+    views: int
+    unique: int
+    peak: int
+    peak_at: int | None
+    viewers_now: int
+
+
+def _ranked(counts: Mapping[str, int], name: str) -> list[dict[str, Any]]:
+    ordered = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    return [{name: key, "count": n} for key, n in ordered]
+
+
+def broadcast_report(
+    broadcast: Mapping[str, Any], totals: Totals, raw: Raw, tally: Tally,
+    polls: Sequence[Mapping[str, Any]],
+) -> dict[str, Any]:  # fmt: skip
+    """The report of one broadcast (``GET /api/broadcasts/<bid>/report``)."""
+    fu = followup_figures(tally.followups)
+    return {
+        "version": REPORT_VERSION,
+        "broadcast": dict(broadcast),
+        "views": totals.views,
+        "viewers_unique": totals.unique,
+        "viewers_peak": totals.peak,
+        "viewers_peak_at": totals.peak_at,
+        "viewers_now": totals.viewers_now,
+        "likes": totals.likes,
+        "questions": tally.figures().to_dict(),
+        "reply_rate": fu["reply_rate"],
+        "satisfaction": fu["satisfaction"],
+        "rated": fu["rated"],
+        "votes": sum(int(p.get("ballots", 0)) for p in polls),
+        "polls": [poll_figures(p) for p in polls],
+        "by_tag": _ranked(tally.by_tag, "tag"),
+        "by_source": _ranked(tally.by_source, "source"),
+        "onair": sorted(tally.onair, key=lambda m: (m["t"], m["qid"])),
+        "timeline": [m.to_dict() for m in timeline(raw)],
+    }
+
+
+_SUMMED_QUESTIONS = ("received", "approved", "answered_live", "forwarded", "replied", "rejected",
+                     "merged", "pending")  # fmt: skip
+
+
+def season_report(
+    season: Mapping[str, Any], items: Sequence[tuple[Mapping[str, Any], Tally]]
+) -> dict[str, Any]:
+    """A season: its broadcasts' figures summed (``GET /api/seasons/<sid>/report``).
+
+    Views and likes add up. Unique devices are per broadcast (a viewer id is
+    a cookie of one browser; the same person in two broadcasts is two here),
+    so the season's figure is their sum, named ``viewers_unique_sum``. The
+    peak is the highest of the broadcasts' peaks. Rates are computed from
+    every follow-up record of the season, never averaged.
+    """
+    reports = [r for r, _ in items]
+    followups = [fu for _, t in items for fu in t.followups]
+    fu = followup_figures(followups)
+    views = sum(int(r["views"]) for r in reports)
+    likes = sum(int(r["likes"]) for r in reports)
+    peak = max(reports, key=lambda r: int(r["viewers_peak"]), default=None)
+    tags: dict[str, int] = {}
+    sources: dict[str, int] = {}
+    for _, t in items:
+        for k, n in t.by_tag.items():
+            tags[k] = tags.get(k, 0) + n
+        for k, n in t.by_source.items():
+            sources[k] = sources.get(k, 0) + n
+    return {
+        "version": REPORT_VERSION,
+        "season": dict(season),
+        "broadcasts": len(reports),
+        "line": season_line(len(reports), views, likes),
+        "views": views,
+        "likes": likes,
+        "viewers_unique_sum": sum(int(r["viewers_unique"]) for r in reports),
+        "viewers_peak": int(peak["viewers_peak"]) if peak else 0,
+        "viewers_peak_broadcast": peak["broadcast"].get("id") if peak else None,
+        "questions": {k: sum(int(r["questions"][k]) for r in reports) for k in _SUMMED_QUESTIONS},
+        "reply_rate": fu["reply_rate"],
+        "satisfaction": fu["satisfaction"],
+        "rated": fu["rated"],
+        "votes": sum(int(r["votes"]) for r in reports),
+        "polls": sum(len(r["polls"]) for r in reports),
+        "by_tag": _ranked(tags, "tag"),
+        "by_source": _ranked(sources, "source"),
+        "items": [
+            {
+                "id": r["broadcast"].get("id"),
+                "title": r["broadcast"].get("title"),
+                "created": r["broadcast"].get("created"),
+                "views": r["views"],
+                "viewers_unique": r["viewers_unique"],
+                "viewers_peak": r["viewers_peak"],
+                "likes": r["likes"],
+                "questions": r["questions"]["received"],
+                "approved": r["questions"]["approved"],
+            }
+            for r in reports
+        ],
+    }

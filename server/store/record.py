@@ -25,7 +25,7 @@ from typing import Any
 import orjson
 import redis.asyncio as aioredis
 
-from server.domain.report import TIMELINE_METRICS, Raw
+from server.domain.report import TIMELINE_METRICS, Raw, Totals
 from server.store import keys
 
 CHUNK = 500  # question ids per pipeline
@@ -72,21 +72,10 @@ def _typed(fields: Mapping[Any, Any], allowed: tuple[str, ...]) -> dict[str, Any
 
 @dataclass(frozen=True)
 class Figures:
-    """The broadcast-wide totals kept beside the timeline."""
+    """The broadcast-wide totals and the raw per-minute counters."""
 
-    likes: int
-    views: int
-    unique: int
-    peak: int
-    peak_at: int | None
-    viewers_now: int
+    totals: Totals
     raw: Raw  # metric -> minute -> value
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "likes": self.likes, "views": self.views, "unique": self.unique,
-            "peak": self.peak, "peak_at": self.peak_at, "viewers_now": self.viewers_now,
-        }  # fmt: skip
 
 
 class Record:
@@ -110,11 +99,11 @@ class Record:
             metric: {int(_text(k)): int(_text(v)) for k, v in found.items()}
             for metric, found in zip(TIMELINE_METRICS, series, strict=True)
         }
-        return Figures(
+        totals = Totals(
             likes=int(likes or 0), views=int(views or 0), unique=int(unique),
-            peak=int(peak or 0), peak_at=int(peak_at) if peak_at else None,
-            viewers_now=now, raw=raw,
+            peak=int(peak or 0), peak_at=int(peak_at) if peak_at else None, viewers_now=now,
         )  # fmt: skip
+        return Figures(totals=totals, raw=raw)
 
     async def questions(self, bid: str) -> AsyncIterator[list[Row]]:
         """Every question in id order with its follow-up record, ``CHUNK`` at a time."""

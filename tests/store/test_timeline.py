@@ -77,7 +77,7 @@ async def test_questions_likes_votes_are_counted_in_their_minute(redis: aioredis
     after = await minute_now(redis)
 
     figures = await record.figures(bid)
-    assert figures.likes == 42
+    assert figures.totals.likes == 42
 
     def total(metric: str) -> int:
         return sum(figures.raw[metric].values())
@@ -118,7 +118,7 @@ async def test_views_follow_the_thirty_minute_session_rule(redis: aioredis.Redis
     await report_("p1", 2, "+a", "+b")  # two new devices, two views
     await report_("p1", 1, "-a", "+a", "-b")  # a reconnects at once: same view
     await report_("p2", 2, "+a", "+c")  # a opens a second process: still one view; c new
-    assert (await record.figures(bid)).views == 3
+    assert (await record.figures(bid)).totals.views == 3
     sec, _ = await redis.time()
     long_ago = (sec - 31 * 60) * 1000
     await redis.hset(keys.visits(bid), "b", long_ago)  # b left 31 minutes ago
@@ -126,17 +126,17 @@ async def test_views_follow_the_thirty_minute_session_rule(redis: aioredis.Redis
     done = await report_("p2", 3, "+b", "+c")
     assert done["views"] == 1  # b's return is a new view, c's is not
     figures = await record.figures(bid)
-    assert (figures.views, figures.unique) == (4, 3)
+    assert (figures.totals.views, figures.totals.unique) == (4, 3)
     assert sum(figures.raw["views"].values()) == 4
     assert sum(figures.raw["devices"].values()) == 3
     # p1's entry (1) and p2's (3) are summed: the minute's maximum and the peak.
-    assert figures.peak == 4 and figures.viewers_now == 4
-    assert figures.peak_at is not None
+    assert figures.totals.peak == 4 and figures.totals.viewers_now == 4
+    assert figures.totals.peak_at is not None
     assert max(figures.raw["viewers"].values()) == 4
     await report_("p1", 0)
     await report_("p2", 0, "-a", "-b", "-c")
     figures = await record.figures(bid)
-    assert (figures.peak, figures.viewers_now) == (4, 0)
+    assert (figures.totals.peak, figures.totals.viewers_now) == (4, 0)
     assert max(figures.raw["viewers"].values()) == 4  # a minute keeps its highest
 
 

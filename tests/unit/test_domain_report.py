@@ -69,6 +69,9 @@ def test_poll_figures_and_counts() -> None:
     assert [o["share"] for o in fig["options"]] == [0.75, 0.25]
     empty = report.poll_figures({**poll, "tallies": [0, 0], "ballots": 0})
     assert empty["options"][0]["share"] is None
-    rows = [{"tag": "交通"}, {"tag": "教育"}, {"tag": "交通"}, {}]
-    assert report.counts_by(rows, "tag", "未分类") == {"交通": 2, "未分类": 1, "教育": 1}
+    tally = report.Tally()
+    for q in ({"tag": "交通"}, {"tag": "教育", "source": "hotline"}, {"tag": "交通"}, {}):
+        tally.add(q, None)
+    assert tally.by_tag == {"交通": 2, "教育": 1, "未分类": 1}
+    assert tally.by_source == {"phone": 3, "hotline": 1}
     assert report.season_line(9, 140000, 600000) == "9期节目，140000人次观看，600000次点赞"
