@@ -93,6 +93,7 @@ TIMELINE_COLUMNS: tuple[Column, ...] = (
     Column("votes", "投票", "ballots", _I, 8),
 )
 POLL_STATE_ZH: Mapping[str, str] = {"draft": "草稿", "open": "进行中", "closed": "已结束"}
+BROADCAST_STATE_ZH: Mapping[str, str] = {"draft": "筹备中", "live": "直播中", "ended": "已结束"}
 
 Cell = str | int | float | bool | None
 

@@ -277,6 +277,20 @@ def _ranked(counts: Mapping[str, int], name: str) -> list[dict[str, Any]]:
     return [{name: key, "count": n} for key, n in ordered]
 
 
+def broadcast_summary(meta: Mapping[str, str]) -> dict[str, Any]:
+    """The broadcast as the record shows it: never its keys (overlay key, join code)."""
+
+    def ms(name: str) -> int | None:
+        value = meta.get(name, "")
+        return int(value) if value.isdigit() else None
+
+    return {
+        "id": meta.get("id", ""), "title": meta.get("title", ""), "topic": meta.get("topic", ""),
+        "state": meta.get("state", ""), "created": ms("created"), "started": ms("started"),
+        "ended": ms("ended"), "season": meta.get("season") or None,
+    }  # fmt: skip
+
+
 def broadcast_report(
     broadcast: Mapping[str, Any], totals: Totals, raw: Raw, tally: Tally,
     polls: Sequence[Mapping[str, Any]],

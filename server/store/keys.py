@@ -251,3 +251,19 @@ def login_failures_from(ip_hash: str) -> str:
 
 def viewer_ids_minted(ip_hash: str, hour: int) -> str:
     return f"xs:rl:vid:{ip_hash}:{hour}"
+
+
+# Webhooks (deployment-wide, one hash slot of their own: every delivery script
+# touches only these): configs, per-broadcast read positions of the delivery
+# worker, the due queue, one hash per pending delivery, the delivery log, the
+# worker's lease.
+HOOKS_PREFIX = "xs:{hooks}:"
+HOOKS = HOOKS_PREFIX + "all"
+HOOKS_POS = HOOKS_PREFIX + "pos"
+HOOKS_DUE = HOOKS_PREFIX + "due"
+HOOKS_LOG = HOOKS_PREFIX + "log"
+HOOKS_LEASE = HOOKS_PREFIX + "lease"
+
+
+def hook_delivery(delivery: str) -> str:
+    return f"{HOOKS_PREFIX}d:{delivery}"

@@ -1,0 +1,10 @@
+-- One hub process delivers webhooks at a time: it holds this lease and renews
+-- it; another process takes over when it lapses (a killed process).
+-- KEYS: 1 the lease key
+-- ARGV: 1 'xs:{hooks}:', 2 process id, 3 lease ms
+local holder = redis.call('GET', KEYS[1])
+if holder == false or holder == ARGV[2] then
+  redis.call('SET', KEYS[1], ARGV[2], 'PX', tonumber(ARGV[3]))
+  return 1
+end
+return 0
