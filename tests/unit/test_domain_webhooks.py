@@ -50,12 +50,14 @@ def test_names_hidden_when_the_broadcast_hides_them() -> None:
 
 
 def test_poll_and_broadcast_events() -> None:
-    poll = {"type": "poll", "poll": {"id": 1, "question": "好吗", "options": ["好", "不好"],
-                                     "tallies": [3, 1], "ballots": 4, "state": "closed"}}  # fmt: skip
+    spec = {"id": 1, "question": "好吗", "options": ["好", "不好"], "tallies": [3, 1],
+            "ballots": 4, "state": "closed"}  # fmt: skip
+    poll = {"type": "poll", "poll": spec}
     (o,) = webhook_events(poll, show_names=True)
-    assert o.event is HookEvent.POLL_CLOSED and o.data["poll"]["options"][0] == {"text": "好",
-                                                                                 "votes": 3}  # fmt: skip
-    assert webhook_events({**poll, "poll": {**poll["poll"], "state": "open"}}, show_names=True) == []
+    assert o.event is HookEvent.POLL_CLOSED
+    assert o.data["poll"]["options"][0] == {"text": "好", "votes": 3}
+    still_open = {"type": "poll", "poll": {**spec, "state": "open"}}
+    assert webhook_events(still_open, show_names=True) == []
     live = {"type": "broadcast", "b": {"id": "b", "state": "live"}, "prev": "draft"}
     assert [o.event for o in webhook_events(live, show_names=True)] == [HookEvent.BROADCAST_STARTED]
     edit = {**live, "prev": "live"}
@@ -91,7 +93,8 @@ def test_bad_urls_are_refused(url: str) -> None:
 
 def test_url_parts() -> None:
     t = parse_url("https://portal.example.gov.cn/hook?k=1")
-    assert (t.scheme, t.host, t.port, t.path) == ("https", "portal.example.gov.cn", 443, "/hook?k=1")
+    assert (t.scheme, t.host, t.port) == ("https", "portal.example.gov.cn", 443)
+    assert t.path == "/hook?k=1"
     assert parse_url("http://127.0.0.1:8080").path == "/"
 
 
