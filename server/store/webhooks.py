@@ -59,9 +59,13 @@ class Webhooks:
     # --- the delivery worker ----------------------------------------------------------
 
     async def lease(self, proc: str, ttl_ms: int) -> bool:
-        """Take or renew the delivery lease; False while another process holds it."""
+        """Take or renew the delivery lease (``ttl_ms`` > 0); False while another
+        process holds it."""
         return bool(await self._lease(keys=[keys.HOOKS_LEASE], args=[keys.HOOKS_PREFIX, proc,
                                                                     ttl_ms]))  # fmt: skip
+
+    async def release(self, proc: str) -> None:
+        await self._lease(keys=[keys.HOOKS_LEASE], args=[keys.HOOKS_PREFIX, proc, 0])
 
     async def positions(self, bids: Sequence[str]) -> list[str | None]:
         if not bids:
