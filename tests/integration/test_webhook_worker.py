@@ -12,55 +12,23 @@ import asyncio
 import secrets
 import time
 from collections.abc import AsyncIterator
-from typing import Any
 
 import orjson
 import pytest
 import redis.asyncio as aioredis
 
 from server.domain import webhooks as wh
-from server.domain.question import QuestionStatus, allowed_from
+from server.domain.question import QuestionStatus
 from server.settings import Settings
 from server.store.store import Store
 from server.store.webhooks import Webhooks
 from server.webhook_worker import WebhookWorker, WorkerConfig
 from tests.integration.hub_helpers import open_redis
+from tests.integration.record_helpers import Receiver, go_live, move, new_broadcast
 
 pytestmark = pytest.mark.anyio
 
 SECRET = "k" * 32
-
-
-class Receiver:
-    """A tiny HTTP server: records every request, fails the first ``fail`` ones."""
-
-    def __init__(self, fail: int) -> None:
-        self.fail = fail
-        self.requests: list[dict[str, Any]] = []
-        self.server: asyncio.Server | None = None
-        self.port = 0
-
-    async def __aenter__(self) -> Receiver:
-        self.server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
-        self.port = self.server.sockets[0].getsockname()[1]
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        assert self.server is not None
-        self.server.close()
-        await self.server.wait_closed()
-
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        head = await reader.readuntil(b"\r\n\r\n")
-        lines = head.decode("latin-1").split("\r\n")
-        headers = {k.lower(): v.strip() for k, _, v in (ln.partition(":") for ln in lines[1:] if ln)}
-        body = await reader.readexactly(int(headers["content-length"]))
-        self.requests.append({"line": lines[0], "headers": headers, "body": body,
-                              "at": time.monotonic()})  # fmt: skip
-        status = b"503 Service Unavailable" if len(self.requests) <= self.fail else b"200 OK"
-        writer.write(b"HTTP/1.1 " + status + b"\r\nContent-Length: 0\r\n\r\n")
-        await writer.drain()
-        writer.close()
 
 
 @pytest.fixture
@@ -73,30 +41,25 @@ async def test_failing_receiver_gets_the_delivery_on_the_third_attempt(
     redis: aioredis.Redis,
 ) -> None:
     store = Store(redis, Settings())
-    bid = "t-" + secrets.token_hex(5)
-    await store.create_broadcast(bid, title="网络问政", topic="", settings={"moderation": True},
-                                 overlay_key="k", user="t")  # fmt: skip
+    bid = await new_broadcast(store, moderation=True)
     async with Receiver(fail=2) as receiver:
         hooks = Webhooks(redis)
         hook_id = secrets.token_hex(4)
-        await hooks.put({"id": hook_id, "url": f"http://127.0.0.1:{receiver.port}/hook",
+        await hooks.put({"id": hook_id, "url": receiver.url,
                          "secret": SECRET, "events": ["question.approved"], "bid": bid,
                          "created": 1}, user="admin")  # fmt: skip
         config = WorkerConfig(poll_s=0.05, retry_base_s=0.2, allow_private=True, lease_ms=2000)
         worker = WebhookWorker(redis, "proc-" + secrets.token_hex(3), config)
         await worker.pass_once()  # a draft: its events are read past
-        await store.ask(bid, "a1", vid="asker-vid", text="社区停车难", name="王", tag=None, fp="f")
-        await store.set_status(bid, "s1", user="mod", qid=1, target="approved",
-                               allowed_from=[s.value for s in allowed_from(QuestionStatus.APPROVED)],
-                               expect=None, reason="")  # fmt: skip
+        await store.ask(bid, "a1", vid="asker-vid", text="社区停车难", name="王", tag=None,
+                        fp="f")  # fmt: skip
+        await move(store, bid, 1, QuestionStatus.APPROVED)
         await worker.pass_once()
         assert receiver.requests == []  # approved in a draft (a rehearsal): never sent
-        await store.update_broadcast(bid, "live", state="live", allowed_from=["draft"], user="m")
+        await go_live(store, bid)
         await store.ask(bid, "a2", vid="asker-vid", text="公交线路调整", name="王", tag=None,
                         fp="g")  # fmt: skip
-        await store.set_status(bid, "s2", user="mod", qid=2, target="approved",
-                               allowed_from=[s.value for s in allowed_from(QuestionStatus.APPROVED)],
-                               expect=None, reason="")  # fmt: skip
+        await move(store, bid, 2, QuestionStatus.APPROVED)
         task = asyncio.create_task(worker.run())
         try:
             for _ in range(200):
@@ -117,9 +80,11 @@ async def test_failing_receiver_gets_the_delivery_on_the_third_attempt(
         body = orjson.loads(r["body"])
         assert body["event"] == "question.approved" and body["data"]["question"]["id"] == 2
         assert b"asker-vid" not in r["body"]
-    gaps = [b["at"] - a["at"] for a, b in zip(receiver.requests, receiver.requests[1:])]
+    gaps = [
+        b["at"] - a["at"] for a, b in zip(receiver.requests, receiver.requests[1:], strict=False)
+    ]
     assert gaps[0] >= 0.15 and gaps[1] >= 0.35  # 0.2 s, then 0.4 s: exponential
-    entries = [e for e in await hooks.log(50, hook=hook_id)]
+    entries = await hooks.log(50, hook=hook_id)
     assert [e["outcome"] for e in reversed(entries)] == ["retry", "retry", "ok"]
     assert [e["status"] for e in reversed(entries)] == [503, 503, 200]
     later = await hooks.due(int(time.time() * 1000) + 10**9, 1000)
@@ -128,9 +93,7 @@ async def test_failing_receiver_gets_the_delivery_on_the_third_attempt(
 
 async def test_loopback_target_is_refused_without_the_allowance(redis: aioredis.Redis) -> None:
     store = Store(redis, Settings())
-    bid = "t-" + secrets.token_hex(5)
-    await store.create_broadcast(bid, title="t", topic="", settings={"moderation": False},
-                                 overlay_key="k", user="t")  # fmt: skip
+    bid = await new_broadcast(store, moderation=False)
     async with Receiver(fail=0) as receiver:
         hooks = Webhooks(redis)
         hook_id = secrets.token_hex(4)
@@ -140,7 +103,7 @@ async def test_loopback_target_is_refused_without_the_allowance(redis: aioredis.
         worker = WebhookWorker(redis, "p-" + secrets.token_hex(3),
                                WorkerConfig(max_attempts=1, lease_ms=2000))  # fmt: skip
         await worker.pass_once()
-        await store.update_broadcast(bid, "live", state="live", allowed_from=["draft"], user="m")
+        await go_live(store, bid)
         await worker.pass_once()
         await worker.pass_once()
         await worker.release()

@@ -7,7 +7,6 @@ totals, views by the 30-minute session rule, unique devices, peak and when.
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -15,12 +14,13 @@ import pytest
 import redis.asyncio as aioredis
 
 from server.domain import report
-from server.domain.question import QuestionStatus, allowed_from
+from server.domain.question import QuestionStatus
 from server.settings import Settings
 from server.store import keys
 from server.store.record import Record
 from server.store.store import Store
 from tests.integration.hub_helpers import open_redis
+from tests.integration.record_helpers import move, new_broadcast
 
 pytestmark = pytest.mark.anyio
 
@@ -31,23 +31,9 @@ async def redis(redis_url: str) -> AsyncIterator[aioredis.Redis]:
         yield client
 
 
-async def new_broadcast(store: Store, *, moderation: bool) -> str:
-    bid = "t-" + secrets.token_hex(5)
-    await store.create_broadcast(bid, title="记录", topic="", settings={"moderation": moderation},
-                                 overlay_key="k", user="t")  # fmt: skip
-    return bid
-
-
 async def minute_now(redis: aioredis.Redis) -> int:
     sec, usec = await redis.time()
     return int((sec * 1000 + usec // 1000) // report.MINUTE_MS)
-
-
-async def move(store: Store, bid: str, qid: int, target: QuestionStatus) -> dict[str, Any]:
-    return await store.set_status(
-        bid, secrets.token_hex(4), user="mod", qid=qid, target=target.value,
-        allowed_from=[s.value for s in allowed_from(target)], expect=None, reason="",
-    )  # fmt: skip
 
 
 async def test_questions_likes_votes_are_counted_in_their_minute(redis: aioredis.Redis) -> None:
