@@ -34,7 +34,7 @@ import xlsxwriter
 from server.audit_export import BOM, iso_time, safe_cell
 from server.domain import record_columns as rc
 from server.domain import report as rp
-from server.store.record import Record, Row
+from server.store.record import Figures, Record, Row
 
 EXPORT_VERSION = 1
 _CSV_ROWS_PER_CHUNK = 500
@@ -47,10 +47,28 @@ class Gathered:
         self.tally = rp.Tally()
         self.departments: dict[str, str] = {}
 
+    def report(
+        self, meta: Mapping[str, str], figures: Figures, polls: Sequence[Mapping[str, Any]]
+    ) -> dict[str, Any]:
+        """The broadcast's report, once every question was read."""
+        summary = rp.broadcast_summary(meta)
+        return rp.broadcast_report(summary, figures.totals, figures.raw, self.tally, polls)
 
-async def _rows(record: Record, bid: str, seen: Gathered) -> AsyncIterator[list[Row]]:
-    """Questions chunk by chunk, counted on the way, department names resolved."""
-    async for chunk in record.questions(bid):
+
+def show_names(meta: Mapping[str, str]) -> bool:
+    """The broadcast's ``show_names`` setting (stored JSON in its meta hash)."""
+    try:
+        settings = orjson.loads(meta.get("settings") or "{}")
+    except orjson.JSONDecodeError:
+        return False  # unreadable: hide names rather than show them
+    return bool(settings.get("show_names", True)) if isinstance(settings, dict) else False
+
+
+async def _rows(record: Record, bid: str, seen: Gathered, names: bool) -> AsyncIterator[list[Row]]:
+    """Questions chunk by chunk, counted on the way, department names resolved,
+    names as viewers saw them (``names`` False: the broadcast hid them)."""
+    async for found in record.questions(bid):
+        chunk: list[Row] = [(dict(rc.as_shown(q, names)), fu) for q, fu in found]
         wanted = {str(fu["dept"]) for _, fu in chunk if fu and fu.get("dept")}
         missing = wanted - seen.departments.keys()
         if missing:
@@ -150,7 +168,7 @@ class _Sheets:
 
 
 async def write_xlsx(
-    record: Record, bid: str, broadcast: Mapping[str, Any], tz: tzinfo, path: str,
+    record: Record, bid: str, meta: Mapping[str, str], tz: tzinfo, path: str,
     exported_at: int,
 ) -> None:  # fmt: skip
     """The whole workbook at ``path``; blocking work runs in a worker thread."""
@@ -160,10 +178,10 @@ async def write_xlsx(
     try:
         sheets.header(sheets.questions, rc.QUESTION_COLUMNS)
         seen = Gathered()
-        async for chunk in _rows(record, bid, seen):
+        async for chunk in _rows(record, bid, seen, show_names(meta)):
             cells = [rc.question_row(q, fu, seen.departments) for q, fu in chunk]
             await asyncio.to_thread(sheets.rows, sheets.questions, rc.QUESTION_COLUMNS, cells)
-        report = rp.broadcast_report(broadcast, figures.totals, figures.raw, seen.tally, polls)
+        report = seen.report(meta, figures, polls)
         sheets.header(sheets.polls, rc.POLL_COLUMNS)
         sheets.rows(sheets.polls, rc.POLL_COLUMNS, [r for p in polls for r in rc.poll_rows(p)])
         sheets.header(sheets.timeline, rc.TIMELINE_COLUMNS)
@@ -175,14 +193,14 @@ async def write_xlsx(
 
 
 async def xlsx_chunks(
-    record: Record, bid: str, broadcast: Mapping[str, Any], tz: tzinfo, exported_at: int,
+    record: Record, bid: str, meta: Mapping[str, str], tz: tzinfo, exported_at: int,
     chunk_bytes: int = 64 * 1024,
 ) -> AsyncIterator[bytes]:  # fmt: skip
     """The workbook, written to a private temporary directory, then sent in chunks
     and deleted (also when the client goes away mid-download)."""
     with tempfile.TemporaryDirectory(prefix="xs-export-") as tmp:
         path = os.path.join(tmp, "export.xlsx")
-        await write_xlsx(record, bid, broadcast, tz, path, exported_at)
+        await write_xlsx(record, bid, meta, tz, path, exported_at)
         with open(path, "rb") as f:  # noqa: ASYNC230 - a local temporary file, read in chunks
             while block := f.read(chunk_bytes):
                 yield block
@@ -205,14 +223,16 @@ def csv_cell(kind: rc.Kind, value: Any, tz: tzinfo) -> str:
     return safe_cell(str(value))
 
 
-async def csv_chunks(record: Record, bid: str, tz: tzinfo) -> AsyncIterator[bytes]:
+async def csv_chunks(
+    record: Record, bid: str, meta: Mapping[str, str], tz: tzinfo
+) -> AsyncIterator[bytes]:
     """The questions as CSV: BOM, the Chinese header, one row per question."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")
     buf.write(BOM)
     writer.writerow([c.zh for c in rc.QUESTION_COLUMNS])
     seen = Gathered()
-    async for chunk in _rows(record, bid, seen):
+    async for chunk in _rows(record, bid, seen, show_names(meta)):
         for q, fu in chunk:
             cells = rc.question_row(q, fu, seen.departments)
             writer.writerow(
@@ -242,22 +262,22 @@ def json_question(row: Row, departments: Mapping[str, str]) -> dict[str, Any]:
 
 
 async def json_chunks(
-    record: Record, bid: str, broadcast: Mapping[str, Any], tz_name: str, exported_at: int
+    record: Record, bid: str, meta: Mapping[str, str], tz_name: str, exported_at: int
 ) -> AsyncIterator[bytes]:
     """``{"version", "exported_at", "timezone", "broadcast", "questions": [...],
     "polls", "timeline", "figures"}``; the questions are sent as they are read."""
     figures = await record.figures(bid)
     polls = await record.polls(bid)
     head = {"version": EXPORT_VERSION, "exported_at": exported_at, "timezone": tz_name,
-            "broadcast": dict(broadcast)}  # fmt: skip
+            "broadcast": rp.broadcast_summary(meta)}  # fmt: skip
     yield orjson.dumps(head)[:-1] + b',"questions":['
     seen = Gathered()
     first = True
-    async for chunk in _rows(record, bid, seen):
+    async for chunk in _rows(record, bid, seen, show_names(meta)):
         parts = [orjson.dumps(json_question(row, seen.departments)) for row in chunk]
         yield (b"" if first else b",") + b",".join(parts)
         first = False
-    report = rp.broadcast_report(broadcast, figures.totals, figures.raw, seen.tally, polls)
+    report = seen.report(meta, figures, polls)
     figures_out = {k: v for k, v in report.items() if k not in ("version", "broadcast",
                                                                  "timeline", "polls")}  # fmt: skip
     tail = {"polls": polls, "timeline": report["timeline"], "figures": figures_out}

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from .question import ANONYMOUS
 from .report import DEFAULT_SOURCE
 
 
@@ -96,6 +97,11 @@ POLL_STATE_ZH: Mapping[str, str] = {"draft": "草稿", "open": "进行中", "clo
 BROADCAST_STATE_ZH: Mapping[str, str] = {"draft": "筹备中", "live": "直播中", "ended": "已结束"}
 
 Cell = str | int | float | bool | None
+
+
+def as_shown(q: Mapping[str, Any], show_names: bool) -> Mapping[str, Any]:
+    """The question with its name as viewers saw it: 匿名 when the broadcast hides names."""
+    return q if show_names else {**q, "name": ANONYMOUS}
 
 
 def question_row(

@@ -30,11 +30,12 @@ from server.store import keys
 
 CHUNK = 500  # question ids per pipeline
 
-# Question hash fields an export may carry (the asker's id and the text's
-# fingerprint are deliberately absent); follow-up fields as the follow-up
-# workflow writes them.
+# Question hash fields an export may carry. Deliberately absent: the asker's
+# viewer id, the text's fingerprint, the word-list flags and the asker's lookup
+# code (查询码: whoever holds it reads the asker's follow-up, so it stays with
+# the asker). Follow-up fields as the follow-up workflow writes them.
 QUESTION_FIELDS = (
-    "id", "text", "orig", "name", "tag", "source", "code", "status", "votes", "starred",
+    "id", "text", "orig", "name", "tag", "source", "status", "votes", "starred",
     "created", "updated", "approved_at", "onair_at", "answered_at", "answer_note", "reason",
     "merged_into",
 )  # fmt: skip
