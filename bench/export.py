@@ -26,6 +26,16 @@ from server.store.store import Store
 _TEXT = "关于{i}号线换乘站的问题：老年人和推婴儿车的家长怎么上下站台？能否增加无障碍电梯和指引？"
 
 
+_FOLLOWUP = {
+    "state": "replied", "dept": "traffic", "due": "2026-01-31", "rating": "satisfied",
+    "reply": "已会同相关部门研究，将在换乘站增设无障碍电梯。",
+}  # fmt: skip
+
+
+def _reset_peak(pid: int) -> None:
+    Path(f"/proc/{pid}/clear_refs").write_text("5")
+
+
 def _kb(pid: int, field: str) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith(field + ":"):
@@ -46,13 +56,10 @@ async def fill(redis_url: str, bid: str, n: int) -> None:
         pipe = redis.pipeline(transaction=False)
         for qid in range(1, n + 1):
             if qid % 4 == 0:
-                pipe.hset(keys.question(bid, qid), mapping={"status": "approved",
-                                                            "approved_at": int(time.time() * 1000)})  # fmt: skip
+                shown = {"status": "approved", "approved_at": int(time.time() * 1000)}
+                pipe.hset(keys.question(bid, qid), mapping=shown)
             if qid % 10 == 0:
-                pipe.hset(keys.followup(bid, qid), mapping={
-                    "state": "replied", "dept": "traffic", "due": "2026-01-31",
-                    "reply": "已会同相关部门研究，将在换乘站增设无障碍电梯。", "rating": "satisfied",
-                })  # fmt: skip
+                pipe.hset(keys.followup(bid, qid), mapping=_FOLLOWUP)
         await pipe.execute()
     finally:
         await redis.aclose()
@@ -67,8 +74,8 @@ async def run(
     result: dict[str, Any] = {"questions": n, "fill_s": round(time.monotonic() - started, 1)}
     async with httpx.AsyncClient(base_url=base, cookies=cookies, timeout=300) as http:
         for kind in ("csv", "xlsx"):
-            Path(f"/proc/{pid}/clear_refs").write_text("5")
-            before = _kb(pid, "VmRSS")
+            await asyncio.to_thread(_reset_peak, pid)
+            before = await asyncio.to_thread(_kb, pid, "VmRSS")
             size = 0
             t0 = time.monotonic()
             async with http.stream("GET", f"/api/broadcasts/{bid}/export.{kind}") as resp:
@@ -78,5 +85,6 @@ async def run(
             result[f"{kind}_s"] = round(time.monotonic() - t0, 2)
             result[f"{kind}_mb"] = round(size / 1e6, 1)
             result[f"{kind}_rss_before_mb"] = round(before / 1024, 1)
-            result[f"{kind}_peak_rss_mb"] = round(_kb(pid, "VmHWM") / 1024, 1)
+            peak = await asyncio.to_thread(_kb, pid, "VmHWM")
+            result[f"{kind}_peak_rss_mb"] = round(peak / 1024, 1)
     return result
