@@ -23,7 +23,18 @@ from server.live.hub import Hub
 from server.live.ws import websocket_endpoint
 from server.ops.bootstrap import ensure_first_admin
 from server.settings import Settings
-from server.web import api, console_pages, overlay_pages, record, viewer_pages, words
+from server.web import (
+    api,
+    console_pages,
+    export,
+    overlay_pages,
+    public_api,
+    record,
+    viewer_pages,
+    webhooks,
+    words,
+)  # fmt: skip
+from server.web.public_api import PublicDocuments
 
 log = logging.getLogger("xs.app")
 
@@ -102,6 +113,7 @@ def build_app(settings: Settings) -> Starlette:
         hub = Hub(settings)
         await hub.start()
         app.state.hub = hub
+        app.state.public_documents = PublicDocuments(hub)
         if settings.demo:
             await _announce(hub)
         # What exists now (modules, the app, the hub) lives as long as the
@@ -117,6 +129,9 @@ def build_app(settings: Settings) -> Starlette:
     routes: list[Any] = [
         *api.routes,
         *record.routes,
+        *export.routes,
+        *public_api.routes,
+        *webhooks.routes,
         *words.routes,
         *overlay_pages.routes,
         *viewer_pages.routes,

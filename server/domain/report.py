@@ -370,6 +370,7 @@ def season_report(
                 "id": r["broadcast"].get("id"),
                 "title": r["broadcast"].get("title"),
                 "created": r["broadcast"].get("created"),
+                "started": r["broadcast"].get("started"),
                 "views": r["views"],
                 "viewers_unique": r["viewers_unique"],
                 "viewers_peak": r["viewers_peak"],

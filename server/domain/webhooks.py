@@ -147,7 +147,7 @@ class Target:
     path: str  # path and query, at least "/"
 
 
-def parse_url(url: str) -> Target:
+def parse_url(url: object) -> Target:
     """An http(s) URL without credentials, or ``Rejection("invalid")``."""
     if not isinstance(url, str) or not url or len(url) > URL_MAX_LEN:
         raise Rejection(Code.INVALID, "url must be an http(s) URL of at most 2000 characters")

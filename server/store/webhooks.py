@@ -20,7 +20,7 @@ import orjson
 import redis.asyncio as aioredis
 
 from server.store import keys
-from server.store.store import load_script, raise_for, text
+from server.store.scripts import decoded, load, text
 
 Json = dict[str, Any]
 
@@ -29,10 +29,10 @@ class Webhooks:
     def __init__(self, redis: aioredis.Redis, log_maxlen: int = 10_000) -> None:
         self.redis = redis
         self.log_maxlen = log_maxlen
-        self._put = load_script(redis, "hooks_put")
-        self._enqueue = load_script(redis, "hooks_enqueue")
-        self._done = load_script(redis, "hooks_done")
-        self._lease = load_script(redis, "hooks_lock")
+        self._put = load(redis, "hooks_put")
+        self._enqueue = load(redis, "hooks_enqueue")
+        self._done = load(redis, "hooks_done")
+        self._lease = load(redis, "hooks_lock")
 
     # --- configuration (administrators) ---------------------------------------------
 
@@ -42,13 +42,13 @@ class Webhooks:
             keys=[keys.HOOKS, keys.AUDIT],
             args=["xs:", "put", user, hook["id"], orjson.dumps(dict(hook)), orjson.dumps(detail)],
         )
-        return raise_for(orjson.loads(raw))
+        return decoded(raw)
 
     async def remove(self, hook_id: str, *, user: str) -> Json:
         raw = await self._put(
             keys=[keys.HOOKS, keys.AUDIT], args=["xs:", "remove", user, hook_id, "", "{}"]
         )
-        return raise_for(orjson.loads(raw))
+        return decoded(raw)
 
     async def all(self) -> list[Json]:
         """Every webhook with its secret (the worker signs with it), oldest first."""

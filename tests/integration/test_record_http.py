@@ -43,6 +43,8 @@ SCHEMA = orjson.loads((Path(__file__).resolve().parents[2] / "docs" / "export.sc
                       .read_bytes())  # fmt: skip
 TZ = resolve_timezone(Settings().timezone)
 # Texts a spreadsheet would run as formulas, and ordinary ones.
+TIME_COLUMNS = (("提问时间", "created"), ("上墙时间", "approved_at"),
+                ("上屏（直播）时间", "onair_at"), ("回答完毕时间", "answered_at"))  # fmt: skip
 TEXTS = ["=1+2 地铁票价怎么定", "@SUM(A1) 公交线路", "-3 学校周边停车", "+86 热线总是占线",
          "普通问题：夜班车", "普通问题：共享单车"]  # fmt: skip
 
@@ -79,8 +81,8 @@ async def report_when(mod: Moderator, bid: str, done: Any, within_s: float = 10)
 
 async def play_show(mod: Moderator, clients: Clients, redis: aioredis.Redis, base: str) -> Json:
     """The scripted show; returns what the test knows of it."""
-    created = await mod.create_broadcast(title="网络问政·交通专场",
-                                         settings={"moderation": True, "tags": ["交通", "教育"]})  # fmt: skip
+    settings = {"moderation": True, "tags": ["交通", "教育"]}
+    created = await mod.create_broadcast(title="网络问政·交通专场", settings=settings)
     bid = created["id"]
     ok(await mod.command(bid, "bc.state", state="live"))
     viewers = [await new_viewer(clients, redis, base, bid) for _ in range(3)]
@@ -101,15 +103,17 @@ async def play_show(mod: Moderator, clients: Clients, redis: aioredis.Redis, bas
     ok(await mod.command(bid, "q.star", qid=q4, on=True))
     ok(await viewers[0].command("like", n=5))
     ok(await viewers[1].command("like", n=7))
-    poll = ok(await mod.command(bid, "poll.create", question="夜班车该延长到几点？",
-                                options=["23点", "24点", "凌晨1点"], multi=False))["poll"]  # fmt: skip
+    options = ["23点", "24点", "凌晨1点"]
+    created_poll = await mod.command(bid, "poll.create", question="夜班车该延长到几点？",
+                                     options=options, multi=False)  # fmt: skip
+    poll = ok(created_poll)["poll"]
     ok(await mod.command(bid, "poll.state", poll=poll, state="open"))
     for v, choice in zip(viewers, (0, 1, 0), strict=True):
         ok(await v.command("vote", poll=poll, choices=[choice]))
     ok(await mod.command(bid, "poll.state", poll=poll, state="closed"))
     # The follow-up workflow's fields, as it writes them (the data contract).
-    await redis.hset(keys.question(bid, q3), mapping={"source": "hotline",
-                                                      "answer_note": "=HYPERLINK(\"x\")"})  # fmt: skip
+    note = {"source": "hotline", "answer_note": '=HYPERLINK("x")'}
+    await redis.hset(keys.question(bid, q3), mapping=note)
     await redis.hset(keys.followup(bid, q3), mapping={
         "state": "replied", "dept": "jtw", "due": "2026-01-31", "reply": "将增设临时停车位。",
         "rating": "satisfied", "replied_at": "1764500000000",
@@ -208,8 +212,7 @@ async def test_exports_and_report_hold_exactly_the_show(
         assert got["署名"].value == want["name"] and got["标签"].value == want["tag"]
         assert got["来源"].value == want["source"] and got["状态"].value == want["status"]
         assert got["赞同数"].value == want["votes"] and got["加星"].value == want["starred"]
-        for col, field in (("提问时间", "created"), ("上墙时间", "approved_at"),
-                           ("上屏（直播）时间", "onair_at"), ("回答完毕时间", "answered_at")):  # fmt: skip
+        for col, field in TIME_COLUMNS:
             if want[field] is None:
                 assert got[col].value is None, (q, col)
             else:

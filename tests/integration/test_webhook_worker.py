@@ -19,10 +19,10 @@ import redis.asyncio as aioredis
 
 from server.domain import webhooks as wh
 from server.domain.question import QuestionStatus
+from server.live.webhooks import WebhookWorker, WorkerConfig
 from server.settings import Settings
 from server.store.store import Store
 from server.store.webhooks import Webhooks
-from server.webhook_worker import WebhookWorker, WorkerConfig
 from tests.integration.hub_helpers import open_redis
 from tests.integration.record_helpers import Receiver, go_live, move, new_broadcast
 

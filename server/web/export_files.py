@@ -1,4 +1,5 @@
-"""The record's export files: XLSX (four sheets), CSV (the questions), JSON (everything).
+"""The record's files: XLSX (four sheets), CSV (the questions), JSON (everything),
+and the report they summarise.
 
 Each reads the broadcast through ``server.store.record.Record``, questions in
 chunks, so memory stays bounded by a chunk, not by the broadcast:
@@ -31,10 +32,11 @@ from typing import Any
 import orjson
 import xlsxwriter
 
-from server.audit_export import BOM, iso_time, safe_cell
 from server.domain import record_columns as rc
 from server.domain import report as rp
 from server.store.record import Figures, Record, Row
+from server.timezones import iso_time
+from server.web.audit_csv import BOM, safe_cell
 
 EXPORT_VERSION = 1
 _CSV_ROWS_PER_CHUNK = 500
@@ -76,6 +78,18 @@ async def _rows(record: Record, bid: str, seen: Gathered, names: bool) -> AsyncI
         for q, fu in chunk:
             seen.tally.add(q, fu)
         yield chunk
+
+
+async def report_of(
+    record: Record, bid: str, meta: Mapping[str, str]
+) -> tuple[dict[str, Any], rp.Tally]:
+    """The broadcast's report (every question read once, in chunks) and its tally."""
+    figures = await record.figures(bid)
+    polls = await record.polls(bid)
+    seen = Gathered()
+    async for _chunk in _rows(record, bid, seen, show_names(meta)):
+        pass
+    return seen.report(meta, figures, polls), seen.tally
 
 
 def summary_rows(report: Mapping[str, Any], tz: tzinfo, exported_at: int) -> list[list[Any]]:
