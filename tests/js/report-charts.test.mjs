@@ -46,3 +46,14 @@ test('percent text', () => {
   assert.equal(charts.percentText(null), '—');
   assert.equal(charts.percentText(1), '100.0%');
 });
+
+test('the report pages speak zh-CN first and the two tables agree', async () => {
+  const { DEFAULT_LANG, keys, t, setLang } = await import('../../static/js/report/i18n.js');
+  assert.equal(DEFAULT_LANG, 'zh-CN');
+  assert.deepEqual([...keys('en')].sort(), [...keys('zh-CN')].sort());
+  setLang('zh-CN', null);
+  assert.equal(t('print'), '打印 / 存为PDF');
+  setLang('en', null);
+  assert.equal(t('print'), 'Print / save as PDF');
+  setLang('zh-CN', null);
+});

@@ -53,7 +53,7 @@ export function viewersAndLikes(report, t, timeZone) {
     ],
     series: [
       {
-        name: t('series_viewers'), type: 'line', yAxisIndex: 0, showSymbol: false,
+        name: t('series_viewers'), type: 'line', yAxisIndex: 0, showSymbol: report.timeline.length < 30,
         data: report.timeline.map((m) => m.viewers), lineStyle: { width: 2 },
         markLine: {
           symbol: 'none', silent: true,

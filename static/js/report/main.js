@@ -51,16 +51,26 @@ function section(id, title) {
   return box;
 }
 
+// Charts are drawn once their boxes are in the document (a detached box has
+// no width): chartBox only places the box, draw() then draws them all.
+const pending = [];
+
 function chartBox(parent, name, option, height = 300) {
   const box = el('div', 'chart');
   box.dataset.chart = name;
   box.style.height = `${height}px`;
   parent.append(box);
-  if (!echarts) return;
-  const chart = echarts.init(box, null, { renderer: 'canvas' });
-  chart.on('finished', () => { box.dataset.drawn = '1'; });
-  chart.setOption(option);
-  drawn.push(chart);
+  pending.push({ box, option });
+}
+
+function draw() {
+  for (const { box, option } of pending.splice(0)) {
+    if (!echarts) continue;
+    const chart = echarts.init(box, null, { renderer: 'canvas' });
+    chart.on('finished', () => { box.dataset.drawn = '1'; });
+    chart.setOption(option);
+    drawn.push(chart);
+  }
 }
 
 function table(headers, rows) {
@@ -226,6 +236,7 @@ async function load() {
   const data = await response.json();
   for (const chart of drawn.splice(0)) chart.dispose();
   if (season) renderSeason(data); else renderBroadcast(data);
+  draw();
   status.textContent = '';
   document.body.dataset.ready = '1';
 }

@@ -1,0 +1,116 @@
+"""The report page (/report/<bid>) in a real chromium: the charts actually drew.
+
+A short show is played through the real hub (viewers, questions, likes, a
+poll, a question on air); the page is opened with a moderator's session and
+each chart's canvas is read back: it must hold drawn pixels, not just exist.
+The figures are compared with the report JSON, the print stylesheet is
+checked in print emulation, and the CSP is held (no console errors). A
+screenshot goes to the test's temporary directory (``XS_SHOTS`` to keep it);
+the documentation's picture is made by ``make docs-images``, never here.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.async_api import Browser, expect
+
+from tests.browser.report_show import play, report_json
+from tests.browser.watch import Watched
+from tests.integration.harness import HubProcess, new_moderator
+
+pytestmark = [pytest.mark.anyio, pytest.mark.browser]
+
+WAIT_MS = 10_000
+A4 = {"viewport": {"width": 1100, "height": 1400}, "locale": "zh-CN"}
+HUB_ENV = {"PRESENCE_INTERVAL_S": "0.2", "LIKES_FLUSH_MS": "50"}
+# How many pixels of a chart's canvas differ from the background: a chart
+# that drew its axes, lines and bars has thousands; an empty one none.
+INKED = """(name) => {
+  const canvas = document.querySelector(`[data-chart="${name}"] canvas`);
+  if (!canvas) return -1;
+  const ctx = canvas.getContext('2d');
+  const { data } = ctx.getImageData(0, 0, canvas.width, canvas.height);
+  let inked = 0;
+  for (let i = 0; i < data.length; i += 4) if (data[i + 3] > 0) inked += 1;
+  return inked;
+}"""
+
+
+@pytest.fixture(scope="module")
+def hub(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubProcess]:
+    process = HubProcess(redis_url, tmp_path_factory.mktemp("hub"), **HUB_ENV).start()
+    try:
+        yield process
+    finally:
+        process.stop()
+
+
+async def test_report_page_draws_its_charts(
+    browser: Browser, hub: HubProcess, redis_url: str, tmp_path: Path
+) -> None:
+    mod = await new_moderator(redis_url, hub.base)
+    bid = await play(mod, redis_url, hub.base)
+    report = await report_json(mod, bid)
+    context = await browser.new_context(**A4)
+    await context.add_cookies([{"name": "xs_sess", "value": mod.cookies["xs_sess"],
+                                "url": hub.base}])  # fmt: skip
+    w = Watched(await context.new_page())
+    page = w.page
+    try:
+        await page.goto(f"{hub.base}/report/{bid}")
+        await expect(page.locator("body[data-ready='1']")).to_have_count(1, timeout=WAIT_MS)
+        await expect(page.locator("#title")).to_have_text(report["broadcast"]["title"])
+        figures = page.locator(".figure")
+        await expect(figures.first).to_be_visible()
+        text = await page.locator("#figures").inner_text()
+        for label, value in (("观看人次", report["views"]), ("点赞", report["likes"]),
+                             ("收到问题", report["questions"]["received"])):  # fmt: skip
+            assert label in text and f"{value:,}" in text, (label, value, text)
+        charts = ["viewers", "questions", "tags", "sources"] + [
+            f"poll-{p['id']}" for p in report["polls"]
+        ]
+        for name in charts:
+            await expect(page.locator(f"[data-chart='{name}'][data-drawn='1']")).to_have_count(
+                1, timeout=WAIT_MS
+            )
+            inked = await page.evaluate(INKED, name)
+            assert inked > 2000, (name, inked)  # axes, labels, bars and lines were drawn
+        links = page.locator("#exports a")
+        assert [await a.get_attribute("href") for a in await links.all()] == [
+            f"/api/broadcasts/{bid}/export.{kind}" for kind in ("xlsx", "csv", "json")
+        ]
+        shot = Path(os.environ.get("XS_SHOTS") or tmp_path) / "report.png"
+        await page.screenshot(path=str(shot), full_page=True)
+        assert shot.stat().st_size > 30_000
+        # Printed: the bar and its buttons are gone, the document stays.
+        await page.emulate_media(media="print")
+        await expect(page.locator("header.bar")).to_be_hidden()
+        await expect(page.locator("#title")).to_be_visible()
+        await page.emulate_media(media="screen")
+        # English, from the same switch as every page.
+        await page.locator("#lang").click()
+        await expect(page.locator("#print")).to_have_text("Print / save as PDF")
+        await expect(page.locator("body[data-ready='1'] [data-chart='viewers'][data-drawn='1']")
+                     ).to_have_count(1, timeout=WAIT_MS)  # fmt: skip
+        assert await page.evaluate(INKED, "viewers") > 2000
+        w.check()
+    finally:
+        await context.close()
+
+
+async def test_report_page_without_a_session_goes_to_login(
+    browser: Browser, hub: HubProcess, redis_url: str
+) -> None:
+    mod = await new_moderator(redis_url, hub.base)
+    bid = (await mod.create_broadcast(title="无会话"))["id"]
+    context = await browser.new_context(**A4)
+    try:
+        page = await context.new_page()
+        await page.goto(f"{hub.base}/report/{bid}")
+        assert page.url.startswith(f"{hub.base}/login?next=/report/{bid}")
+    finally:
+        await context.close()
