@@ -21,6 +21,7 @@ from playwright.async_api import Browser, expect
 from tests.browser.report_show import play, report_json
 from tests.browser.watch import Watched
 from tests.integration.harness import HubProcess, new_moderator
+from tests.integration.hub_helpers import running_hub
 
 pytestmark = [pytest.mark.anyio, pytest.mark.browser]
 
@@ -42,11 +43,8 @@ INKED = """(name) => {
 
 @pytest.fixture(scope="module")
 def hub(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubProcess]:
-    process = HubProcess(redis_url, tmp_path_factory.mktemp("hub"), **HUB_ENV).start()
-    try:
+    with running_hub(redis_url, tmp_path_factory.mktemp("hub"), **HUB_ENV) as process:
         yield process
-    finally:
-        process.stop()
 
 
 async def test_report_page_draws_its_charts(
