@@ -12,11 +12,14 @@ next to its resident memory before it.
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
 import time
 from pathlib import Path
 from typing import Any
 
 import httpx
+import openpyxl
 import redis.asyncio as aioredis
 
 from server.settings import Settings
@@ -30,6 +33,14 @@ _FOLLOWUP = {
     "state": "replied", "dept": "traffic", "due": "2026-01-31", "rating": "satisfied",
     "reply": "已会同相关部门研究，将在换乘站增设无障碍电梯。",
 }  # fmt: skip
+
+
+def _rows(kind: str, body: bytes) -> int:
+    """Question rows in an export (header excluded)."""
+    if kind == "csv":
+        return len(list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))) - 1
+    book = openpyxl.load_workbook(io.BytesIO(body), read_only=True)
+    return int(book["问题"].max_row or 1) - 1
 
 
 def _reset_peak(pid: int) -> None:
@@ -76,14 +87,16 @@ async def run(
         for kind in ("csv", "xlsx"):
             await asyncio.to_thread(_reset_peak, pid)
             before = await asyncio.to_thread(_kb, pid, "VmRSS")
-            size = 0
+            body = bytearray()
             t0 = time.monotonic()
             async with http.stream("GET", f"/api/broadcasts/{bid}/export.{kind}") as resp:
                 resp.raise_for_status()
                 async for chunk in resp.aiter_bytes():
-                    size += len(chunk)
+                    body += chunk
             result[f"{kind}_s"] = round(time.monotonic() - t0, 2)
-            result[f"{kind}_mb"] = round(size / 1e6, 1)
+            result[f"{kind}_mb"] = round(len(body) / 1e6, 1)
+            # What came is checked after the clock stopped: one row per question.
+            result[f"{kind}_rows"] = await asyncio.to_thread(_rows, kind, bytes(body))
             result[f"{kind}_rss_before_mb"] = round(before / 1024, 1)
             peak = await asyncio.to_thread(_kb, pid, "VmHWM")
             result[f"{kind}_peak_rss_mb"] = round(peak / 1024, 1)

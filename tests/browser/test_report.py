@@ -12,16 +12,18 @@ the documentation's picture is made by ``make docs-images``, never here.
 from __future__ import annotations
 
 import os
+import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from playwright.async_api import Browser, expect
 
+from server.store.webhooks import Webhooks
 from tests.browser.report_show import play, report_json
 from tests.browser.watch import Watched
 from tests.integration.harness import HubProcess, new_moderator
-from tests.integration.hub_helpers import running_hub
+from tests.integration.hub_helpers import open_redis, running_hub
 
 pytestmark = [pytest.mark.anyio, pytest.mark.browser]
 
@@ -110,5 +112,46 @@ async def test_report_page_without_a_session_goes_to_login(
         page = await context.new_page()
         await page.goto(f"{hub.base}/report/{bid}")
         assert page.url.startswith(f"{hub.base}/login?next=/report/{bid}")
+    finally:
+        await context.close()
+
+
+async def test_console_home_lists_webhooks_and_their_deliveries(
+    browser: Browser, hub: HubProcess, redis_url: str
+) -> None:
+    """The admin's webhook panel: a loopback URL is refused with the reason; a
+    delivery attempt in the log (written through the store) is listed."""
+    admin = await new_moderator(redis_url, hub.base, admin=True)
+    async with open_redis(redis_url) as redis:
+        hooks = Webhooks(redis)
+        hook = "h" + secrets.token_hex(3)
+        config = {"id": hook, "url": "https://portal.example.gov.cn/hook", "secret": "s" * 32,
+                  "events": ["poll.closed"], "bid": None, "created": 1}  # fmt: skip
+        await hooks.put(config, user="t")
+        delivery = f"t-x.1-0.poll.closed.{hook}"
+        await hooks.enqueue(
+            "t-x", "1-0", [(delivery, hook, b'{"event":"poll.closed","broadcast":"t-x"}')]
+        )
+        await hooks.done(delivery, outcome="retry", status=503, error="HTTP 503", next_due_ms=0,
+                         took_ms=12)  # fmt: skip
+    context = await browser.new_context(**A4)
+    await context.add_cookies([{"name": "xs_sess", "value": admin.cookies["xs_sess"],
+                                "url": hub.base}])  # fmt: skip
+    w = Watched(await context.new_page())
+    page = w.page
+    try:
+        await page.goto(f"{hub.base}/console")
+        row = page.locator(f'#hooks-list tr[data-hook="{hook}"]')
+        await expect(row).to_contain_text("portal.example.gov.cn", timeout=WAIT_MS)
+        log = page.locator("#hooks-log tr[data-outcome='retry']").first
+        await expect(log).to_contain_text("失败，将重试")
+        await page.locator("#hooks-url").fill("http://127.0.0.1:9/")
+        await page.locator("#hooks-events input[value='poll.closed']").check()
+        await page.locator("#hooks-submit").click()
+        await expect(page.locator("#hooks-msg")).to_contain_text("地址不可用", timeout=WAIT_MS)
+        await expect(page.locator("#hooks-secret")).to_be_hidden()
+        async with open_redis(redis_url) as redis:
+            await Webhooks(redis).remove(hook, user="t")
+        w.check()
     finally:
         await context.close()
