@@ -19,6 +19,8 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Browser, expect
 
+from server.settings import Settings
+from server.store.seasons import Seasons
 from server.store.webhooks import Webhooks
 from tests.browser.report_show import play, report_json
 from tests.browser.watch import Watched
@@ -152,6 +154,37 @@ async def test_console_home_lists_webhooks_and_their_deliveries(
         await expect(page.locator("#hooks-secret")).to_be_hidden()
         async with open_redis(redis_url) as redis:
             await Webhooks(redis).remove(hook, user="t")
+        w.check()
+    finally:
+        await context.close()
+
+
+async def test_season_report_page_draws_and_says_the_line(
+    browser: Browser, hub: HubProcess, redis_url: str
+) -> None:
+    mod = await new_moderator(redis_url, hub.base)
+    bid = await play(mod, redis_url, hub.base, title="第一期")
+    sid = "s" + secrets.token_hex(4)
+    async with open_redis(redis_url) as redis:
+        seasons = Seasons(redis, Settings())
+        await seasons.create(sid, name="2025 协商在线", year=2025, user="t")
+        await seasons.add_broadcast(sid, bid, user="t")
+    async with mod.http() as http:
+        line = (await http.get(f"/api/seasons/{sid}/report")).json()["line"]
+    assert line.startswith("1期节目，")
+    context = await browser.new_context(**A4)
+    await context.add_cookies([{"name": "xs_sess", "value": mod.cookies["xs_sess"],
+                                "url": hub.base}])  # fmt: skip
+    w = Watched(await context.new_page())
+    try:
+        await w.page.goto(f"{hub.base}/report/s/{sid}")
+        await expect(w.page.locator("#subtitle")).to_have_text(line, timeout=WAIT_MS)
+        await expect(w.page.locator("[data-chart='season'][data-drawn='1']")).to_have_count(
+            1, timeout=WAIT_MS
+        )
+        assert await w.page.evaluate(INKED, "season") > 2000
+        await expect(w.page.locator("#items tbody tr")).to_have_count(1)
+        assert not await w.page.locator("#exports").is_visible()  # exports are per broadcast
         w.check()
     finally:
         await context.close()
