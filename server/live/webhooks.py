@@ -138,6 +138,8 @@ class WebhookWorker:
     # --- reading the streams --------------------------------------------------------------
 
     async def scan(self, hooks: Sequence[Json]) -> None:
+        """One pass over the watched broadcasts: three pipelined reads (metas,
+        positions, new events), then one enqueue script per broadcast that moved."""
         everywhere = any(not h.get("bid") for h in hooks)
         if everywhere:
             bids = [text(b) for b in await self.redis.zrange(keys.BROADCASTS, 0, -1)]
@@ -150,31 +152,35 @@ class WebhookWorker:
             pipe.hmget(keys.meta(bid), "state", "settings", "deleting")
         metas = await pipe.execute()
         positions = await self.hooks.positions(bids)
+        watched: list[tuple[str, str, bool, str | None]] = []
         for bid, meta, pos in zip(bids, metas, positions, strict=True):
-            state = meta[0].decode() if meta[0] else None
-            if state is None or meta[2] == b"1":
+            if meta[0] is None or meta[2] == b"1":
+                if pos is not None:  # deleted: forget its position
+                    await self.redis.hdel(keys.HOOKS_POS, bid)
                 continue
             settings = orjson.loads(meta[1] or b"{}")
-            await self._scan_one(bid, state, settings.get("show_names", True), pos, hooks)
+            watched.append((bid, text(meta[0]), bool(settings.get("show_names", True)), pos))
+        pipe = self.redis.pipeline(transaction=False)
+        for bid, state, _, pos in watched:
+            if pos is None and state != "draft":
+                pipe.xrevrange(keys.events(bid), count=1)
+            else:  # a draft is read from its start: nothing of it is sent
+                pipe.xrange(keys.events(bid), min=f"({pos or '0-0'}",
+                            count=self.config.events_per_pass)  # fmt: skip
+        found: list[Any] = await pipe.execute()
+        for (bid, state, show_names, pos), rows in zip(watched, found, strict=True):
+            if pos is None and state != "draft":
+                # A webhook added during or after a show starts with the next event.
+                await self.hooks.enqueue(bid, text(rows[0][0]) if rows else "0-0", [])
+            elif rows:
+                await self._queue(bid, state, show_names, rows, hooks)
 
-    async def _scan_one(
-        self, bid: str, state: str, show_names: bool, pos: str | None, hooks: Sequence[Json]
+    async def _queue(
+        self, bid: str, state: str, show_names: bool, rows: Any, hooks: Sequence[Json]
     ) -> None:
-        stream = keys.events(bid)
-        if pos is None:
-            if state == "draft":
-                pos = "0-0"  # nothing of a draft is sent; its start is read past
-            else:  # a webhook added during or after a show: from the next event on
-                last: Any = await self.redis.xrevrange(stream, count=1)
-                await self.hooks.enqueue(bid, last[0][0].decode() if last else "0-0", [])
-                return
-        most = self.config.events_per_pass
-        rows: Any = await self.redis.xrange(stream, min=f"({pos}", count=most)
-        if not rows:
-            return
         deliveries: list[tuple[str, str, bytes]] = []
         for rid, fields in rows:
-            sid = rid.decode()
+            sid = text(rid)
             event = orjson.loads(fields[b"e"])
             if state == "draft" and event.get("type") != "broadcast":
                 continue
@@ -186,7 +192,7 @@ class WebhookWorker:
                     body = {"id": did, "event": out.event.value, "broadcast": bid,
                             "occurred_at": int(sid.split("-", 1)[0]), "data": out.data}  # fmt: skip
                     deliveries.append((did, str(hook["id"]), orjson.dumps(body)))
-        await self.hooks.enqueue(bid, rows[-1][0].decode(), deliveries)
+        await self.hooks.enqueue(bid, text(rows[-1][0]), deliveries)
 
     # --- sending -----------------------------------------------------------------------------
 
