@@ -13,8 +13,10 @@ import hashlib
 from collections.abc import Mapping
 from typing import Any
 
+from server.protocol import PUBLIC_STATUSES
+
 from .poll import PollState, ResultsVisibility, results_visible
-from .question import ANONYMOUS, PUBLIC_STATUSES
+from .question import ANONYMOUS
 
 VERSION = 1
 

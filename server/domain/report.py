@@ -26,7 +26,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .question import PUBLIC_STATUSES, QuestionStatus
+from server.protocol import PUBLIC_STATUSES
+
+from .question import QuestionStatus
 
 # A device that comes back after more than this long without any socket open
 # starts a new view (人次). 30 minutes is the web analytics convention for a

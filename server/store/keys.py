@@ -50,11 +50,6 @@ def like_last(bid: str) -> str:
     return prefix(bid) + "likelast"
 
 
-def unique_viewers(bid: str) -> str:
-    """``xs:{bid}:uniq``: HyperLogLog of the viewer ids seen."""
-    return prefix(bid) + "uniq"
-
-
 def idem(bid: str, actor_cmd: str) -> str:
     """``xs:{bid}:idem:<actor>:<cmd id>``: a command's stored result."""
     return f"{prefix(bid)}idem:{actor_cmd}"
@@ -185,11 +180,6 @@ def followup(bid: str, qid: int) -> str:
     """``xs:{bid}:fu:<qid>``: a question's follow-up record (written by the follow-up
     workflow; the record's exports only read it)."""
     return f"{prefix(bid)}fu:{qid}"
-
-
-def question_seq(bid: str) -> str:
-    """``xs:{bid}:qseq``: the last question id given (ids run 1..qseq)."""
-    return prefix(bid) + "qseq"
 
 
 def department(dept: str) -> str:

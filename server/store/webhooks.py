@@ -78,9 +78,11 @@ class Webhooks:
     ) -> int:
         """Queue (delivery id, webhook id, body) and move ``bid``'s read position to ``pos``."""
         args: list[Any] = [keys.HOOKS_PREFIX, bid, pos]
+        hashes = []
         for delivery, hook, body in deliveries:
             args += (delivery, hook, body)
-        raw = await self._enqueue(keys=[keys.HOOKS_POS, keys.HOOKS_DUE], args=args)
+            hashes.append(keys.hook_delivery(delivery))
+        raw = await self._enqueue(keys=[keys.HOOKS_POS, keys.HOOKS_DUE, *hashes], args=args)
         return int(orjson.loads(raw)["queued"])
 
     async def due(self, now_ms: int, limit: int) -> list[Json]:
@@ -107,7 +109,7 @@ class Webhooks:
     ) -> int:  # fmt: skip
         """Record an attempt (``ok`` | ``retry`` | ``failed``); returns its number."""
         raw = await self._done(
-            keys=[keys.HOOKS_DUE, keys.HOOKS_LOG],
+            keys=[keys.HOOKS_DUE, keys.HOOKS_LOG, keys.hook_delivery(delivery)],
             args=[keys.HOOKS_PREFIX, delivery, outcome, status, error[:300], next_due_ms,
                   self.log_maxlen, took_ms],
         )  # fmt: skip

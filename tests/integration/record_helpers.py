@@ -8,7 +8,8 @@ import secrets
 import time
 from typing import Any
 
-from server.domain.question import QuestionStatus, allowed_from
+from server.domain.question import QUESTION_TRANSITIONS, QuestionStatus
+from server.domain.transitions import allowed_from
 from server.store.store import Store
 
 
@@ -23,7 +24,7 @@ async def move(store: Store, bid: str, qid: int, target: QuestionStatus) -> dict
     """A moderator's status change, through ``set_status.lua``."""
     return await store.set_status(
         bid, secrets.token_hex(4), user="mod", qid=qid, target=target.value,
-        allowed_from=[s.value for s in allowed_from(target)], expect=None, reason="",
+        allowed_from=allowed_from(QUESTION_TRANSITIONS, target), expect=None, reason="",
     )  # fmt: skip
 
 

@@ -109,8 +109,7 @@ async def test_views_follow_the_thirty_minute_session_rule(redis: aioredis.Redis
     long_ago = (sec - 31 * 60) * 1000
     await redis.hset(keys.visits(bid), "b", long_ago)  # b left 31 minutes ago
     await redis.hset(keys.visits(bid), "c", (sec - 29 * 60) * 1000)  # c left 29 minutes ago
-    done = await report_("p2", 3, "+b", "+c")
-    assert done["views"] == 1  # b's return is a new view, c's is not
+    await report_("p2", 3, "+b", "+c")  # b's return is a new view, c's is not
     figures = await record.figures(bid)
     assert (figures.totals.views, figures.totals.unique) == (4, 3)
     assert sum(figures.raw["views"].values()) == 4

@@ -1,11 +1,12 @@
 -- One delivery attempt ended: logged; done (delivered, or out of attempts) or
 -- due again after its backoff.
--- KEYS: 1 due zset, 2 delivery log stream
+-- KEYS: 1 due zset, 2 delivery log stream, 3 the delivery's hash (keys.hook_delivery)
 -- ARGV: 1 'xs:{hooks}:', 2 delivery id, 3 'ok' | 'retry' | 'failed',
 --       4 HTTP status (0 = none), 5 error text, 6 next due ms (retry), 7 log maxlen,
 --       8 took ms
+-- include: _prelude.lua
 local id, outcome = ARGV[2], ARGV[3]
-local dkey = P .. 'd:' .. id
+local dkey = KEYS[3]
 local hook = redis.call('HGET', dkey, 'hook')
 if not hook then return cjson.encode({ok = true, gone = true}) end
 local attempt = redis.call('HINCRBY', dkey, 'attempts', 1)

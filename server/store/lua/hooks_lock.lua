@@ -3,6 +3,7 @@
 -- when the holder releases it (a process that stops).
 -- KEYS: 1 the lease key
 -- ARGV: 1 'xs:{hooks}:', 2 process id, 3 lease ms (0 = release)
+-- include: _prelude.lua
 local holder = redis.call('GET', KEYS[1])
 if tonumber(ARGV[3]) == 0 then
   if holder == ARGV[2] then redis.call('DEL', KEYS[1]) end

@@ -56,4 +56,4 @@ if figures ~= last then
   redis.call('HSET', KEYS[3], '_last', figures)
   emit({type = 'presence', now = sum, peak = peak, unique = unique}, tonumber(ARGV[5]))
 end
-return cjson.encode({now = sum, peak = peak, unique = unique, views = views})
+return cjson.encode({now = sum, peak = peak, unique = unique})
