@@ -16,7 +16,7 @@ PYTEST_ARGS ?=
 LINT_DIRS := $(wildcard server tests bench)
 FORMAT_DIRS := $(wildcard server tests)
 
-.PHONY: venv run test system-deps lint pytest node-test bench clean
+.PHONY: venv run test system-deps lint pytest node-test bench docs-images clean
 
 venv: $(STAMP)
 
@@ -69,6 +69,11 @@ node-test:
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+# Pictures for the docs (docs/img/report.png), drawn from a scripted show in
+# chromium; the tests never write tracked files, this target does.
+docs-images: $(STAMP)
+	$(BIN)/python -m tests.browser.report_image
 
 # Keeps ./data: it holds the embedded Redis's AOF (the broadcasts and accounts).
 clean:

@@ -31,6 +31,7 @@ import httpx
 import orjson
 import redis.asyncio as aioredis
 
+from bench import export as export_bench
 from bench import report
 from bench import words as words_bench
 from bench.loadtest.processes import HubProcess, free_port
@@ -71,6 +72,7 @@ FULL = {
     "questions_paced": {"clients": 300, "rate": 2000, "duration": 10},
     "mix": {"clients": 3000, "duration": 15},
     "words": {"words": 10000, "checks": 20000},
+    "export": {"questions": 10000},
 }
 QUICK = {
     "fanout": {"clients": 40, "hz": 10, "duration": 2},
@@ -81,6 +83,7 @@ QUICK = {
     "questions_paced": {"clients": 10, "rate": 100, "duration": 2},
     "mix": {"clients": 40, "duration": 3},
     "words": {"words": 500, "checks": 300},
+    "export": {"questions": 200},
 }
 
 
@@ -443,6 +446,13 @@ class Bench:
     async def words(self, cfg: dict[str, Any]) -> dict[str, Any]:
         """The sensitive-word screen of one question, with a big deployment list."""
         return await asyncio.to_thread(words_bench.run, cfg["words"], cfg["checks"])
+
+    async def export(self, cfg: dict[str, Any]) -> dict[str, Any]:
+        """10,000 questions to XLSX and CSV through the hub: seconds and peak RSS."""
+        hub, bid = await self.fresh()
+        assert hub.proc is not None
+        return await export_bench.run(hub.base, hub.proc.pid, self.redis_url, bid,
+                                      self.mod_cookies, cfg)  # fmt: skip
 
 
 async def _wait_port(port: int, within_s: float = 10) -> None:

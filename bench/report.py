@@ -28,6 +28,9 @@ TARGETS = {
     ("questions_paced", "lost"): ("==", 0),
     ("questions_paced", "duplicated"): ("==", 0),
     ("words", "us_per_check_p99"): ("<=", 1000),  # issue 4: under a millisecond per question
+    # 10,000 questions: an export a moderator waits for during the show.
+    ("export", "csv_s"): ("<=", 5),
+    ("export", "xlsx_s"): ("<=", 10),
 }
 
 
@@ -39,6 +42,9 @@ def verdict(section: str, key: str, value: Any, results: dict[str, Any]) -> str:
     if section == "likes" and key == "taps_counted":
         sent = results["likes"].get("taps_sent")
         return "met (== taps_sent)" if value == sent else "MISSED (!= taps_sent)"
+    if section == "export" and key.endswith("_rows"):
+        n = results["export"].get("questions")
+        return "met (== questions)" if value == n else "MISSED (!= questions)"
     target = TARGETS.get((section, key))
     if target is None or value is None:
         return ""

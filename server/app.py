@@ -26,13 +26,17 @@ from server.settings import Settings
 from server.web import (
     api,
     console_pages,
+    export,
     followup_api,
     followup_pages,
     overlay_pages,
+    public_api,
     record,
     viewer_pages,
+    webhooks,
     words,
 )
+from server.web.public_api import PublicDocuments
 
 log = logging.getLogger("xs.app")
 
@@ -111,6 +115,7 @@ def build_app(settings: Settings) -> Starlette:
         hub = Hub(settings)
         await hub.start()
         app.state.hub = hub
+        app.state.public_documents = PublicDocuments(hub)
         if settings.demo:
             await _announce(hub)
         # What exists now (modules, the app, the hub) lives as long as the
@@ -126,6 +131,9 @@ def build_app(settings: Settings) -> Starlette:
     routes: list[Any] = [
         *api.routes,
         *record.routes,
+        *export.routes,
+        *public_api.routes,
+        *webhooks.routes,
         *words.routes,
         *overlay_pages.routes,
         *viewer_pages.routes,

@@ -89,6 +89,29 @@ class Settings:
     presence_interval_s: float = 5.0
     presence_ttl_s: float = 15.0
 
+    # --- the record: public read API and webhooks -------------------------------
+    # A broadcast's public document (/api/public/broadcasts/<bid>) is kept this
+    # long per process, and clients may cache it for max_age (docs/api.md).
+    public_cache_s: float = 1.0
+    public_max_age_s: int = 2
+    # Public API requests per client address per process: rate and burst.
+    public_rate_per_s: float = 5.0
+    public_burst: float = 20.0
+    # Run the webhook delivery worker in this process (one process of the
+    # deployment delivers at a time, by a lease in Redis).
+    webhooks_deliver: bool = True
+    # Let webhooks point at loopback, private and link-local addresses (an
+    # intranet portal); off, they are refused (no SSRF).
+    webhooks_allow_private: bool = False
+    # A worker pass over the event streams and the due queue.
+    webhook_poll_s: float = 1.0
+    # One attempt: connect, send, read the status line.
+    webhook_timeout_s: float = 5.0
+    # Retries: the first after base, doubling, at most cap apart, max attempts in all.
+    webhook_retry_base_s: float = 5.0
+    webhook_retry_cap_s: float = 3600.0
+    webhook_max_attempts: int = 8
+
     # --- content limits --------------------------------------------------------
     # Default question length limit of a new broadcast (characters after normalisation).
     question_max_len: int = 300

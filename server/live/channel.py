@@ -62,6 +62,9 @@ if TYPE_CHECKING:
 log = logging.getLogger("xs.channel")
 
 Event = dict[str, Any]
+# Visit marks kept between two presence reports (a report every few seconds
+# sends them all); past this many the extra ones are dropped, never the socket.
+VISITS_MAX = 100_000
 
 
 class Entry(NamedTuple):
@@ -88,7 +91,11 @@ class Channel:
         self.by_vid: dict[str, set[Conn]] = {}
         self.broadcast: dict[str, Any] = {}
         self.overlay_key = ""
-        self.seen_vids: set[str] = set()  # viewers seen since the last presence report
+        # Visits since the last presence report, in order: "+<vid>" when a
+        # device's first socket here opened, "-<vid>" when its last one closed
+        # (views and unique devices, lua/presence.lua). Bounded by the churn of
+        # one presence interval; past VISITS_MAX the report is due anyway.
+        self.visits: list[str] = []
         # Position of the last event that took a question out of public view: a
         # cached viewer snapshot older than it would still show that question's
         # text (then removed by the catch-up), so it is not reused.
@@ -416,9 +423,9 @@ class Channel:
     def register(self, conn: Conn) -> None:
         self.conns[conn.role].add(conn)
         if conn.vid is not None:
+            if conn.vid not in self.by_vid and len(self.visits) < VISITS_MAX:
+                self.visits.append("+" + conn.vid)
             self.by_vid.setdefault(conn.vid, set()).add(conn)
-            if conn.role is Role.VIEWER:
-                self.seen_vids.add(conn.vid)
         conn.state = ConnState.LIVE
         conn.on_close = self._unregister
 
@@ -430,6 +437,8 @@ class Channel:
                 same.discard(conn)
                 if not same:
                     del self.by_vid[conn.vid]
+                    if len(self.visits) < VISITS_MAX:
+                        self.visits.append("-" + conn.vid)
 
     async def join(
         self, conn: Conn, since: Since | None, *, send_welcome: bool = True

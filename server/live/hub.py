@@ -11,7 +11,9 @@ only in a process. Background loops:
   are closed within ``session_check_s`` (RELIABILITY 20);
 * reaper: a channel without clients for ``channel_idle_s`` stops tailing;
 * words: the sensitive-word lists are re-read when their version moves
-  (``words_refresh_ms``, ``server.live.words``).
+  (``words_refresh_ms``, ``server.live.words``);
+* webhooks: the delivery worker (``server.live.webhooks``), when
+  ``webhooks_deliver`` is on; one process of the deployment delivers at a time.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from server.live.channel import Channel
 from server.live.conn import background
 from server.live.followup import FollowDesk
 from server.live.likes import LikeDesk
+from server.live.webhooks import WebhookWorker, WorkerConfig
 from server.live.words import WordsDesk
 from server.metrics import Metrics
 from server.protocol import Role
@@ -64,6 +67,13 @@ class Hub:
         self.words = WordsDesk(self)  # compiled sensitive-word lists, kept fresh
         self.deleter = Deleter(self.store, settings)
         self.followup = FollowDesk(self)  # after the show: 转办, 答复, 公开, 评价
+        # Webhook deliveries: reads the event streams, never on the live path.
+        self.webhooks = WebhookWorker(self.redis, self.likes.proc, WorkerConfig(
+            poll_s=settings.webhook_poll_s, timeout_s=settings.webhook_timeout_s,
+            retry_base_s=settings.webhook_retry_base_s, retry_cap_s=settings.webhook_retry_cap_s,
+            max_attempts=settings.webhook_max_attempts,
+            allow_private=settings.webhooks_allow_private,
+        ))  # fmt: skip
         self.secret = b""
         self.channels: dict[str, Channel] = {}
         # bid -> (the live channel's settings mapping, its validated form).
@@ -96,6 +106,8 @@ class Hub:
         ]
         if self.settings.retention_days > 0:
             self._loops.append(asyncio.create_task(self._retention_loop(), name="retention"))
+        if self.settings.webhooks_deliver:
+            self._loops.append(asyncio.create_task(self.webhooks.run(), name="webhooks"))
         self.started = True
 
     async def stop(self) -> None:
@@ -191,14 +203,14 @@ class Hub:
         while True:
             await asyncio.sleep(self.settings.presence_interval_s)
             for bid, channel in list(self.channels.items()):
-                seen, channel.seen_vids = channel.seen_vids, set()
+                visits, channel.visits = channel.visits, []
                 try:
                     await self.store.report_presence(
                         bid, proc=self.likes.proc, count=channel.viewer_count(), ttl_ms=ttl_ms,
-                        seen=seen,
+                        visits=visits,
                     )  # fmt: skip
                 except REDIS_DOWN:
-                    channel.seen_vids |= seen
+                    channel.visits[:0] = visits  # reported next time, still in order
                     self.metrics.redis_errors_total.inc(op="presence")
                 except Exception:
                     log.exception("presence report failed")

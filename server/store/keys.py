@@ -50,11 +50,6 @@ def like_last(bid: str) -> str:
     return prefix(bid) + "likelast"
 
 
-def unique_viewers(bid: str) -> str:
-    """``xs:{bid}:uniq``: HyperLogLog of the viewer ids seen."""
-    return prefix(bid) + "uniq"
-
-
 def idem(bid: str, actor_cmd: str) -> str:
     """``xs:{bid}:idem:<actor>:<cmd id>``: a command's stored result."""
     return f"{prefix(bid)}idem:{actor_cmd}"
@@ -167,6 +162,18 @@ def banned(bid: str) -> str:
 def ban_questions(bid: str) -> str:
     """``xs:{bid}:banq``: banned viewer id -> the question they were banned by."""
     return prefix(bid) + "banq"
+
+
+def visits(bid: str) -> str:
+    """``xs:{bid}:visits``: device (viewer id) -> ``in`` while one of its sockets is
+    open, else the ms its last socket closed (views and unique devices, ``presence.lua``)."""
+    return prefix(bid) + "visits"
+
+
+def timeline(bid: str, metric: str) -> str:
+    """``xs:{bid}:tl:<metric>``: minute (since the Unix epoch) -> figure of that minute
+    (``server/domain/report.py`` ``TIMELINE_METRICS``; written by the write scripts)."""
+    return f"{prefix(bid)}tl:{metric}"
 
 
 # --- Across broadcasts: each index under a hash tag of its own ---------------------
@@ -288,3 +295,19 @@ IX_WHERE = IX_PREFIX + "where"  # hash "<bid>:<qid>" -> department whose queue h
 def qcode_lookups(ip_hash: str, minute: int) -> str:
     """``xs:rl:qcode:<iphash>:<minute>``: 查询码 lookups of one address in one minute."""
     return f"xs:rl:qcode:{ip_hash}:{minute}"
+
+
+# Webhooks (deployment-wide, one hash slot of their own: every delivery script
+# touches only these): configs, per-broadcast read positions of the delivery
+# worker, the due queue, one hash per pending delivery, the delivery log, the
+# worker's lease.
+HOOKS_PREFIX = "xs:{hooks}:"
+HOOKS = HOOKS_PREFIX + "all"
+HOOKS_POS = HOOKS_PREFIX + "pos"
+HOOKS_DUE = HOOKS_PREFIX + "due"
+HOOKS_LOG = HOOKS_PREFIX + "log"
+HOOKS_LEASE = HOOKS_PREFIX + "lease"
+
+
+def hook_delivery(delivery: str) -> str:
+    return f"{HOOKS_PREFIX}d:{delivery}"

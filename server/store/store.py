@@ -28,6 +28,7 @@ import redis.asyncio as aioredis
 from server.domain.errors import Code, Rejection
 from server.domain.followup_input import CODE_ALPHABET, CODE_PREFIX_LEN, CODE_SUFFIX_LEN
 from server.domain.question import QuestionStatus
+from server.domain.report import VISIT_GAP_MS
 from server.protocol import PUBLIC_STATUSES
 from server.settings import Settings
 from server.store import keys, scripts
@@ -522,11 +523,13 @@ class Store:
         return text(raw) if raw is not None else None
 
     async def report_presence(
-        self, bid: str, *, proc: str, count: int, ttl_ms: int, seen: Iterable[str]
+        self, bid: str, *, proc: str, count: int, ttl_ms: int, visits: Sequence[str] = ()
     ) -> Result:
+        """This process's viewer count, and the visits it saw begin (``+<vid>``)
+        and end (``-<vid>``) since its last report, in order (``lua/presence.lua``)."""
         raw = await self._scripts["presence"](
-            keys=[keys.meta(bid), keys.events(bid), keys.presence(bid), keys.unique_viewers(bid)],
-            args=[keys.prefix(bid), proc, count, ttl_ms, self._maxlen, *seen],
+            keys=[keys.meta(bid), keys.events(bid), keys.presence(bid), keys.visits(bid)],
+            args=[keys.prefix(bid), proc, count, ttl_ms, self._maxlen, VISIT_GAP_MS, *visits],
         )
         result: Result = orjson.loads(raw)
         return result

@@ -31,45 +31,45 @@ CONSOLE_PAGE = STATIC / "console.html"
 PAGE_HEADERS = {"cache-control": "no-cache"}
 
 
-def _page(path: Path, status: int = 200) -> Response:
+def page(path: Path, status: int = 200) -> Response:
     return FileResponse(
         path, status_code=status, media_type="text/html; charset=utf-8", headers=PAGE_HEADERS
     )
 
 
-async def _logged_in(request: Request) -> bool:
+async def logged_in(request: Request) -> bool:
     hub = hub_of(request)
     return await hub.accounts.session(request.cookies.get(auth.SESSION_COOKIE)) is not None
 
 
-def _to_login(request: Request) -> Response:
+def to_login(request: Request) -> Response:
     return RedirectResponse("/login?next=" + quote(request.url.path, safe="/"), status_code=303)
 
 
 @guarded
 async def login_page(request: Request) -> Response:
-    return _page(LOGIN_PAGE)
+    return page(LOGIN_PAGE)
 
 
 @guarded
 async def home_page(request: Request) -> Response:
-    if not await _logged_in(request):
-        return _to_login(request)
-    return _page(HOME_PAGE)
+    if not await logged_in(request):
+        return to_login(request)
+    return page(HOME_PAGE)
 
 
 @guarded
 async def console_page(request: Request) -> Response:
-    if not await _logged_in(request):
-        return _to_login(request)
+    if not await logged_in(request):
+        return to_login(request)
     try:
         bid = bc.validate_broadcast_id(str(request.path_params["bid"]))
     except Rejection:
-        return _page(CONSOLE_PAGE, 404)
+        return page(CONSOLE_PAGE, 404)
     exists = await hub_of(request).store.broadcast_meta(bid) is not None
     # An unknown broadcast still gets the page (it says so in the reader's
     # language once its socket is refused with 4404).
-    return _page(CONSOLE_PAGE, 200 if exists else 404)
+    return page(CONSOLE_PAGE, 200 if exists else 404)
 
 
 routes = [

@@ -32,9 +32,14 @@ PER_ADDRESS_UNLIMITED = {
 }
 
 
+# The webhook worker delivers for the whole deployment, here the session's
+# shared Redis: test hubs leave it off, the webhook tests turn it on.
+NO_WEBHOOKS = {"WEBHOOKS_DELIVER": "0"}
+
+
 class HubProcess(processes.HubProcess):
     def __init__(self, redis_url: str, log_dir: Path, **env: str) -> None:
-        super().__init__(redis_url, log_dir, **{**PER_ADDRESS_UNLIMITED, **env})
+        super().__init__(redis_url, log_dir, **{**PER_ADDRESS_UNLIMITED, **NO_WEBHOOKS, **env})
 
 
 @dataclass

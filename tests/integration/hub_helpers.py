@@ -209,7 +209,7 @@ async def assert_same_as_fresh(client: HubClient, upto: str) -> None:
 # --- what Redis holds --------------------------------------------------------------------
 
 # Keys the hub changes on its own (presence reports), not because of a command.
-_SELF_MOVING = ("presence", "uniq", "peak")
+_SELF_MOVING = ("presence", "visits", "peak")
 
 
 async def stream(redis: aioredis.Redis, bid: str, after: str = "-") -> list[tuple[str, Json]]:

@@ -38,19 +38,23 @@ async def test_presence_sums_the_live_processes(
 ) -> None:
     # The sum, the expiry and the peak are presence.lua's rules alone.
     await new_broadcast(store, bid)
-    a = await store.report_presence(bid, proc="hub-a", count=5, ttl_ms=60_000, seen=["v1", "v2"])
+    a = await store.report_presence(
+        bid, proc="hub-a", count=5, ttl_ms=60_000, visits=["+v1", "+v2"]
+    )
     assert a == {"now": 5, "peak": 5, "unique": 2}
-    b = await store.report_presence(bid, proc="hub-b", count=3, ttl_ms=60_000, seen=["v2", "v3"])
+    b = await store.report_presence(
+        bid, proc="hub-b", count=3, ttl_ms=60_000, visits=["+v2", "+v3"]
+    )
     assert b == {"now": 8, "peak": 8, "unique": 3}
     presence = [e for e in await events(redis, bid) if e["type"] == "presence"]
     assert [(e["now"], e["peak"], e["unique"]) for e in presence] == [(5, 5, 2), (8, 8, 3)]
     # Unchanged figures: no event.
-    await store.report_presence(bid, proc="hub-b", count=3, ttl_ms=60_000, seen=[])
+    await store.report_presence(bid, proc="hub-b", count=3, ttl_ms=60_000)
     assert len([e for e in await events(redis, bid) if e["type"] == "presence"]) == 2
     # A process whose entry expires (ttl 0: expired as soon as written) stops
     # being counted by the next report, and its entry goes; the peak stays.
-    await store.report_presence(bid, proc="hub-a", count=5, ttl_ms=0, seen=[])
-    after = await store.report_presence(bid, proc="hub-b", count=1, ttl_ms=60_000, seen=[])
+    await store.report_presence(bid, proc="hub-a", count=5, ttl_ms=0)
+    after = await store.report_presence(bid, proc="hub-b", count=1, ttl_ms=60_000)
     assert after == {"now": 1, "peak": 8, "unique": 3}
     assert not await redis.hexists(keys.presence(bid), "hub-a")
     snap = await store.snapshot(bid, "viewer")

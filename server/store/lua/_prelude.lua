@@ -147,3 +147,39 @@ local function assign_code(qkey, qid, code_prefix, candidates)
   end
   return nil
 end
+
+-- Per-minute figures of the broadcast, counted inside the write that causes
+-- them (so a figure and its change are one atomic step and cost no extra round
+-- trip): hash xs:{b}:tl:<metric>, field = minutes since the Unix epoch. The
+-- definitions live in server/domain/report.py (TIMELINE_METRICS). Bounded: at
+-- most TIMELINE_MINUTES distinct minutes per metric (14 days of a broadcast
+-- that was never ended); past that, new minutes are not recorded.
+local TIMELINE_MINUTES = 20160
+local function tl_field(metric, now)
+  local key = P .. 'tl:' .. metric
+  local minute = math.floor(now / 60000)
+  if redis.call('HEXISTS', key, minute) == 0 and redis.call('HLEN', key) >= TIMELINE_MINUTES then
+    return nil
+  end
+  return key, minute
+end
+
+local function tl_add(metric, n, now)
+  if n == 0 then return end
+  local key, minute = tl_field(metric, now)
+  if key then redis.call('HINCRBY', key, minute, n) end
+end
+
+-- Keeps the highest value seen during the minute (concurrent viewers).
+local function tl_max(metric, v, now)
+  local key, minute = tl_field(metric, now)
+  if key and tonumber(redis.call('HGET', key, minute) or '-1') < v then
+    redis.call('HSET', key, minute, v)
+  end
+end
+
+-- A question became public for the first time (approved by a moderator, or
+-- asked in a broadcast without moderation): stamped once, counted once.
+local function first_shown(qkey, now)
+  if redis.call('HSETNX', qkey, 'approved_at', now) == 1 then tl_add('approved', 1, now) end
+end

@@ -83,6 +83,8 @@ local code = assign_code(qkey, qid, code_prefix, code_candidates)
 redis.call('ZADD', P .. 'qs:' .. status, now, qid)
 redis.call('ZADD', P .. 'mine:' .. vid, now, qid)
 redis.call('SADD', P .. 'dup:' .. vid, fp)
+tl_add('asked', 1, now)
+if status == 'approved' then first_shown(qkey, now) end
 local q = question_table(qkey)
 local pos = emit({type = 'question', q = q, asker = vid, prev = cjson.null}, maxlen)
 return idem_put(KEYS[3], cjson.encode({ok = true, qid = qid, status = status, pos = pos,

@@ -28,6 +28,7 @@ if redis.call('HSETNX', P .. 'pb:' .. pid, vid, choices) == 0 then
 end
 for _, c in ipairs(list) do redis.call('HINCRBY', P .. 'pt:' .. pid, c, 1) end
 redis.call('HINCRBY', pkey, 'ballots', 1)
+tl_add('votes', 1, now_ms())
 local p = poll_table(pid)
 local pos = emit({type = 'tally', pid = tonumber(pid), tallies = p.tallies, ballots = p.ballots,
   voter = vid, choices = list, results = p.results, state = p.state}, maxlen)

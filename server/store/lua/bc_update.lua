@@ -28,6 +28,7 @@ if ARGV[5] ~= '' then
   redis.call('HSET', KEYS[1], 'state', ARGV[5])
   -- When it ended: the retention sweep (server/retention.py) counts from here.
   if ARGV[5] == 'ended' then redis.call('HSET', KEYS[1], 'ended', now_ms()) end
+  if ARGV[5] == 'live' then redis.call('HSETNX', KEYS[1], 'started', now_ms()) end
 end
 if ARGV[2] ~= '' then redis.call('HSET', KEYS[1], 'title', ARGV[2]) end
 if ARGV[3] ~= '\0' then redis.call('HSET', KEYS[1], 'topic', ARGV[3]) end
@@ -35,7 +36,8 @@ if ARGV[4] ~= '' then redis.call('HSET', KEYS[1], 'settings', ARGV[4]) end
 if ARGV[9] == 'null' then redis.call('HDEL', KEYS[1], 'scheduled')
 elseif ARGV[9] ~= '' then redis.call('HSET', KEYS[1], 'scheduled', ARGV[9]) end
 local b = broadcast_table()
-local pos = emit({type = 'broadcast', b = b}, maxlen)
+-- prev: the state before this write (a webhook tells 'started' from an edit).
+local pos = emit({type = 'broadcast', b = b, prev = cur}, maxlen)
 if ARGV[5] ~= '' then
   audit(ARGV[10], 'bc.state', 'broadcast', cjson.encode({from = cur, to = ARGV[5]}))
 else

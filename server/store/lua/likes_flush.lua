@@ -12,6 +12,7 @@ if last >= seq then
   return cjson.encode({ok = true, total = tonumber(redis.call('GET', KEYS[3]) or '0'), replay = true})
 end
 local total = redis.call('INCRBY', KEYS[3], delta)
+tl_add('likes', delta, now_ms())
 redis.call('HSET', KEYS[4], proc, seq)
 call_chunked('HSET', KEYS[5], 6)
 local pos = emit({type = 'likes', total = total}, tonumber(ARGV[5]))

@@ -54,7 +54,8 @@ if step == 'sweep' then
 end
 
 if step == 'reset' then
-  local index = {'polls', 'onair', 'likes', 'likeflush', 'likelast', 'overlay', 'presence', 'uniq',
+  local index = {'polls', 'onair', 'likes', 'likeflush', 'likelast', 'overlay', 'presence', 'visits',
+    'tl:viewers', 'tl:views', 'tl:devices', 'tl:likes', 'tl:asked', 'tl:approved', 'tl:votes',
     'banned', 'banq'}
   for _, name in ipairs(index) do redis.call('UNLINK', P .. name) end
   for i = 7, #ARGV do redis.call('UNLINK', P .. 'qs:' .. ARGV[i]) end

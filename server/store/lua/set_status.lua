@@ -32,6 +32,11 @@ end
 local now = now_ms()
 local function move(key, id, from, to)
   redis.call('HSET', key, 'status', to, 'updated', now)
+  -- When it last went on air and was last marked answered (the export's
+  -- on-air columns, the report's on-air marks); approved_at once, when first public.
+  if to == 'on_air' then redis.call('HSET', key, 'onair_at', now) end
+  if to == 'answered' then redis.call('HSET', key, 'answered_at', now) end
+  if to == 'approved' or to == 'on_air' or to == 'answered' then first_shown(key, now) end
   redis.call('ZREM', P .. 'qs:' .. from, id)
   redis.call('ZADD', P .. 'qs:' .. to, redis.call('HGET', key, 'created'), id)
   local q, asker = question_table(key)

@@ -148,6 +148,7 @@ export function mountBroadcasts(ctx) {
     const consoleLink = $('detail-console');
     consoleLink.href = `/console/${encodeURIComponent(bid)}`;
     consoleLink.setAttribute('aria-label', t('open_console_label', { title }));
+    $('detail-report').href = `/report/${encodeURIComponent(bid)}`;
 
     // The rows below are rebuilt only when what they show changes: rebuilding
     // would reset a "copied" confirmation and the reader's selection.

@@ -13,6 +13,7 @@ import { mountAccounts } from './accounts.js';
 import { mountAudit } from './audit.js';
 import { mountBroadcasts } from './broadcasts.js';
 import { mountWords } from './words.js';
+import { mountWebhooks } from './webhooks.js';
 
 let me = null;
 const sections = [];
@@ -67,6 +68,7 @@ async function start() {
   if (me.admin) sections.push(mountAccounts(ctx));
   sections.push(mountWords(ctx));
   if (me.admin) sections.push(mountAudit(ctx));
+  if (me.admin) sections.push(mountWebhooks(ctx));
 
   $('lang').addEventListener('click', () => {
     setLang(lang() === 'zh-CN' ? 'en' : 'zh-CN');
