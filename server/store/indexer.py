@@ -112,12 +112,16 @@ class Indexer:
         """Apply the broadcast's events since the last applied position; returns
         how many events were read."""
         pos = await self.redis.hget(keys.IX_POS, bid)
-        after = text(pos) if pos else "0-0"
-        if pos:
-            first: Any = await self.redis.xrange(keys.events(bid), count=1)
-            if first and _older(after, text(first[0][0])):
-                await self.resync(bid)
-                return 0
+        if not pos:
+            # Never followed (a new indexer, or a broadcast older than it): its
+            # stream may be trimmed already, so derive it from its records.
+            await self.resync(bid)
+            return 0
+        after = text(pos)
+        first: Any = await self.redis.xrange(keys.events(bid), count=1)
+        if first and _older(after, text(first[0][0])):
+            await self.resync(bid)
+            return 0
         read = 0
         while True:
             rows: Any = await self.redis.xrange(
