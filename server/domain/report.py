@@ -34,6 +34,10 @@ from .question import QuestionStatus
 # starts a new view (人次). 30 minutes is the web analytics convention for a
 # visit (Google Analytics, Matomo).
 VISIT_GAP_MS = 30 * 60 * 1000
+# A device marked connected for longer than this whose next socket opens
+# starts a new view too: its close was lost (a hub process killed without
+# reporting it). Twelve hours is longer than any broadcast stays watched.
+VISIT_STALE_MS = 12 * 60 * 60 * 1000
 
 MINUTE_MS = 60_000
 

@@ -114,6 +114,10 @@ class Hub:
         # Last chance for buffered likes: an accepted tap must not be lost.
         with contextlib.suppress(Exception):
             await asyncio.wait_for(self.likes.flush(), timeout=2)
+        # And for the visits that ended with the closed sockets: unreported, those
+        # devices would stay "in" and their next visit would not count as a view.
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self.report_presence(), timeout=2)
         for task in self._loops:
             task.cancel()
         for task in self._loops:
@@ -199,21 +203,25 @@ class Hub:
     # --- loops ----------------------------------------------------------------------
 
     async def _presence_loop(self) -> None:
-        ttl_ms = int(self.settings.presence_ttl_s * 1000)
         while True:
             await asyncio.sleep(self.settings.presence_interval_s)
-            for bid, channel in list(self.channels.items()):
-                visits, channel.visits = channel.visits, []
-                try:
-                    await self.store.report_presence(
-                        bid, proc=self.likes.proc, count=channel.viewer_count(), ttl_ms=ttl_ms,
-                        visits=visits,
-                    )  # fmt: skip
-                except REDIS_DOWN:
-                    channel.visits[:0] = visits  # reported next time, still in order
-                    self.metrics.redis_errors_total.inc(op="presence")
-                except Exception:
-                    log.exception("presence report failed")
+            await self.report_presence()
+
+    async def report_presence(self) -> None:
+        """Every channel's viewer count and the visits since the last report."""
+        ttl_ms = int(self.settings.presence_ttl_s * 1000)
+        for bid, channel in list(self.channels.items()):
+            visits, channel.visits = channel.visits, []
+            try:
+                await self.store.report_presence(
+                    bid, proc=self.likes.proc, count=channel.viewer_count(), ttl_ms=ttl_ms,
+                    visits=visits,
+                )  # fmt: skip
+            except REDIS_DOWN:
+                channel.visits[:0] = visits  # reported next time, still in order
+                self.metrics.redis_errors_total.inc(op="presence")
+            except Exception:
+                log.exception("presence report failed")
 
     async def _session_loop(self) -> None:
         while True:

@@ -165,8 +165,9 @@ def ban_questions(bid: str) -> str:
 
 
 def visits(bid: str) -> str:
-    """``xs:{bid}:visits``: device (viewer id) -> ``in`` while one of its sockets is
-    open, else the ms its last socket closed (views and unique devices, ``presence.lua``)."""
+    """``xs:{bid}:visits``: device (viewer id) -> ``in:<ms>`` while one of its sockets
+    is open (since ms), else the ms its last one closed (views and unique devices,
+    ``presence.lua``)."""
     return prefix(bid) + "visits"
 
 

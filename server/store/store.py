@@ -28,7 +28,7 @@ import redis.asyncio as aioredis
 from server.domain.errors import Code, Rejection
 from server.domain.followup_input import CODE_ALPHABET, CODE_PREFIX_LEN, CODE_SUFFIX_LEN
 from server.domain.question import QuestionStatus
-from server.domain.report import VISIT_GAP_MS
+from server.domain.report import VISIT_GAP_MS, VISIT_STALE_MS
 from server.protocol import PUBLIC_STATUSES
 from server.settings import Settings
 from server.store import keys, scripts
@@ -529,7 +529,16 @@ class Store:
         and end (``-<vid>``) since its last report, in order (``lua/presence.lua``)."""
         raw = await self._scripts["presence"](
             keys=[keys.meta(bid), keys.events(bid), keys.presence(bid), keys.visits(bid)],
-            args=[keys.prefix(bid), proc, count, ttl_ms, self._maxlen, VISIT_GAP_MS, *visits],
+            args=[
+                keys.prefix(bid),
+                proc,
+                count,
+                ttl_ms,
+                self._maxlen,
+                VISIT_GAP_MS,
+                VISIT_STALE_MS,
+                *visits,
+            ],
         )
         result: Result = orjson.loads(raw)
         return result

@@ -151,6 +151,11 @@ async def stored_questions(redis: aioredis.Redis, bid: str, qids: list[int]) -> 
     return out
 
 
+async def redis_minute(redis: aioredis.Redis) -> int:
+    sec, _ = await redis.time()
+    return int(sec // 60)
+
+
 def local(ms: int) -> datetime:
     return datetime.fromtimestamp(ms / 1000, TZ).replace(tzinfo=None)
 
@@ -159,10 +164,12 @@ async def test_exports_and_report_hold_exactly_the_show(
     record_hub: HubProcess, redis_url: str, redis: aioredis.Redis
 ) -> None:
     mod = await new_moderator(redis_url, record_hub.base)
+    first_minute = await redis_minute(redis)
     async with Clients() as clients:
         show = await play_show(mod, clients, redis, record_hub.base)
         bid = show["bid"]
         report = await report_when(mod, bid, lambda r: r["viewers_peak"] == 3 and r["views"] == 3)
+    last_minute = await redis_minute(redis)
     stored = await stored_questions(redis, bid, show["qids"])
     expected = expected_rows(show, stored)
     q1, q2, q3, q4, q5, q6 = show["qids"]
@@ -185,6 +192,9 @@ async def test_exports_and_report_hold_exactly_the_show(
     assert sum(m["approved"] for m in line) == 4 and sum(m["votes"] for m in line) == 3
     assert max(m["viewers"] for m in line) == 3 and sum(m["views"] for m in line) == 3
     assert all(m["t"] % 60_000 == 0 for m in line)
+    # Every figure sits in a minute the show was played in (Redis's clock).
+    played = {m * 60_000 for m in range(first_minute, last_minute + 1)}
+    assert {m["t"] for m in line if m["questions"] or m["likes"] or m["votes"]} <= played
     assert report["viewers_peak_at"] is not None and report["timezone"] == Settings().timezone
 
     # --- XLSX, read back ---

@@ -112,7 +112,17 @@ async def test_views_follow_the_thirty_minute_session_rule(redis: aioredis.Redis
     await report_("p2", 3, "+b", "+c")  # b's return is a new view, c's is not
     figures = await record.figures(bid)
     assert (figures.totals.views, figures.totals.unique) == (4, 3)
-    assert sum(figures.raw["views"].values()) == 4
+    # a's close was lost (its process was killed) 13 hours ago: a's next visit is new.
+    await redis.hset(keys.visits(bid), "a", f"in:{(sec - 13 * 3600) * 1000}")
+    await report_("p1", 1, "+a")
+    await redis.hset(keys.visits(bid), "c", f"in:{(sec - 3600) * 1000}")  # open an hour
+    await report_("p1", 1, "+c")  # still the same visit
+    assert (await record.figures(bid)).totals.views == 5
+    await redis.hset(keys.visits(bid), "a", (sec - 60) * 1000)
+    await report_("p1", 1, "+a")  # back after a minute: the same visit
+    figures = await record.figures(bid)
+    assert (figures.totals.views, figures.totals.unique) == (5, 3)
+    assert sum(figures.raw["views"].values()) == 5
     assert sum(figures.raw["devices"].values()) == 3
     # p1's entry (1) and p2's (3) are summed: the minute's maximum and the peak.
     assert figures.totals.peak == 4 and figures.totals.viewers_now == 4

@@ -125,3 +125,14 @@ def test_events_are_checked() -> None:
     for bad in ([], ["nope"], "poll.closed", [1], None):
         with pytest.raises(Rejection):
             check_events(bad)
+
+
+def test_a_published_reply() -> None:
+    """The follow-up workflow's event (type ``followup``, the record's state in ``fu``)."""
+    fu = {"state": "published", "reply": "已增设站点", "reply_link": "https://x.gov.cn/r/7"}
+    event = {"type": "followup", "qid": 7, "prev": "replied", "asker": "vid-x", "fu": fu}
+    (o,) = webhook_events(event, show_names=True)
+    assert o.event is HookEvent.REPLY_PUBLISHED
+    assert o.data == {"reply": {"qid": 7, "reply": "已增设站点", "link": "https://x.gov.cn/r/7"}}
+    assert webhook_events({**event, "prev": "published"}, show_names=True) == []  # an edit
+    assert webhook_events({**event, "fu": {"state": "replied"}}, show_names=True) == []

@@ -3,17 +3,20 @@
 -- expire), keeps the peak (and when it happened), counts viewing sessions and
 -- unique devices, records the per-minute figures, and emits a presence event
 -- only when a figure changed.
--- KEYS: 1 meta, 2 events, 3 presence hash, 4 visits hash (device -> 'in' while
---       one of its sockets is open somewhere, else the ms its last one closed)
+-- KEYS: 1 meta, 2 events, 3 presence hash, 4 visits hash (device -> 'in:<ms>'
+--       while one of its sockets is open somewhere, since ms; else the ms its
+--       last one closed)
 -- ARGV: 1 key prefix, 2 process id, 3 count, 4 ttl ms, 5 maxlen, 6 session gap ms,
---       7.. visits in the order they happened: '+<vid>' a device's first socket
---       on this process opened, '-<vid>' its last one here closed
+--       7 stale ms, 8.. visits in the order they happened: '+<vid>' a device's
+--       first socket on this process opened, '-<vid>' its last one here closed
 -- A '+' starts a new view (人次) when the device was never seen, or its last
 -- socket closed more than the gap ago (server/domain/report.py, VISIT_GAP_MS).
 -- A device still marked 'in' (open on another process, or on a process that
--- died without saying so) continues its view.
+-- died without saying so) continues its view, unless it was marked so more
+-- than the stale time ago (VISIT_STALE_MS: a close that was never reported).
 -- include: _prelude.lua
 local proc, count, ttl, gap = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[6])
+local stale = tonumber(ARGV[7])
 local now = now_ms()
 redis.call('HSET', KEYS[3], proc, count .. ':' .. (now + ttl))
 local h = redis.call('HGETALL', KEYS[3])
@@ -28,16 +31,21 @@ for i = 1, #h, 2 do
   end
 end
 local views, devices = 0, 0
-for i = 7, #ARGV do
+for i = 8, #ARGV do
   local mark, vid = string.sub(ARGV[i], 1, 1), string.sub(ARGV[i], 2)
   if mark == '+' then
     local seen = redis.call('HGET', KEYS[4], vid)
+    local opened = seen and string.match(seen, '^in:(%d+)$')
     if not seen then
       views, devices = views + 1, devices + 1
-    elseif seen ~= 'in' and now - tonumber(seen) > gap then
+    elseif opened then
+      -- Open since a time longer ago than any show: the close was lost (a
+      -- killed process never reported it), so this is a new visit.
+      if now - tonumber(opened) > stale then views = views + 1 end
+    elseif now - tonumber(seen) > gap then
       views = views + 1
     end
-    redis.call('HSET', KEYS[4], vid, 'in')
+    redis.call('HSET', KEYS[4], vid, 'in:' .. now)
   elseif mark == '-' then
     redis.call('HSET', KEYS[4], vid, now)
   end
