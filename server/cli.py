@@ -104,7 +104,7 @@ def _exit_on_signal(signum: int, frame: object) -> None:
 def _serve(settings: Settings, embedded: Any) -> int:
     import uvicorn
 
-    from server.logging_filters import install as install_log_redaction
+    from server.logging_setup import log_config
 
     # server.app is imported here, not at the top, so the CLI works without
     # loading (or type-depending on) the web application.
@@ -125,7 +125,11 @@ def _serve(settings: Settings, embedded: Any) -> int:
         loop="uvloop" if importlib.util.find_spec("uvloop") else "asyncio",
         http="httptools",
         lifespan="on",
-        access_log=False,
+        # One configuration for every logger, uvicorn's included, applied once
+        # here (server/logging_setup.py): structured lines, no client address
+        # and no query string unless the operator asks.
+        log_config=log_config(settings),
+        access_log=settings.access_log,
         log_level=settings.log_level,
         # X-Forwarded-For only from the reverse proxies named in
         # TRUSTED_PROXIES: from anyone else it would let a client choose the
@@ -134,10 +138,8 @@ def _serve(settings: Settings, embedded: Any) -> int:
         forwarded_allow_ips=",".join(settings.trusted_proxies) or None,
         timeout_graceful_shutdown=5,
     )
-    # After Config: it (re)configures uvicorn's loggers.
-    install_log_redaction()
     if embedded is not None:
-        logging.getLogger("uvicorn.error").info(
+        logging.getLogger("xs.redis").info(
             "Redis %s at %s (%s)",
             embedded.version(),
             settings.redis_url,
