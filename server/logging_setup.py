@@ -3,8 +3,8 @@
 Every record goes through one handler on stderr: the hub's own ``xs.*``
 loggers and uvicorn's alike, so each line has a time, a level, a logger and a
 message, either readable (the default) or as one JSON object per line
-(``LOG_FORMAT=json``, for a log shipper). The configuration is handed to
-uvicorn as its ``log_config``, so uvicorn applies it instead of its own.
+(``LOG_FORMAT=json``, for a log shipper). It is applied before the embedded
+Redis and uvicorn start; uvicorn gets no ``log_config`` of its own.
 
 What the handler lets through is decided by three filters:
 
@@ -23,6 +23,7 @@ What the handler lets through is decided by three filters:
 from __future__ import annotations
 
 import logging
+import logging.config
 import time
 from typing import Any
 
@@ -134,8 +135,13 @@ class ClientFaultsAreNotErrors(logging.Filter):
         return True
 
 
+def configure_logging(settings: Settings) -> None:
+    """Apply ``log_config(settings)`` to the process (once, at start)."""
+    logging.config.dictConfig(log_config(settings))
+
+
 def log_config(settings: Settings) -> dict[str, Any]:
-    """A ``logging.config.dictConfig`` configuration, handed to uvicorn as ``log_config``."""
+    """The ``logging.config.dictConfig`` configuration of the process."""
     if settings.log_format not in LOG_FORMATS:
         raise ValueError(f"LOG_FORMAT must be one of {', '.join(LOG_FORMATS)}")
     level = settings.log_level.upper()
