@@ -116,6 +116,9 @@ def build_app(settings: Settings) -> Starlette:
         await hub.start()
         app.state.hub = hub
         app.state.public_documents = PublicDocuments(hub)
+        # The hub's own loggers write through the process's one handler
+        # (server/logging_setup.py); this line shows that they do.
+        log.info("hub started")
         if settings.demo:
             await _announce(hub)
         # What exists now (modules, the app, the hub) lives as long as the
@@ -127,6 +130,7 @@ def build_app(settings: Settings) -> Starlette:
             yield {}
         finally:
             await hub.stop()
+            log.info("hub stopped")
 
     routes: list[Any] = [
         *api.routes,

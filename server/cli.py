@@ -65,6 +65,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.port is not None:
         overrides["port"] = args.port
     settings = Settings.from_env(**overrides)
+    from server.logging_setup import configure_logging
+
+    # Once, first: the embedded Redis, uvicorn and the hub all log through it.
+    configure_logging(settings)
     _raise_file_limit()
 
     from server.ops.embedded_redis import EmbeddedRedis
@@ -104,8 +108,6 @@ def _exit_on_signal(signum: int, frame: object) -> None:
 def _serve(settings: Settings, embedded: Any) -> int:
     import uvicorn
 
-    from server.logging_filters import install as install_log_redaction
-
     # server.app is imported here, not at the top, so the CLI works without
     # loading (or type-depending on) the web application.
     build_app: Callable[[Settings], Callable[..., Any]] = importlib.import_module(
@@ -125,7 +127,11 @@ def _serve(settings: Settings, embedded: Any) -> int:
         loop="uvloop" if importlib.util.find_spec("uvloop") else "asyncio",
         http="httptools",
         lifespan="on",
-        access_log=False,
+        # Logging is configured already (cmd_run, server/logging_setup.py):
+        # uvicorn only sets its loggers' levels and, with the access log
+        # off, detaches uvicorn.access.
+        log_config=None,
+        access_log=settings.access_log,
         log_level=settings.log_level,
         # X-Forwarded-For only from the reverse proxies named in
         # TRUSTED_PROXIES: from anyone else it would let a client choose the
@@ -134,10 +140,8 @@ def _serve(settings: Settings, embedded: Any) -> int:
         forwarded_allow_ips=",".join(settings.trusted_proxies) or None,
         timeout_graceful_shutdown=5,
     )
-    # After Config: it (re)configures uvicorn's loggers.
-    install_log_redaction()
     if embedded is not None:
-        logging.getLogger("uvicorn.error").info(
+        logging.getLogger("xs.redis").info(
             "Redis %s at %s (%s)",
             embedded.version(),
             settings.redis_url,

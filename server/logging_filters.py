@@ -1,22 +1,20 @@
 """Keep secrets in query strings out of the logs.
 
 uvicorn logs the request line of every websocket, query string included, even
-with the access log off (FINDINGS): ``/ws/b?token=SECRET`` would end up in the
-logs. This filter rewrites each query string to ``?<redacted>``.
+with its access log off: ``/ws/b?token=SECRET`` would end up in the logs. This
+filter rewrites each query string to ``?<redacted>``; server/logging_setup.py
+puts it on the one handler every logger writes through.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable
 
 # A '?' followed by the rest of a URL token (up to whitespace or a quote).
 # A question mark that ends a sentence ("ready?") is left alone.
 _QUERY = re.compile(r"\?[^\s\"']+")
 REDACTED = "?<redacted>"
-
-UVICORN_LOGGERS = ("uvicorn.error", "uvicorn.access")
 
 
 def redact(text: str) -> str:
@@ -40,15 +38,3 @@ class RedactQueryStrings(logging.Filter):
         elif isinstance(record.msg, str):
             record.msg = redact(record.msg)
         return True
-
-
-def install(names: Iterable[str] = UVICORN_LOGGERS) -> None:
-    """Add the filter to the named loggers (once each).
-
-    A logger's filters see only the records logged on that logger, so each
-    logger that can carry a request line is named explicitly.
-    """
-    for name in names:
-        logger = logging.getLogger(name)
-        if not any(isinstance(f, RedactQueryStrings) for f in logger.filters):
-            logger.addFilter(RedactQueryStrings())

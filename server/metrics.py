@@ -1,13 +1,24 @@
-"""Counters, gauges and histograms, rendered as Prometheus text format 0.0.4.
+"""The hub's counters, gauges and histograms, exposed by prometheus-client.
 
-No dependency and no locks: every metric is updated from the event loop's
-thread only (scrypt threads and the like never touch metrics). Updates sit on
-the hot path, so ``inc()`` is one dict lookup keyed by the tuple of label
-values; ``labels(...)`` pre-binds that tuple for even cheaper repeated updates.
+prometheus-client writes the exposition (text format 0.0.4: escaping, number
+format, cumulative buckets); this module only keeps the numbers. Each update is
+a plain number in a dict keyed by the tuple of label values, read by a
+collector at scrape time (the library's "custom collector" pattern), because:
 
-Labels are low-cardinality by contract (role, close code, outcome, op): never a
-broadcast id, viewer id, IP or text, which would grow the registry without
-bound and leak identities to whoever scrapes ``/metrics``.
+- updates sit on the hot path (one per received frame, per command, per close)
+  and the library's own ``Counter`` costs about twice as much per update
+  (a lock per ``inc`` and a lock per ``labels()``; ``bench/metrics_cost.py``,
+  figures in docs/performance.md). Every metric is updated from the event
+  loop's thread only, so no lock is needed;
+- the names dashboards already use include a gauge ``xs_connections`` next to
+  a counter ``xs_connections_total``; the library's ``Counter`` names its
+  family without ``_total`` and refuses that pair as duplicated series.
+
+One registry per ``Metrics`` (one per hub process, served at its own
+``/metrics``); docs/architecture.md says why not the library's multiprocess
+mode. Labels are low-cardinality by contract (role, close code, outcome, op):
+never a broadcast id, viewer id, IP or text, which would grow the registry
+without bound and leak identities to whoever scrapes ``/metrics``.
 """
 
 from __future__ import annotations
@@ -15,8 +26,22 @@ from __future__ import annotations
 import bisect
 import math
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import TypeVar
+
+from prometheus_client import CONTENT_TYPE_PLAIN_0_0_4, CollectorRegistry, generate_latest
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
+from prometheus_client.process_collector import ProcessCollector
+from prometheus_client.registry import Collector
+
+# Text format 0.0.4, the one every Prometheus reads; not the library's
+# "latest" (1.0.0), whose name escaping some scrapers do not know yet.
+CONTENT_TYPE = CONTENT_TYPE_PLAIN_0_0_4
 
 _NAME_RE = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*")
 _LABEL_RE = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
@@ -25,32 +50,6 @@ _LABEL_RE = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
 REDIS_LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 
 LabelKey = tuple[str, ...]
-
-
-def _escape_label(value: str) -> str:
-    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-
-
-def _escape_help(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("\n", "\\n")
-
-
-def format_value(value: float) -> str:
-    """A sample value: integers without ".0", and Prometheus' +Inf/-Inf/NaN."""
-    if math.isnan(value):
-        return "NaN"
-    if math.isinf(value):
-        return "+Inf" if value > 0 else "-Inf"
-    if value == int(value) and abs(value) < 2**53:
-        return str(int(value))
-    return repr(float(value))
-
-
-def _label_text(names: Sequence[str], values: Sequence[str]) -> str:
-    if not names:
-        return ""
-    pairs = ",".join(f'{n}="{_escape_label(v)}"' for n, v in zip(names, values, strict=True))
-    return "{" + pairs + "}"
 
 
 class _Metric:
@@ -67,23 +66,21 @@ class _Metric:
         self.labelnames = tuple(labelnames)
 
     def _key(self, labels: dict[str, object]) -> LabelKey:
-        if not labels and not self.labelnames:
+        names = self.labelnames
+        if not labels and not names:  # the most frequent updates are unlabelled
             return ()
+        if len(labels) != len(names):
+            raise ValueError(f"{self.name} takes labels {names}, got {sorted(labels)}")
         try:
-            key = tuple(str(labels[n]) for n in self.labelnames)
+            if len(names) == 1:  # the common case, without a generator
+                return (str(labels[names[0]]),)
+            return tuple(str(labels[n]) for n in names)
         except KeyError:
-            raise ValueError(f"{self.name} takes labels {self.labelnames}") from None
-        if len(labels) != len(self.labelnames):
-            raise ValueError(f"{self.name} takes labels {self.labelnames}, got {sorted(labels)}")
-        return key
+            raise ValueError(f"{self.name} takes labels {names}, got {sorted(labels)}") from None
 
-    def samples(self) -> Iterator[str]:
+    def family(self) -> Metric:
+        """The metric as prometheus-client's family, read at scrape time."""
         raise NotImplementedError
-
-    def render(self) -> Iterator[str]:
-        yield f"# HELP {self.name} {_escape_help(self.help)}"
-        yield f"# TYPE {self.name} {self.kind}"
-        yield from self.samples()
 
 
 class _Valued(_Metric):
@@ -98,9 +95,10 @@ class _Valued(_Metric):
     def value(self, **labels: object) -> float:
         return self._values.get(self._key(labels), 0.0)
 
-    def samples(self) -> Iterator[str]:
+    def _fill(self, family: CounterMetricFamily | GaugeMetricFamily) -> Metric:
         for key, value in sorted(self._values.items()):
-            yield f"{self.name}{_label_text(self.labelnames, key)} {format_value(value)}"
+            family.add_metric(list(key), value)
+        return family
 
 
 class Counter(_Valued):
@@ -114,6 +112,11 @@ class Counter(_Valued):
 
     def labels(self, **labels: object) -> BoundCounter:
         return BoundCounter(self, self._key(labels))
+
+    def family(self) -> Metric:
+        # The family strips "_total" from the name and the exposition adds it
+        # back to the TYPE line and the sample: the series keep their names.
+        return self._fill(CounterMetricFamily(self.name, self.help, labels=self.labelnames))
 
 
 class BoundCounter:
@@ -145,9 +148,12 @@ class Gauge(_Valued):
     def dec(self, amount: float = 1, **labels: object) -> None:
         self.inc(-amount, **labels)
 
+    def family(self) -> Metric:
+        return self._fill(GaugeMetricFamily(self.name, self.help, labels=self.labelnames))
+
 
 class Histogram(_Metric):
-    """Fixed upper bounds; buckets are rendered cumulative, ending with +Inf."""
+    """Fixed upper bounds; the exposition makes the buckets cumulative, ending with +Inf."""
 
     kind = "histogram"
 
@@ -163,6 +169,7 @@ class Histogram(_Metric):
         if not bounds or list(bounds) != sorted(set(bounds)) or math.isinf(bounds[-1]):
             raise ValueError("buckets must be finite, increasing and not empty")
         self.buckets = bounds
+        self._bounds_text = [*(repr(b) for b in bounds), "+Inf"]  # "le" as the library writes it
         # Per label set: [count per bucket (not cumulative) + one for +Inf], sum.
         self._counts: dict[LabelKey, list[int]] = {}
         self._sums: dict[LabelKey, float] = {}
@@ -183,46 +190,54 @@ class Histogram(_Metric):
     def count(self, **labels: object) -> int:
         return sum(self._counts.get(self._key(labels), ()))
 
-    def samples(self) -> Iterator[str]:
-        names = (*self.labelnames, "le")
+    def family(self) -> Metric:
+        family = HistogramMetricFamily(self.name, self.help, labels=self.labelnames)
         for key, counts in sorted(self._counts.items()):
+            cumulative: list[tuple[str, float]] = []
             running = 0
-            for bound, n in zip((*self.buckets, math.inf), counts, strict=True):
+            for bound, n in zip(self._bounds_text, counts, strict=True):
                 running += n
-                le = "+Inf" if math.isinf(bound) else repr(bound)
-                yield f"{self.name}_bucket{_label_text(names, (*key, le))} {running}"
-            labels = _label_text(self.labelnames, key)
-            yield f"{self.name}_sum{labels} {format_value(self._sums[key])}"
-            yield f"{self.name}_count{labels} {running}"
+                cumulative.append((bound, running))
+            family.add_metric(list(key), cumulative, self._sums[key])
+        return family
 
 
 M = TypeVar("M", bound=_Metric)
 
 
-class Registry:
+class HubCollector(Collector):
+    """prometheus-client's view of the hub's metrics: families built at scrape time."""
+
     def __init__(self) -> None:
         self._metrics: dict[str, _Metric] = {}
 
     def add(self, metric: M) -> M:
+        # The registry cannot check names here (the collector has no describe()
+        # on purpose: xs_connections and xs_connections_total would collide).
         if metric.name in self._metrics:
             raise ValueError(f"metric {metric.name} registered twice")
         self._metrics[metric.name] = metric
         return metric
 
-    def render(self) -> str:
-        """The whole registry, text format 0.0.4 (``text/plain; version=0.0.4``)."""
-        lines = [line for metric in self._metrics.values() for line in metric.render()]
-        return "\n".join(lines) + "\n"
+    def __iter__(self) -> Iterator[_Metric]:
+        return iter(self._metrics.values())
 
-
-CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+    def collect(self) -> Iterable[Metric]:
+        for metric in self._metrics.values():
+            yield metric.family()
 
 
 class Metrics:
     """Every metric of the hub, created in one place (one instance per app)."""
 
-    def __init__(self) -> None:
-        r = self.registry = Registry()
+    def __init__(self, *, process: bool = True) -> None:
+        self.registry = CollectorRegistry(auto_describe=False)
+        r = self.collector = HubCollector()
+        self.registry.register(r)
+        if process:
+            # The library's process_* series (CPU, resident memory, open file
+            # descriptors against their limit): every websocket is a descriptor.
+            ProcessCollector(registry=self.registry)
         # --- connections ---
         self.connections = r.add(Gauge("xs_connections", "Open websockets.", ["role"]))
         self.connections_total = r.add(
@@ -284,5 +299,6 @@ class Metrics:
             Counter("xs_tailer_restarts_total", "Event stream tailers restarted after an error.")
         )
 
-    def render(self) -> str:
-        return self.registry.render()
+    def render(self) -> bytes:
+        """The whole registry, text format 0.0.4 (serve it with ``CONTENT_TYPE``)."""
+        return generate_latest(self.registry)

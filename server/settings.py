@@ -184,6 +184,15 @@ class Settings:
 
     # --- operations --------------------------------------------------------------
     log_level: str = "info"
+    # "text": one readable line per record; "json": one JSON object per line
+    # (time, level, logger, message), for a log shipper (server/logging_setup.py).
+    log_format: str = "text"
+    # uvicorn's access log: a line per HTTP request and per websocket handshake.
+    # Off by default: thousands of viewers make thousands of lines.
+    access_log: bool = False
+    # Client addresses and ports in the access log. Off: addresses are personal
+    # data, which the hub uses only hashed and short-lived; the log prints "-".
+    log_client_addresses: bool = False
     # Create a demo broadcast at start (make run) and print its URLs.
     demo: bool = False
 

@@ -2,7 +2,8 @@
 
 Layers, lowest first (docs/architecture.md draws the same map):
 
-    base     server.settings, protocol, auth, metrics, logging_filters, timezones
+    base     server.settings, protocol, auth, metrics, logging_filters, logging_setup,
+             timezones
     domain   server.domain.*   (pure: tests/unit/test_domain_is_pure.py)
     store    server.store.*    (the only package that talks to Redis)
     live     server.live.*     (websockets, hub, channels, fan-out, likes, words)
@@ -26,7 +27,15 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 SERVER = ROOT / "server"
 
-BASE = {"settings", "protocol", "auth", "metrics", "logging_filters", "timezones"}
+BASE = {
+    "settings",
+    "protocol",
+    "auth",
+    "metrics",
+    "logging_filters",
+    "logging_setup",
+    "timezones",
+}
 RANKS = {"base": 0, "domain": 1, "store": 2, "live": 3, "client": 3, "ops": 4, "web": 5, "app": 6}
 
 

@@ -1,10 +1,9 @@
 import logging
-from collections.abc import Iterator
 
 import pytest
 from uvicorn.logging import AccessFormatter, DefaultFormatter
 
-from server.logging_filters import REDACTED, RedactQueryStrings, install, redact
+from server.logging_filters import REDACTED, RedactQueryStrings, redact
 
 
 @pytest.mark.parametrize(
@@ -59,22 +58,3 @@ def test_message_without_args_and_mapping_args() -> None:
     mapped.args = {"p": "/ws?token=SECRET"}
     RedactQueryStrings().filter(mapped)
     assert mapped.getMessage() == "/ws?<redacted>"
-
-
-@pytest.fixture
-def fresh_logger() -> Iterator[logging.Logger]:
-    logger = logging.getLogger("test.logging_filters")
-    yield logger
-    logger.filters.clear()
-
-
-def test_install_is_idempotent_and_filters_records(
-    fresh_logger: logging.Logger, caplog: pytest.LogCaptureFixture
-) -> None:
-    install([fresh_logger.name])
-    install([fresh_logger.name])
-    assert len(fresh_logger.filters) == 1
-    with caplog.at_level(logging.INFO, logger=fresh_logger.name):
-        fresh_logger.info('%s - "WebSocket %s" 403', "c", "/ws/b?token=SECRET")
-    assert "SECRET" not in caplog.text
-    assert "/ws/b?<redacted>" in caplog.text

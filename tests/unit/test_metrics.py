@@ -1,4 +1,4 @@
-"""server.metrics: the Prometheus text exposition format 0.0.4."""
+"""server.metrics: the hub's numbers, exposed by prometheus-client in text format 0.0.4."""
 
 from __future__ import annotations
 
@@ -6,15 +6,19 @@ import math
 import re
 
 import pytest
+from prometheus_client import generate_latest
+from prometheus_client.parser import text_string_to_metric_families
+from prometheus_client.registry import CollectorRegistry
 
 from server.metrics import (
+    CONTENT_TYPE,
     REDIS_LATENCY_BUCKETS,
     Counter,
     Gauge,
     Histogram,
+    HubCollector,
+    M,
     Metrics,
-    Registry,
-    format_value,
 )
 
 # name{labels} value, labels as in the format: key="escaped value",...
@@ -51,6 +55,21 @@ def parse(text: str) -> tuple[dict[str, tuple[str, str]], list[tuple[str, dict[s
     for name, (help_text, kind) in meta.items():
         out[name] = (help_text, kind)
     return out, samples
+
+
+class Registry:
+    """Metrics in a collector and registry of their own, as ``Metrics`` keeps them."""
+
+    def __init__(self) -> None:
+        self.collector = HubCollector()
+        self.registry = CollectorRegistry(auto_describe=False)
+        self.registry.register(self.collector)
+
+    def add(self, metric: M) -> M:
+        return self.collector.add(metric)
+
+    def render(self) -> str:
+        return generate_latest(self.registry).decode()
 
 
 def test_counter_render() -> None:
@@ -171,8 +190,8 @@ def test_histogram_unlabelled_starts_at_zero() -> None:
         ("h_seconds_bucket", {"le": "0.1"}, 0.0),
         ("h_seconds_bucket", {"le": "1.0"}, 0.0),
         ("h_seconds_bucket", {"le": "+Inf"}, 0.0),
-        ("h_seconds_sum", {}, 0.0),
         ("h_seconds_count", {}, 0.0),
+        ("h_seconds_sum", {}, 0.0),
     ]
 
 
@@ -198,21 +217,17 @@ def test_registry_refuses_duplicates() -> None:
         reg.add(Gauge("d_total", "D."))
 
 
-@pytest.mark.parametrize(
-    "value, text",
-    [
-        (0, "0"),
-        (3.0, "3"),
-        (-2, "-2"),
-        (0.25, "0.25"),
-        (math.inf, "+Inf"),
-        (-math.inf, "-Inf"),
-        (math.nan, "NaN"),
-        (1e20, "1e+20"),
-    ],
-)
-def test_format_value(value: float, text: str) -> None:
-    assert format_value(value) == text
+def test_special_values_parse_with_the_librarys_parser() -> None:
+    reg = Registry()
+    g = reg.add(Gauge("g", "G.", ["kind"]))
+    for kind, value in (("up", math.inf), ("down", -math.inf), ("big", 1e20), ("q", 0.25)):
+        g.set(value, kind=kind)
+    reg.add(Counter("c_total", "C.")).inc(3)
+    families = {f.name: f for f in text_string_to_metric_families(reg.render())}
+    assert families["c"].type == "counter"
+    assert [(s.name, s.value) for s in families["c"].samples] == [("c_total", 3.0)]
+    got = {s.labels["kind"]: s.value for s in families["g"].samples}
+    assert got == {"up": math.inf, "down": -math.inf, "big": 1e20, "q": 0.25}
 
 
 def test_project_metrics() -> None:
@@ -237,7 +252,8 @@ def test_project_metrics() -> None:
     m.tailer_restarts_total.inc()
     m.origin_refused_total.inc()
     m.snapshot_reads_total.inc(kind="shared")
-    meta, samples = parse(m.render())
+    meta, samples = parse(m.render().decode())
+    meta = {name: v for name, v in meta.items() if not name.startswith("process_")}
     assert len(meta) == 20
     for name, (help_text, _) in meta.items():
         assert name.startswith("xs_") and help_text
@@ -250,3 +266,85 @@ def test_project_metrics() -> None:
     assert ("xs_frames_out_total", {}, 3.0) in samples
     assert ("xs_closes_total", {"code": "1012"}, 1.0) in samples
     assert ("xs_redis_latency_seconds_bucket", {"op": "eval", "le": "0.0005"}, 1.0) in samples
+
+
+# What /metrics exposed before prometheus-client wrote it (hand-written text
+# format, read off a hub with every series touched): dashboards and alerts use
+# these names, types and label names, so the exposition must keep them exactly.
+# (name on the TYPE line, type, label names of its samples besides "le")
+EXPOSED_BEFORE = {
+    ("xs_connections", "gauge", ("role",)),
+    ("xs_connections_total", "counter", ("role",)),
+    ("xs_closes_total", "counter", ("code",)),
+    ("xs_origin_refused_total", "counter", ()),
+    ("xs_frames_in_total", "counter", ()),
+    ("xs_frames_out_total", "counter", ()),
+    ("xs_events_out_total", "counter", ()),
+    ("xs_acks_total", "counter", ("type",)),
+    ("xs_errors_total", "counter", ("code",)),
+    ("xs_rate_limited_total", "counter", ("kind",)),
+    ("xs_slow_consumer_drops_total", "counter", ()),
+    ("xs_resumes_total", "counter", ("outcome",)),
+    ("xs_snapshot_reads_total", "counter", ("kind",)),
+    ("xs_likes_received_total", "counter", ()),
+    ("xs_likes_throttled_total", "counter", ()),
+    ("xs_likes_flushed_total", "counter", ()),
+    ("xs_like_flushes_total", "counter", ()),
+    ("xs_redis_errors_total", "counter", ("op",)),
+    ("xs_redis_latency_seconds", "histogram", ("op",)),
+    ("xs_tailer_restarts_total", "counter", ()),
+}
+
+
+def touched_metrics() -> Metrics:
+    """A ``Metrics`` with one series of every metric, so every label name shows."""
+    m = Metrics()
+    for metric in m.collector:
+        labels = {name: "x" for name in metric.labelnames}
+        if isinstance(metric, Histogram):
+            metric.observe(0.001, **labels)
+        else:
+            assert isinstance(metric, Counter | Gauge)
+            metric.inc(**labels)
+    return m
+
+
+def test_exposition_keeps_the_names_types_and_labels_dashboards_use() -> None:
+    meta, samples = parse(touched_metrics().render().decode())
+    exposed = set()
+    for name, (_, kind) in meta.items():
+        if name.startswith("process_"):
+            continue
+        series = [s for s in samples if s[0] == name or s[0].startswith(name + "_")]
+        labels = {tuple(sorted(set(s[1]) - {"le"})) for s in series}
+        assert len(labels) == 1, (name, labels)
+        exposed.add((name, kind, labels.pop()))
+    assert exposed == EXPOSED_BEFORE
+    # A histogram keeps its three sample names; counters keep "_total" on the sample.
+    names = {s[0] for s in samples}
+    assert {"xs_redis_latency_seconds_bucket", "xs_redis_latency_seconds_sum"} <= names
+    assert "xs_redis_latency_seconds_count" in names
+    assert "xs_closes_total" in names and "xs_closes_total_total" not in names
+    # No "_created" series: the hand-written exposition had none, and they
+    # would double the series count of every counter.
+    assert not any(name.endswith("_created") for name in names)
+
+
+def test_exposition_parses_with_the_librarys_parser() -> None:
+    text = touched_metrics().render().decode()
+    families = [(f.name, f.type) for f in text_string_to_metric_families(text)]
+    # The parser strips "_total" from a counter's family name: the gauge and the
+    # counter of connections both read as "xs_connections", told apart by type.
+    assert ("xs_connections", "gauge") in families
+    assert ("xs_connections", "counter") in families
+    assert ("xs_redis_latency_seconds", "histogram") in families
+    assert ("process_open_fds", "gauge") in families  # the library's process collector
+    assert CONTENT_TYPE == "text/plain; version=0.0.4; charset=utf-8"
+
+
+def test_metrics_instances_do_not_share_numbers() -> None:
+    a, b = Metrics(), Metrics()
+    a.closes_total.inc(code="4008")
+    assert a.closes_total.value(code="4008") == 1
+    assert b.closes_total.value(code="4008") == 0
+    assert 'xs_closes_total{code="4008"}' not in b.render().decode()

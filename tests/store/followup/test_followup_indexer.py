@@ -22,9 +22,7 @@ pytestmark = pytest.mark.anyio
 MOD = FuActor.moderator("alice")
 
 
-async def derived(
-    redis: aioredis.Redis, ix: Indexer, bids: tuple[str, ...] = ()
-) -> dict[str, Any]:
+async def derived(redis: aioredis.Redis, ix: Indexer, bids: tuple[str, ...] = ()) -> dict[str, Any]:
     """What the indexer derived, as far as it concerns ``bids`` (all if empty):
     the suite's Redis is shared, and other tests' broadcasts are indexed too."""
 
