@@ -70,9 +70,12 @@ node-test:
 bench: $(STAMP)
 	$(BIN)/python -m bench
 
-# Pictures for the docs (docs/img/report.png), drawn from a scripted show in
-# chromium; the tests never write tracked files, this target does.
+# Pictures for the docs (docs/img/*.png). The tests never write tracked
+# files: browser tests draw their pictures into a temporary folder, and only
+# this target (XS_DOCS_IMAGES=1) keeps them; the report's comes from a
+# scripted show in chromium.
 docs-images: $(STAMP)
+	XS_DOCS_IMAGES=1 $(BIN)/python -m pytest -q -p no:cacheprovider tests/browser/test_followup_pages.py
 	$(BIN)/python -m tests.browser.report_image
 
 # Keeps ./data: it holds the embedded Redis's AOF (the broadcasts and accounts).
