@@ -106,7 +106,10 @@ function build(el, ctx) {
       b.addEventListener('click', () => run(b, 'fu.triage', { qid: item.q.id, action, text: text.value || null, expect: 'none' }));
       return b;
     });
-    return [...forwardControls(item), text, ...buttons];
+    const to = h('input', { type: 'text', maxLength: 32, attrs: { 'aria-label': ft('act_carry'), placeholder: ft('act_carry') } });
+    const carry = h('button', { type: 'button', className: 'cp-btn', text: ft('act_carry') });
+    carry.addEventListener('click', () => run(carry, 'q.carry', { qid: item.q.id, to: to.value.trim() }));
+    return [...forwardControls(item), text, ...buttons, to, carry];
   }
 
   function simple(label, type, fields) {
