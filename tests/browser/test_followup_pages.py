@@ -88,8 +88,8 @@ async def test_the_road_in_the_browser(
     await expect(asker.locator("#conn")).to_have_attribute("data-state", "open", timeout=WAIT_MS)
     await asker.fill("#ask-text", f"地铁16号线什么时候通车？{MARKUP}")
     await asker.click("#ask-submit")
-    await expect(asker.locator("#ask-feedback")).to_contain_text("记下查询码", timeout=WAIT_MS)
-    feedback = await asker.locator("#ask-feedback").text_content() or ""
+    await expect(asker.locator("#ask-code")).to_contain_text("记下查询码", timeout=WAIT_MS)
+    feedback = await asker.locator("#ask-code").text_content() or ""
     code = feedback.rsplit("：", 1)[1].strip()
     assert len(code) == 9 and code[3] == "-"
     await expect(asker.locator(".fu-code")).to_contain_text(code, timeout=WAIT_MS)

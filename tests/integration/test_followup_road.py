@@ -281,3 +281,77 @@ async def _eventually(client: httpx.AsyncClient, ok_: Any, *, view: str = "") ->
             return list(got)
         await asyncio.sleep(0.1)
     raise AssertionError(f"office list never matched: {got}")
+
+
+async def test_entered_questions_seasons_and_carrying(
+    fu_hub: HubProcess, admin: Moderator, redis_url: str, clients: Clients
+) -> None:
+    base = fu_hub.base
+    sid = "s" + secrets.token_hex(4)
+    first = (await admin.create_broadcast(settings={"moderation": False}))["id"]
+    later = (await admin.create_broadcast(settings={"moderation": False}))["id"]
+    async with admin.http() as http:
+        assert (
+            await http.post("/api/seasons", json={"id": sid, "name": "2024 协商在线", "year": 2024})
+        ).status_code == 201
+        for bid in (first, later):
+            r = await http.post(f"/api/seasons/{sid}/broadcasts", json={"bid": bid})
+            assert r.status_code == 200, r.text
+    console = clients.add(admin.client(first))
+    await console.connect()
+    entered = ok(await console.command("q.enter", text="热线来电：小区停车难", source="hotline",
+                                       name="王女士", contact="138 0000 0000"))  # fmt: skip
+    assert entered["status"] == "approved" and len(entered["code"]) == 8
+    refused(await console.command("q.enter", text="x", source="phone"), "invalid")
+    refused(await console.command("q.enter", text="   ", source="letter"), "empty")
+    async with aioredis.Redis.from_url(redis_url) as redis:
+        viewer = await new_viewer(clients, redis, base, first)
+        asked = ok(await viewer.command("ask", text="学位不够怎么办？"))
+        fan = await new_viewer(clients, redis, base, first)
+        ok(await fan.command("upvote", qid=asked["qid"], on=True))
+        # Bad follow-up input: typed errors, nothing written.
+        before = await dump(redis, first)
+        refused(
+            await console.command("fu.triage", qid=asked["qid"], action="not_adopt", text=" "),
+            "empty",
+        )
+        refused(await console.command("fu.assign", qid=asked["qid"], dept="NO SUCH"), "invalid")
+        refused(
+            await console.command("fu.assign", qid=asked["qid"], dept="zz", due="2020-01-01"),
+            "invalid",
+        )
+        bad = await console.command("fu.triage", qid=asked["qid"], action="maybe")
+        assert bad["type"] == "error" and bad["code"] == "bad_field"
+        refused(await viewer.command("fu.triage", qid=asked["qid"], action="hold"), "forbidden")
+        refused(await viewer.command("fu.rate", qid=asked["qid"], rating="satisfied"), "conflict")
+        refused(await console.command("fu.rate", qid=asked["qid"], rating="satisfied"), "forbidden")
+        after = await dump(redis, first)
+        changed = {k for k in after if after.get(k) != before.get(k)}
+        # Only remembered refusals (idempotency keys) may appear.
+        assert all(":idem:" in k for k in changed), changed
+    moved = ok(await console.command("q.carry", qid=asked["qid"], to=later))
+    async with admin.http() as http:
+        first_view = (await http.get(f"/api/broadcasts/{first}/followup")).json()
+        later_view = (await http.get(f"/api/broadcasts/{later}/followup")).json()
+        contact = (
+            await http.get(f"/api/broadcasts/{first}/questions/{entered['qid']}/contact")
+        ).json()
+    assert contact == {"contact": "138 0000 0000"}
+    old = next(i for i in first_view["items"] if i["q"]["id"] == asked["qid"])
+    new = next(i for i in later_view["items"] if i["q"]["id"] == moved["qid"])
+    assert old["q"]["carried_to"] == f"{later}:{moved['qid']}" and not old["needs_triage"]
+    assert new["q"]["carried_from"] == f"{first}:{asked['qid']}" and new["q"]["votes"] == 1
+    assert first_view["left"] == 1  # the entered question; the carried one is settled here
+    assert first_view["figures"]["by_source"]["hotline"]["received"] == 1
+    assert "138" not in str(first_view)
+    async with httpx.AsyncClient(base_url=base) as http:
+        season = (await http.get(f"/api/public/seasons/{sid}/replies")).json()
+        one = (await http.get(f"/api/public/broadcasts/{first}/replies")).json()
+        two = (await http.get(f"/api/public/broadcasts/{later}/replies")).json()
+        assert (await http.get(f"/r/s/{sid}")).status_code == 200
+    assert [e["id"] for e in season["episodes"]] == [first, later]
+    for name in ("received", "forwarded", "replied", "pending"):
+        assert season["figures"]["total"][name] == (
+            one["figures"]["total"][name] + two["figures"]["total"][name]
+        )
+    assert season["figures"]["total"]["received"] == 2  # counted once, in the later episode

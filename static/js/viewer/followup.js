@@ -59,7 +59,7 @@ export function createFollowup({ bid, send, onChange, lang }) {
     const out = [];
     const fu = known.fu ?? { state: 'none' };
     const meta = el('p', 'mine-meta');
-    if (fu.state && fu.state !== 'none') meta.append(el('span', 'badge fu-state', t(stateKey(fu.state))));
+    if (fu.state && fu.state !== 'none') meta.append(el('span', 'fu-badge fu-state', t(stateKey(fu.state))));
     if (known.code) meta.append(el('span', 'fu-code', `${t('code_label')} ${displayCode(known.code)}`));
     if (meta.childNodes.length) out.push(meta);
     if (fu.note) out.push(el('p', 'mine-meta', `${t('note_label')}：${fu.note}`));

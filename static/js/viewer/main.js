@@ -72,6 +72,7 @@ const view = {
   pollAcks: new Map(), // poll id -> vote ack result (until the tally event arrives)
   pollNote: new Map(), // poll id -> i18n key of an error
   ask: null, // {id, text, name, tag} being sent
+  askCode: null, // the 查询码 of the question just asked (shown until the next one)
   feedback: null, // {key, vars, kind}
   likeQueued: 0,
   likeInflight: 0,
@@ -487,7 +488,10 @@ function renderAsk() {
 
   const fb = $('ask-feedback');
   const f = view.feedback;
-  setText(fb, f ? [t(f.key, f.vars), f.extra].filter(Boolean).join(' ') : '');
+  setText(fb, f ? t(f.key, f.vars) : '');
+  const code = $('ask-code');
+  setText(code, view.askCode ? followup.codeNote(view.askCode) : '');
+  code.hidden = !view.askCode;
   if (f) fb.dataset.kind = f.kind;
 }
 
@@ -528,11 +532,9 @@ async function sendAsk(ask) {
     const done = { pending: 'ask_done_pending', rejected: 'ask_done_hidden' }[status] ?? 'ask_done_public';
     followup.asked(reply.result?.qid, reply.result?.code);
     feedback(done, 'ok');
-    // The code is shown at once, next to the confirmation: phones lose cookies.
-    if (reply.result?.code) {
-      view.feedback.extra = followup.codeNote(reply.result.code);
-      render();
-    }
+    // The code is shown at once, under the confirmation: phones lose cookies.
+    view.askCode = reply.result?.code ?? null;
+    render();
   } else {
     const known = ['empty', 'too_long', 'duplicate', 'rate_limited', 'closed', 'banned', 'invalid'];
     const key = known.includes(reply.code) ? `err_${reply.code}` : 'err_generic';
