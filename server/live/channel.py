@@ -613,8 +613,12 @@ class Channel:
             "on_air": _public(on_air) if on_air else None,
         }
         if role is Role.MODERATOR:
+            # A question a moderator entered (hotline, letter...) has no asker:
+            # no pseudonym either, as in its events.
             view["questions"] = [
                 {**_strip(item["q"]), "asker": self.pseudonym(item["asker"])}
+                if isinstance(item.get("asker"), str)
+                else _strip(item["q"])
                 for item in snap["questions"]
             ]
             view["banned"] = [

@@ -161,3 +161,53 @@ async def test_the_road_in_the_browser(
     async with httpx.AsyncClient(base_url=base) as http:
         csp = (await http.get(f"/r/{bid}")).headers["content-security-policy"]
     assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+
+
+async def test_the_console_triage_panel(
+    browser: Browser, fu_hub: HubProcess, admin: Moderator, tmp_path: Path
+) -> None:
+    base = fu_hub.base
+    dept = "cg" + secrets.token_hex(3)
+    async with admin.http() as http:
+        r = await http.post(
+            "/api/departments", json={"id": dept, "name": "龙岗区城市管理局", "short": "区城管局"}
+        )
+        assert r.status_code == 201, r.text
+    bid = (
+        await admin.create_broadcast(title="协商在线 · 城市管理", settings={"moderation": False})
+    )["id"]
+    await admin.command(bid, "bc.state", state="live")
+    for text in ("路灯坏了很久", "垃圾分类点太远", MARKUP):
+        await admin.command(bid, "q.enter", text=text, source="hotline")
+    await admin.command(bid, "bc.state", state="ended")
+
+    context = await browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN")
+    await context.add_cookies([{"name": "xs_sess", "value": admin.cookies["xs_sess"], "url": base}])
+    page = await context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    await page.goto(f"{base}/console/{bid}")
+    try:
+        await expect(page.locator("#conn")).to_have_attribute("data-state", "open", timeout=WAIT_MS)
+    except AssertionError:
+        raise AssertionError(await page.locator("body").inner_text()) from None
+    await page.locator("#tab-followup").click()
+    panel = page.locator("#panel-followup")
+    await expect(panel).to_contain_text("还有 3 条待处理", timeout=WAIT_MS)
+    # Untrusted text stays text in the panel too.
+    markup_row = panel.locator(".fu-item", has_text="onerror")
+    assert await markup_row.locator(".fu-text").evaluate("(n) => n.children.length") == 0
+    lamp = panel.locator(".fu-item", has_text="路灯坏了很久")
+    await lamp.get_by_role("button", name="转办", exact=True).click()
+    await expect(panel).to_contain_text("还有 2 条待处理", timeout=WAIT_MS)
+    bins = panel.locator(".fu-item", has_text="垃圾分类点太远")
+    await bins.locator('input[type="text"]').first.fill("主持人现场答复：将增设收集点")
+    await bins.locator('button[data-action="answer_live"]').click()
+    await expect(panel).to_contain_text("还有 1 条待处理", timeout=WAIT_MS)
+    await picture(page, "followup-console.png", tmp_path)
+    async with admin.http() as http:
+        view = (await http.get(f"/api/broadcasts/{bid}/followup")).json()
+    states = {i["q"]["text"]: i["fu"].get("state") for i in view["items"]}
+    assert states["路灯坏了很久"] == "assigned" and states["垃圾分类点太远"] == "answered_live"
+    assert not errors, errors
+    await context.close()

@@ -303,6 +303,10 @@ async def test_entered_questions_seasons_and_carrying(
                                        name="王女士", contact="138 0000 0000"))  # fmt: skip
     assert entered["status"] == "approved" and len(entered["code"]) == 8
     refused(await console.command("q.enter", text="x", source="phone"), "invalid")
+    # A console opened now gets a snapshot holding a question without an asker.
+    late = clients.add(admin.client(first))
+    await late.connect()
+    assert entered["qid"] in late.state.questions
     refused(await console.command("q.enter", text="   ", source="letter"), "empty")
     async with aioredis.Redis.from_url(redis_url) as redis:
         viewer = await new_viewer(clients, redis, base, first)
