@@ -70,3 +70,20 @@ test('search and filters', () => {
   assert.deepEqual(rows.map((r) => r[0]), ['jt', 'jy']);
   assert.equal(rows[0][FIGURES.indexOf('reply_rate') + 1], '—');
 });
+
+test("the console panel's groups: each item in the one place that needs it", async () => {
+  const { groups } = await import('../../static/js/console/followup.js');
+  const item = (state, extra = {}) => ({ q: { id: Math.random() }, fu: { state, ...extra }, needs_triage: false });
+  const g = groups([
+    { ...item('none'), needs_triage: true },
+    item('to_assign'),
+    item('replied'),
+    item('published', { rating: 'dissatisfied' }),
+    item('accepted', { ext_state: 'requested' }),
+    item('assigned'),
+    item('closed'),
+    item('none'), // answered during the show, never triaged: nothing to do
+  ]);
+  assert.deepEqual(Object.fromEntries(Object.entries(g).map(([k, v]) => [k, v.length])),
+    { triage: 1, forward: 1, review: 1, unhappy: 1, extension: 1, open: 1, done: 1 });
+});

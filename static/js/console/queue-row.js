@@ -45,6 +45,8 @@ export function metaLine(q, { t, lang, askerCount }) {
   const name = q.name && q.name !== '匿名' ? q.name : t('anonymous');
   meta.append(el('span', 'q-name', name));
   if (q.tag) meta.append(el('span', 'q-tag', q.tag));
+  // Typed in by a moderator: where it came from (热线, 来信, 现场...).
+  if (q.source && q.source !== 'phone') meta.append(el('span', 'q-tag q-source', t(`source_${q.source}`)));
   if (q.created) {
     const time = el('time', 'q-time', relativeTime(q.created, Date.now(), lang()));
     time.dateTime = new Date(Number(q.created)).toISOString();
