@@ -211,3 +211,49 @@ async def test_the_console_triage_panel(
     assert states["路灯坏了很久"] == "assigned" and states["垃圾分类点太远"] == "answered_live"
     assert not errors, errors
     await context.close()
+
+
+async def test_administrators_manage_departments_officials_and_seasons(
+    browser: Browser, fu_hub: HubProcess, admin: Moderator
+) -> None:
+    base = fu_hub.base
+    dept, sid, user = (
+        "hb" + secrets.token_hex(3),
+        "s" + secrets.token_hex(3),
+        "o" + secrets.token_hex(4),
+    )
+    bid = (await admin.create_broadcast(title="协商在线 · 第1期"))["id"]
+    context = await browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    await context.add_cookies([{"name": "xs_sess", "value": admin.cookies["xs_sess"], "url": base}])
+    page = await context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    await page.goto(f"{base}/console")
+    section = page.locator("#followup-admin")
+    await expect(section).to_be_visible(timeout=WAIT_MS)
+    await section.get_by_label("编号（如 jt）").fill(dept)
+    await section.get_by_label("全称").fill("龙岗区生态环境局")
+    await section.get_by_label("简称").fill("区环境局")
+    await section.get_by_role("button", name="保存承办单位").click()
+    await expect(section).to_contain_text(f"{dept} · 龙岗区生态环境局（区环境局）", timeout=WAIT_MS)
+    await section.get_by_label("账号用户名").fill(user)
+    await section.get_by_label("初始密码（至少 12 位）").fill(PASSWORD)
+    await section.get_by_label("承办单位", exact=True).fill(dept)
+    await section.get_by_role("button", name="添加承办单位账号").click()
+    await expect(section).to_contain_text(f"{user} · {dept}", timeout=WAIT_MS)
+    await section.get_by_label("编号（如 2024）").first.fill(sid)
+    await section.get_by_label("名称").fill("2024 协商在线")
+    await section.get_by_label("年份").fill("2024")
+    await section.get_by_role("button", name="新建季").click()
+    await expect(section).to_contain_text(f"{sid} · 2024 协商在线（2024）", timeout=WAIT_MS)
+    await section.get_by_label("编号（如 2024）").nth(1).fill(sid)
+    await section.get_by_label("直播编号").fill(bid)
+    await section.get_by_role("button", name="加入该季").click()
+    await expect(section).to_contain_text(f"（2024）：{bid}", timeout=WAIT_MS)
+    assert not errors, errors
+    await context.close()
+    # The account signs in at /office, bound to its department.
+    async with httpx.AsyncClient(base_url=base) as http:
+        r = await http.post("/api/login", json={"username": user, "password": PASSWORD})
+        assert r.json()["role"] == "official"
+        assert (await http.get("/api/office/me")).json()["dept"] == dept

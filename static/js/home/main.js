@@ -14,6 +14,7 @@ import { mountAudit } from './audit.js';
 import { mountBroadcasts } from './broadcasts.js';
 import { mountWords } from './words.js';
 import { mountWebhooks } from './webhooks.js';
+import { mountFollowupAdmin } from './followup.js';
 
 let me = null;
 const sections = [];
@@ -66,6 +67,7 @@ async function start() {
   const ctx = { me, api, toast };
   sections.push(mountBroadcasts(ctx));
   if (me.admin) sections.push(mountAccounts(ctx));
+  if (me.admin) sections.push(mountFollowupAdmin(ctx));
   sections.push(mountWords(ctx));
   if (me.admin) sections.push(mountAudit(ctx));
   if (me.admin) sections.push(mountWebhooks(ctx));
