@@ -60,6 +60,15 @@ async def new_page(browser: Browser, **options: Any) -> tuple[Page, list[str]]:
     return page, errors
 
 
+async def moderator_page(browser: Browser, admin: Moderator, base: str) -> tuple[Page, list[str]]:
+    """A laptop page signed in as ``admin``."""
+    page, errors = await new_page(browser, viewport={"width": 1440, "height": 900}, locale="zh-CN")
+    await page.context.add_cookies(
+        [{"name": "xs_sess", "value": admin.cookies["xs_sess"], "url": base}]
+    )
+    return page, errors
+
+
 async def test_the_road_in_the_browser(
     browser: Browser, fu_hub: HubProcess, admin: Moderator, tmp_path: Path
 ) -> None:
@@ -181,11 +190,7 @@ async def test_the_console_triage_panel(
         await admin.command(bid, "q.enter", text=text, source="hotline")
     await admin.command(bid, "bc.state", state="ended")
 
-    context = await browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN")
-    await context.add_cookies([{"name": "xs_sess", "value": admin.cookies["xs_sess"], "url": base}])
-    page = await context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page, errors = await moderator_page(browser, admin, base)
     await page.goto(f"{base}/console/{bid}")
     try:
         await expect(page.locator("#conn")).to_have_attribute("data-state", "open", timeout=WAIT_MS)
@@ -210,7 +215,7 @@ async def test_the_console_triage_panel(
     states = {i["q"]["text"]: i["fu"].get("state") for i in view["items"]}
     assert states["路灯坏了很久"] == "assigned" and states["垃圾分类点太远"] == "answered_live"
     assert not errors, errors
-    await context.close()
+    await page.context.close()
 
 
 async def test_administrators_manage_departments_officials_and_seasons(
@@ -223,11 +228,7 @@ async def test_administrators_manage_departments_officials_and_seasons(
         "o" + secrets.token_hex(4),
     )
     bid = (await admin.create_broadcast(title="协商在线 · 第1期"))["id"]
-    context = await browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
-    await context.add_cookies([{"name": "xs_sess", "value": admin.cookies["xs_sess"], "url": base}])
-    page = await context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page, errors = await moderator_page(browser, admin, base)
     await page.goto(f"{base}/console")
     section = page.locator("#followup-admin")
     await expect(section).to_be_visible(timeout=WAIT_MS)
@@ -251,7 +252,7 @@ async def test_administrators_manage_departments_officials_and_seasons(
     await section.get_by_role("button", name="加入该季").click()
     await expect(section).to_contain_text(f"（2024）：{bid}", timeout=WAIT_MS)
     assert not errors, errors
-    await context.close()
+    await page.context.close()
     # The account signs in at /office, bound to its department.
     async with httpx.AsyncClient(base_url=base) as http:
         r = await http.post("/api/login", json={"username": user, "password": PASSWORD})
