@@ -244,7 +244,7 @@ class FollowDesk:
         loop = asyncio.get_running_loop()
         while True:
             try:
-                if await self._hold_lock():
+                if await self.hold_lock():
                     await self.indexer.run_once()
                     if loop.time() - last_sweep > SWEEP_EVERY_S:
                         last_sweep = loop.time()
@@ -255,7 +255,7 @@ class FollowDesk:
                 log.exception("follow-up background round failed")
             await asyncio.sleep(self.hub.settings.fu_index_interval_s)
 
-    async def _hold_lock(self) -> bool:
+    async def hold_lock(self) -> bool:
         redis = self.hub.redis
         if await redis.set(INDEX_LOCK, self._owner, nx=True, px=LOCK_MS):
             return True
