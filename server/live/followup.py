@@ -14,6 +14,7 @@ rating window ended without a rating.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
 import secrets
@@ -67,7 +68,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("xs.followup")
 
-INDEX_LOCK = keys.IX_PREFIX + "lock"
+INDEX_LOCK = keys.IX_LOCK
 LOCK_MS = 10_000
 SWEEP_EVERY_S = 300.0  # the rating window is counted in days: minutes are precise enough
 _MODERATOR_ONLY = frozenset(p.MODERATOR_COMMANDS) & p.FOLLOWUP_COMMANDS
@@ -239,30 +240,29 @@ class FollowDesk:
 
     async def run(self) -> None:
         """Follow the streams into the indexes and sweep the rating windows, while
-        this process holds the lock (another process takes over within LOCK_MS)."""
+        this process holds the lock (another process takes over within LOCK_MS,
+        or at once when this one stops: the lock is released on the way out)."""
         last_sweep = 0.0
         loop = asyncio.get_running_loop()
-        while True:
-            try:
-                if await self.hold_lock():
-                    await self.indexer.run_once()
-                    if loop.time() - last_sweep > SWEEP_EVERY_S:
-                        last_sweep = loop.time()
-                        await self.sweep_ratings()
-            except REDIS_DOWN:
-                pass  # the next round retries; the indexes only lag meanwhile
-            except Exception:
-                log.exception("follow-up background round failed")
-            await asyncio.sleep(self.hub.settings.fu_index_interval_s)
+        try:
+            while True:
+                try:
+                    if await self.hold_lock():
+                        await self.indexer.run_once()
+                        if loop.time() - last_sweep > SWEEP_EVERY_S:
+                            last_sweep = loop.time()
+                            await self.sweep_ratings()
+                except REDIS_DOWN:
+                    pass  # the next round retries; the indexes only lag meanwhile
+                except Exception:
+                    log.exception("follow-up background round failed")
+                await asyncio.sleep(self.hub.settings.fu_index_interval_s)
+        finally:
+            with contextlib.suppress(*REDIS_DOWN, asyncio.CancelledError):
+                await self.indexer.release_lock(self._owner)
 
     async def hold_lock(self) -> bool:
-        redis = self.hub.redis
-        if await redis.set(INDEX_LOCK, self._owner, nx=True, px=LOCK_MS):
-            return True
-        if await redis.get(INDEX_LOCK) == self._owner.encode():
-            await redis.pexpire(INDEX_LOCK, LOCK_MS)
-            return True
-        return False
+        return await self.indexer.hold_lock(self._owner, LOCK_MS)
 
     async def sweep_ratings(self) -> int:
         """Close published replies whose rating window ended unrated; returns how many."""

@@ -34,7 +34,7 @@ import orjson
 import redis.asyncio as aioredis
 
 from server.domain.followup_index import NOWHERE, Placement, placement
-from server.store import keys
+from server.store import keys, scripts
 from server.store.scripts import text
 
 _BATCH = 500  # events per XRANGE while following a stream
@@ -59,6 +59,22 @@ def _decode(raw: Any) -> Placement:
 class Indexer:
     def __init__(self, redis: aioredis.Redis) -> None:
         self.redis = redis
+        self._release = scripts.register(redis, ["lock_release"])["lock_release"]
+
+    # --- the lock: one process follows at a time ------------------------------------
+
+    async def hold_lock(self, owner: str, ms: int) -> bool:
+        """Take the indexer's lock for ``ms``, or extend it if ``owner`` holds it."""
+        if await self.redis.set(keys.IX_LOCK, owner, nx=True, px=ms):
+            return True
+        if await self.redis.get(keys.IX_LOCK) == owner.encode():
+            await self.redis.pexpire(keys.IX_LOCK, ms)
+            return True
+        return False
+
+    async def release_lock(self, owner: str) -> bool:
+        """Give the lock up if ``owner`` still holds it (a process that stops)."""
+        return bool(await self._release(keys=[keys.IX_LOCK], args=[owner]))
 
     # --- one item ------------------------------------------------------------------
 

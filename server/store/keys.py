@@ -291,6 +291,7 @@ def qcode_owner(code_prefix: str) -> str:
 IX_PREFIX = "xs:{ix}:"
 IX_POS = IX_PREFIX + "pos"  # hash bid -> last stream id the indexer applied
 IX_WHERE = IX_PREFIX + "where"  # hash "<bid>:<qid>" -> department whose queue holds it
+IX_LOCK = IX_PREFIX + "lock"  # the process following the streams now (its token; PX)
 
 
 def qcode_lookups(ip_hash: str, minute: int) -> str:

@@ -19,7 +19,15 @@ import redis.asyncio as aioredis
 from server.domain.workdays import QuestionType, WorkCalendar, due_date
 from server.timezones import resolve_timezone
 from tests.integration.harness import HubProcess, Moderator, new_moderator
-from tests.integration.hub_helpers import Clients, dump, new_viewer, ok, refused, running_hub
+from tests.integration.hub_helpers import (
+    Clients,
+    caught_up,
+    dump,
+    new_viewer,
+    ok,
+    refused,
+    running_hub,
+)
 
 pytestmark = pytest.mark.anyio
 PASSWORD = "correct horse battery"
@@ -306,6 +314,9 @@ async def test_entered_questions_seasons_and_carrying(
     # A console opened now gets a snapshot holding a question without an asker.
     late = clients.add(admin.client(first))
     await late.connect()
+    # The welcome comes first; the snapshot (maybe a shared one, with the entry
+    # in the catch-up after it) follows.
+    await caught_up(late, entered["pos"])
     assert entered["qid"] in late.state.questions
     refused(await console.command("q.enter", text="   ", source="letter"), "empty")
     async with aioredis.Redis.from_url(redis_url) as redis:

@@ -131,3 +131,17 @@ async def test_a_trimmed_stream_falls_back_to_resync(redis: aioredis.Redis) -> N
     await ix.follow(bid)
     assert await depts.queue(dept) == [(bid, done["qid"])]
     assert await redis.zscore(keys.dept_queue(dept), f"{bid}:{done['qid']}") == 20241009
+
+
+async def test_the_lock_is_released_only_by_its_owner(redis: aioredis.Redis) -> None:
+    ix, other = Indexer(redis), Indexer(redis)
+    me, you = "me" + secrets.token_hex(4), "you" + secrets.token_hex(4)
+    await redis.delete(keys.IX_LOCK)
+    assert await ix.hold_lock(me, 10_000)
+    assert not await other.hold_lock(you, 10_000), "held by another owner"
+    assert not await other.release_lock(you), "only the owner releases it"
+    assert (await redis.get(keys.IX_LOCK)) == me.encode()
+    assert await ix.release_lock(me)
+    assert await redis.get(keys.IX_LOCK) is None
+    assert await other.hold_lock(you, 10_000), "free at once after a release"
+    await other.release_lock(you)
