@@ -264,14 +264,16 @@ class Store:
     # --- sensitive words ---------------------------------------------------------------
 
     async def words(self, bid: str | None) -> dict[str, str]:
-        """A word list (``bid`` None: the deployment's): word -> action."""
+        """A word list (``bid`` None: the deployment's): word -> stored action
+        (``hold``/``block``, ``+pinyin`` when marked: ``WordEntry.from_stored``)."""
         raw = await self.redis.hgetall(keys.WORDS if bid is None else keys.words(bid))
         return {text(k): text(v) for k, v in raw.items()}
 
     async def put_words(
         self, bid: str | None, *, user: str, entries: Sequence[tuple[str, str]]
     ) -> Result:
-        """Replace a word list and audit it, atomically (``lua/words_put.lua``)."""
+        """Replace a word list and audit it, atomically (``lua/words_put.lua``);
+        ``entries`` are (word, ``WordEntry.stored()``) pairs."""
         pairs: list[str] = []
         for word, action in entries:
             pairs += (word, action)
