@@ -35,7 +35,7 @@ rather than NFKC is what makes that possible per character; two texts equal
 under NFKC fold to the same string, so it is NFKC-equivalent and stronger.
 
 The automaton is pyahocorasick's (C, no I/O), run over the folded text's
-UTF-8 bytes (``_as_bytes``): a check costs a pass over the text plus one
+UTF-8 bytes (``as_bytes``): a check costs a pass over the text plus one
 automaton scan, independent of the list's size (``python -m bench --only
 words``).
 """
@@ -271,7 +271,7 @@ def parse_text_list(text: str, max_words: int = LIST_MAX_WORDS) -> list[WordEntr
 # --- matching ---------------------------------------------------------------------------
 
 
-def _as_bytes(folded: str) -> str:
+def as_bytes(folded: str) -> str:
     """The folded text's UTF-8 bytes, one character per byte (latin-1).
 
     pyahocorasick looks a node's children up by a linear scan: on Chinese text
@@ -302,7 +302,7 @@ class Matcher:
             if entry.pinyin:
                 forms += [(key, True) for key in pinyin_keys(base)]
             for form, token in forms:
-                key = _as_bytes(form)
+                key = as_bytes(form)
                 old = automaton.get(key, None)
                 word, action = entry.word, entry.action
                 if old is not None:
@@ -319,7 +319,7 @@ class Matcher:
         self._automaton = automaton
 
     def find(self, encoded: str) -> list[tuple[int, int, str, WordAction, bool]]:
-        """Matches in a folded text as ``_as_bytes`` gives it: (start, end
+        """Matches in a folded text as ``as_bytes`` gives it: (start, end
         exclusive, word, action, whole tokens only), offsets in bytes."""
         if not self.keys:
             return []
@@ -353,7 +353,7 @@ def screen(text: str, matchers: Sequence[Matcher]) -> Flags | None:
     if all(not m.keys for m in matchers):
         return None
     folded = fold(text)
-    encoded = _as_bytes(folded)
+    encoded = as_bytes(folded)
     found = [hit for matcher in matchers for hit in matcher.find(encoded)]
     if not found:
         return None
