@@ -38,7 +38,7 @@ _SCRIPTS = (
     "ask", "set_status", "q_update", "upvote", "poll_create", "poll_state", "ballot",
     "bc_create", "bc_update", "overlay", "likes_flush", "presence", "snapshot",
     "viewer_state", "rotate_key", "epoch_bump", "rehearsal", "merge", "ban", "words_put",
-    "bc_index",
+    "bc_index", "poll_delete",
 )  # fmt: skip
 
 
@@ -352,6 +352,14 @@ class Store:
             "poll_state", bid, idem, pid, target, ",".join(allowed_from), self._ttl, self._maxlen,
             user,
         )  # fmt: skip
+
+    async def delete_poll(
+        self, bid: str, idem: str, *, user: str, pid: int, deletable: Iterable[str]
+    ) -> Result:
+        """Delete a poll in one of the ``deletable`` states (``lua/poll_delete.lua``)."""
+        return await self._run(
+            "poll_delete", bid, idem, pid, ",".join(deletable), self._ttl, self._maxlen, user
+        )
 
     async def ballot(
         self, bid: str, idem: str, *, vid: str, pid: int, choices: Sequence[int]
