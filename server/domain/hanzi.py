@@ -136,7 +136,7 @@ MAX_READINGS = 4
 
 
 @cache
-def _converter(config: str) -> opencc.OpenCC:
+def converter(config: str) -> opencc.OpenCC:
     return opencc.OpenCC(config)
 
 
@@ -150,7 +150,7 @@ def canonical_char(ch: str) -> str:
     for _ in range(3):  # OpenCC may answer with a variant the table knows
         step = VARIANTS.get(out, out)
         for config in _CHAR_CONFIGS:
-            converted = _converter(config).convert(step)
+            converted = converter(config).convert(step)
             if len(converted) == 1 and converted != step:
                 step = converted
                 break
@@ -168,7 +168,7 @@ def canonical(text: str) -> str:
 def regional_forms(word: str) -> set[str]:
     """``word`` as written in the other scripts and regions (itself included),
     each in canonical form: the keys a list entry is compiled under."""
-    return {canonical(word)} | {canonical(_converter(c).convert(word)) for c in _WORD_CONFIGS}
+    return {canonical(word)} | {canonical(converter(c).convert(word)) for c in _WORD_CONFIGS}
 
 
 def has_han(text: str) -> bool:

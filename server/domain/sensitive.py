@@ -348,6 +348,52 @@ def _latin_next_to(text: str, i: int, step: int) -> bool:
     return False
 
 
+class _GapTable(dict[int, str]):
+    """``str.translate`` table: a character's folded form, or ``"\x00"`` for a
+    character that folds to nothing and separates tokens (spaces,
+    punctuation), or nothing for one that sits inside a token (combining
+    marks, format characters). Filled on first sight, bounded."""
+
+    def __missing__(self, cp: int) -> str:
+        ch = chr(cp)
+        out = _fold_char(ch) or ("" if unicodedata.category(ch) in _INSIDE_TOKEN else "\x00")
+        if len(self) < _TABLE_MAX:
+            self[cp] = out
+        return out
+
+
+_GAPS = _GapTable()
+_TOKEN_PATTERNS: dict[str, re.Pattern[str]] = {}
+
+
+def _whole_token_pattern(key: str) -> re.Pattern[str]:
+    """``key`` (folded Latin letters) as whole tokens of a gap-marked text:
+    each letter possibly repeated (folding collapses runs), separators allowed
+    between letters, no Latin letter just outside."""
+    found = _TOKEN_PATTERNS.get(key)
+    if found is None:
+        body = "\x00*".join(re.escape(c) + "+" for c in key)
+        found = re.compile(f"(?<![a-z]){body}(?![a-z])")
+        if len(_TOKEN_PATTERNS) < _TABLE_MAX:
+            _TOKEN_PATTERNS[key] = found
+    return found
+
+
+def _drop_split_tokens(
+    text: str, encoded: str, found: list[tuple[int, int, str, WordAction, bool]]
+) -> list[tuple[int, int, str, WordAction, bool]]:
+    """Drop whole-token hits whose key occurs nowhere in ``text`` as whole
+    tokens (``sha`` in ``Shanghai``), at C speed: no offsets are worked out
+    for a question whose only hits are pinyin inside English words. Hits that
+    pass are checked one by one once offsets are known."""
+    marked = text.translate(_GAPS)
+    return [
+        hit
+        for hit in found
+        if not hit[4] or _whole_token_pattern(encoded[hit[0] : hit[1]]).search(marked)
+    ]
+
+
 def screen(text: str, matchers: Sequence[Matcher]) -> Flags | None:
     """Screen ``text`` against every list; ``None`` when nothing matched."""
     if all(not m.keys for m in matchers):
@@ -355,6 +401,8 @@ def screen(text: str, matchers: Sequence[Matcher]) -> Flags | None:
     folded = fold(text)
     encoded = as_bytes(folded)
     found = [hit for matcher in matchers for hit in matcher.find(encoded)]
+    if any(hit[4] for hit in found):
+        found = _drop_split_tokens(text, encoded, found)
     if not found:
         return None
     # Offsets: bytes -> folded characters -> original characters.

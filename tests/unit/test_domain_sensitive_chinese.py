@@ -64,6 +64,8 @@ CASES = [
     ("pinyin next to digits", "shagua123", ["shagua"], ["傻瓜"]),
     ("accented pinyin", "piànzi", ["piànzi"], ["骗子"]),
     ("repeated letters", "piaaanzii", ["piaaanzii"], ["骗子"]),
+    ("inside a word, then whole", "xpianzi 和 pianzi", ["pianzi"], ["骗子"]),
+    ("whole, then inside a word", "PianZi, not pianzix", ["PianZi"], ["骗子"]),
 ]
 
 
