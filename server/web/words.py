@@ -18,6 +18,7 @@ Session, CSRF and error handling are the API's (``server/web/api.py``).
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import orjson
@@ -74,13 +75,20 @@ def _from_json(raw: bytes, max_words: int) -> list[sensitive.WordEntry]:
     return sensitive.validate_entries(triples, max_words)
 
 
+def _parse(raw: bytes, kind: str, max_words: int) -> list[sensitive.WordEntry]:
+    if kind == "text/plain":
+        return sensitive.parse_text_list(_decode_text(raw), max_words)
+    return _from_json(raw, max_words)
+
+
 async def _entries(request: Request) -> list[sensitive.WordEntry]:
     max_words = hub_of(request).settings.words_max
     raw = await _read(request)
     kind = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
-    if kind == "text/plain":
-        return sensitive.parse_text_list(_decode_text(raw), max_words)
-    return _from_json(raw, max_words)
+    # In a worker thread: folding 20,000 words and working out the pinyin of
+    # the marked ones takes up to a second or so, which would stall every
+    # socket of this process on the event loop.
+    return await asyncio.to_thread(_parse, raw, kind, max_words)
 
 
 def _listing(words: dict[str, str]) -> dict[str, Any]:
