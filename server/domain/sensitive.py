@@ -136,9 +136,12 @@ def _fold_char(ch: str) -> str:
     return out
 
 
-def fold_with_offsets(text: str) -> tuple[str, list[int], list[int]]:
+def fold_with_offsets(text: str, upto: int | None = None) -> tuple[str, list[int], list[int]]:
     """The folded text, and for each folded character the first and last index
-    of the original characters it stands for (a collapsed run spans several)."""
+    of the original characters it stands for (a collapsed run spans several).
+
+    With ``upto``, stops once folded characters ``0..upto`` are complete (the
+    rest of a long question is not walked for a match near its start)."""
     chars: list[str] = []
     starts: list[int] = []
     ends: list[int] = []
@@ -147,6 +150,8 @@ def fold_with_offsets(text: str) -> tuple[str, list[int], list[int]]:
             if chars and chars[-1] == c:
                 ends[-1] = i  # a repeat: it joins the previous character's span
                 continue
+            if upto is not None and len(chars) > upto:
+                return "".join(chars), starts, ends
             chars.append(c)
             starts.append(i)
             ends.append(i)
@@ -406,11 +411,16 @@ def screen(text: str, matchers: Sequence[Matcher]) -> Flags | None:
     if not found:
         return None
     # Offsets: bytes -> folded characters -> original characters.
-    char_at = [i for i, ch in enumerate(folded) for _ in range(len(ch.encode("utf-8")))]
-    _, starts, ends = fold_with_offsets(text)
+    raw = encoded.encode("latin-1")
+
+    def char_at(byte: int) -> int:  # byte offset -> folded character (hits are on boundaries)
+        return len(raw[:byte].decode("utf-8"))
+
+    last = max(char_at(hit[1]) for hit in found) - 1
+    _, starts, ends = fold_with_offsets(text, upto=last)
     hits: list[tuple[int, int, str, WordAction]] = []
     for a, b, word, act, token in found:
-        start, end = starts[char_at[a]], ends[char_at[b - 1]] + 1
+        start, end = starts[char_at(a)], ends[char_at(b) - 1] + 1
         if token and (_latin_next_to(text, start - 1, -1) or _latin_next_to(text, end, 1)):
             continue  # a pinyin key inside a longer Latin word: not the word
         hits.append((start, end, word, act))

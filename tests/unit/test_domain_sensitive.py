@@ -262,3 +262,11 @@ def test_a_normalised_question_with_a_blank_letter_inside_a_word_is_blocked(blan
     flags = screen(normalize_text(f"这个敏{blank}感话题，违{blank}禁{blank}品", 300), [LIST])
     assert flags is not None and flags.action == BLOCK
     assert flags.words == ("敏感", "违禁品")
+
+
+@given(st.text(max_size=60), st.integers(min_value=0, max_value=80))
+def test_offsets_up_to_a_character_are_a_prefix_of_the_whole(text: str, upto: int) -> None:
+    folded, starts, ends = fold_with_offsets(text)
+    part, part_starts, part_ends = fold_with_offsets(text, upto=upto)
+    n = min(upto + 1, len(folded))
+    assert (part, part_starts, part_ends) == (folded[:n], starts[:n], ends[:n])
