@@ -39,6 +39,12 @@ INSULTS = _words(
 """
 )
 INSULT_SPELLINGS = _words("sb SB shabi nmsl cnm tmd wcnm rnm")  # typed as letters
+INSULT_MORE = _words(
+    """
+傻吊 傻屌 脑瘫 死妈 你妈死了 草你妈 操你大爷 日了狗 狗日的 贱逼 骚逼 骚货 贱婢 狗杂种
+死变态 臭傻逼 傻逼玩意 脑残粉 下三滥 不是人 猪狗不如 臭流氓 老流氓 死太监
+"""
+)
 
 # --- 诈骗 fraud ---------------------------------------------------------------------------
 FRAUD = _words(
@@ -65,6 +71,23 @@ TRADE_GOODS = _words(
 EARN = _words("日赚 月入 轻松月入 躺赚 日入 在家月入 宝妈月入")
 AMOUNTS = _words("五百 一千 三千 五千 过万 十万 500 1000 3000 5000")
 SURE = _words("稳赚 保本 高收益 零风险 包赚 翻倍 暴利")
+SCHEMES = _words(
+    """
+公检法通缉令 网上逮捕令 资金冻结 安全账户转账 刷单任务 做任务返佣 垫付返佣 抢单返佣
+佣金日结 充值返利 投资返利 高额返利 返利平台 拉人头 传销组织 资金盘 庞氏骗局 原始股认购
+内部认购 云挖矿 矿机托管 空投币 USDT收款 跑分车队 洗钱通道 地下钱庄 代收代付 刷单垫付
+"""
+)
+SERVICES = _words(
+    """
+办理假结婚 买卖器官 肾源 卖肾 代孕妈妈 卵子买卖 高利贷 暴力催收 私家侦探 调查婚外情
+手机定位查询 查开房记录 查通话记录 黑客攻击 入侵网站 DDoS攻击 木马程序 盗号 撞库 社工库
+"""
+)
+FAKE_GRADES = _words("高仿 A货 复刻 原单")
+FAKE_GOODS = _words("包 手表 鞋 衣服 手机 耳机 香水 化妆品 奢侈品 球鞋 眼镜 首饰 皮带 钱包 围巾")
+PHARMACY = _words("无需处方 网上代购 海外代购")
+PHARMACY_GOODS = _words("处方药 抗癌药 减肥药 伟哥 仿制药 安眠药 精神类药物")
 PRODUCTS = _words("理财 投资 项目 基金 外汇 期货 数字货币 虚拟币 炒股 黄金 原始股 区块链")
 LOAN_KINDS = _words("无抵押 免息 秒批 黑户 学生 小额 当天放款 不看征信")
 LOANS = _words("贷款 借款 网贷 分期")
@@ -153,6 +176,7 @@ DRUGS = _words(
     """
 冰毒 海洛因 大麻 K粉 摇头丸 麻古 可卡因 吸毒 贩毒 溜冰 笑气 开心水 浴盐 神仙水
 止咳水上瘾 大麻种子 大麻油 罂粟壳 吗啡 芬太尼 LSD 聪明药 奶茶包 跳跳糖毒品
+冰妹 溜冰妹 嗑药 吸大麻 卖大麻 贩卖毒品 毒品交易 制毒 飞叶子
 """
 )
 
@@ -161,13 +185,14 @@ VIOLENCE = _words(
     """
 买枪 卖枪 炸药 自制炸弹 雷管 土制炸药 爆炸物 砍死你 杀了你 弄死你 报复社会 同归于尽
 人肉搜索 开盒 泄露住址 曝光隐私 炸学校 炸政府 制作炸弹教程 自杀方法 一起自杀
+砍人 捅死 泼硫酸 绑架勒索 投毒 纵火 袭警
 """
 )
 
 # --- 政治敏感 politically sensitive: neutral placeholders -----------------------------
 STEMS = "甲乙丙丁戊己庚辛壬癸"
 BRANCHES = "子丑寅卯辰巳午未申酉戌亥"
-PLACEHOLDER_KINDS = ("占位人物", "占位事件", "占位口号", "占位组织", "占位地名", "占位日期")
+PLACEHOLDER_KINDS = ("占位人物", "占位事件", "占位口号", "占位组织")
 
 # Taiwan and Hong Kong moderators paste lists in traditional characters: a
 # share of the entries are added again as they would arrive (they fold into
@@ -185,6 +210,11 @@ def build() -> list[Entry]:
     groups: list[tuple[list[str], str, bool]] = [
         (INSULTS, "hold", True),
         (INSULT_SPELLINGS, "hold", False),
+        (INSULT_MORE, "hold", True),
+        (SCHEMES, "block", False),
+        (SERVICES, "block", False),
+        (_product(FAKE_GRADES, FAKE_GOODS), "hold", False),
+        (_product(PHARMACY, PHARMACY_GOODS), "hold", False),
         (FRAUD, "block", False),
         (FRAUD_PINYIN, "block", True),
         (_product(TRADE_VERBS, TRADE_GOODS), "block", False),
