@@ -5,7 +5,7 @@ form in which every Chinese character is replaced, one by one, by its
 simplified standard form (:func:`canonical_char`). A question is folded to it
 character by character at check time (so offsets still map back); a word list
 entry is compiled once into every key under which it may appear
-(:func:`regional_forms`, :func:`pinyin_forms`). Matching stays one pass over
+(:func:`regional_forms`, :func:`pinyin_forms`, :func:`mixed_forms`). Matching stays one pass over
 the question, whatever the list holds.
 
 Sources, in the order applied to a character:
@@ -30,7 +30,7 @@ every result is compiled as a key of its own.
 Pinyin comes from ``pypinyin`` (pinned), toneless, phrase-aware, with ``ü``
 written both ``v`` (as typed on a keyboard) and ``u``. Spaces and full width
 need no forms of their own: folding drops spaces and maps ``ＰＩＡＮ`` to
-``pian``.
+``pian``. Short words also get their half-pinyin spellings (``骗zi``).
 
 The converters are built on first use (OpenCC reads its dictionaries then),
 never at import.
@@ -194,4 +194,34 @@ def pinyin_forms(word: str) -> set[str]:
     for reading in readings:
         low = reading.lower()
         forms |= {low.replace("ü", "v"), low.replace("ü", "u")}
+    return forms
+
+
+# Mixed spellings are made for words of this many characters at most (2**n - 2
+# forms each), and use only syllables of at least 2 letters: a lone "a" or "e"
+# beside a character is English as often as pinyin.
+MIXED_MAX_CHARS = 4
+_MIXED_MIN_SYLLABLE = 2
+
+
+def mixed_forms(word: str) -> set[str]:
+    """``word`` written half in characters, half in pinyin (``骗zi``,
+    ``pian子``): each character or its (phrase-aware, toneless) syllable, at
+    least one of each. Only for words of 2 to ``MIXED_MAX_CHARS`` Chinese
+    characters and nothing else."""
+    simplified = canonical(word)
+    if not 2 <= len(simplified) <= MIXED_MAX_CHARS or not all(has_han(c) for c in simplified):
+        return set()
+    syllables = lazy_pinyin(simplified, style=Style.NORMAL, v_to_u=True)
+    if len(syllables) != len(simplified):
+        return set()
+    forms = set()
+    for mask in range(1, 2 ** len(simplified) - 1):
+        parts = [syllables[i] if mask >> i & 1 else ch for i, ch in enumerate(simplified)]
+        if any(
+            mask >> i & 1 and len(syllables[i]) < _MIXED_MIN_SYLLABLE for i in range(len(parts))
+        ):
+            continue
+        form = "".join(parts).lower()
+        forms |= {form.replace("ü", "v"), form.replace("ü", "u")}
     return forms

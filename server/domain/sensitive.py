@@ -182,6 +182,11 @@ def pinyin_keys(folded: str) -> set[str]:
     return {k for k in keys if len(k) >= PINYIN_MIN_LEN}
 
 
+def mixed_keys(folded: str) -> set[str]:
+    """The half-character, half-pinyin keys of a folded word (``骗zi``)."""
+    return {fold(m) for form in _regional_keys(folded) for m in hanzi.mixed_forms(form)}
+
+
 def _regional_keys(folded: str) -> set[str]:
     if not hanzi.has_han(folded):
         return {folded}
@@ -305,7 +310,7 @@ class Matcher:
             bases.add(base)
             forms = [(key, False) for key in _regional_keys(base)]
             if entry.pinyin:
-                forms += [(key, True) for key in pinyin_keys(base)]
+                forms += [(key, True) for key in pinyin_keys(base) | mixed_keys(base)]
             for form, token in forms:
                 key = as_bytes(form)
                 old = automaton.get(key, None)
@@ -371,14 +376,21 @@ _GAPS = _GapTable()
 _TOKEN_PATTERNS: dict[str, re.Pattern[str]] = {}
 
 
+def _latin_edges(key: str) -> tuple[bool, bool]:
+    """Whether a pinyin key starts and ends with a Latin letter: those ends
+    must not touch another Latin letter (a mixed key such as ``骗zi`` has one)."""
+    return "a" <= key[0] <= "z", "a" <= key[-1] <= "z"
+
+
 def _whole_token_pattern(key: str) -> re.Pattern[str]:
-    """``key`` (folded Latin letters) as whole tokens of a gap-marked text:
-    each letter possibly repeated (folding collapses runs), separators allowed
-    between letters, no Latin letter just outside."""
+    """``key`` (folded) as whole tokens of a gap-marked text: each character
+    possibly repeated (folding collapses runs), separators allowed between
+    characters, no Latin letter just outside a Latin end."""
     found = _TOKEN_PATTERNS.get(key)
     if found is None:
+        lead, trail = _latin_edges(key)
         body = "\x00*".join(re.escape(c) + "+" for c in key)
-        found = re.compile(f"(?<![a-z]){body}(?![a-z])")
+        found = re.compile(("(?<![a-z])" if lead else "") + body + ("(?![a-z])" if trail else ""))
         if len(_TOKEN_PATTERNS) < _TABLE_MAX:
             _TOKEN_PATTERNS[key] = found
     return found
@@ -395,8 +407,12 @@ def _drop_split_tokens(
     return [
         hit
         for hit in found
-        if not hit[4] or _whole_token_pattern(encoded[hit[0] : hit[1]]).search(marked)
+        if not hit[4] or _whole_token_pattern(_key_of(encoded, hit)).search(marked)
     ]
+
+
+def _key_of(encoded: str, hit: tuple[int, int, str, WordAction, bool]) -> str:
+    return encoded[hit[0] : hit[1]].encode("latin-1").decode("utf-8")
 
 
 def screen(text: str, matchers: Sequence[Matcher]) -> Flags | None:
@@ -421,8 +437,12 @@ def screen(text: str, matchers: Sequence[Matcher]) -> Flags | None:
     hits: list[tuple[int, int, str, WordAction]] = []
     for a, b, word, act, token in found:
         start, end = starts[char_at(a)], ends[char_at(b) - 1] + 1
-        if token and (_latin_next_to(text, start - 1, -1) or _latin_next_to(text, end, 1)):
-            continue  # a pinyin key inside a longer Latin word: not the word
+        if token:
+            lead, trail = _latin_edges(_key_of(encoded, (a, b, word, act, token)))
+            if (lead and _latin_next_to(text, start - 1, -1)) or (
+                trail and _latin_next_to(text, end, 1)
+            ):
+                continue  # a pinyin key inside a longer Latin word: not the word
         hits.append((start, end, word, act))
     if not hits:
         return None

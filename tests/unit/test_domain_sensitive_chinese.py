@@ -65,6 +65,11 @@ CASES = [
     ("accented pinyin", "piànzi", ["piànzi"], ["骗子"]),
     ("repeated letters", "piaaanzii", ["piaaanzii"], ["骗子"]),
     ("inside a word, then whole", "xpianzi 和 pianzi", ["pianzi"], ["骗子"]),
+    ("half pinyin", "他是骗zi吧", ["骗zi"], ["骗子"]),
+    ("half pinyin, the other half", "PIAN子！", ["PIAN子"], ["骗子"]),
+    ("half pinyin, traditional", "騙 zi", ["騙 zi"], ["骗子"]),
+    ("half pinyin, three characters", "你个sha瓜", ["sha瓜"], ["傻", "傻瓜"]),
+    ("half pinyin next to other Latin", "app里有骗zi", ["骗zi"], ["骗子"]),
     ("whole, then inside a word", "PianZi, not pianzix", ["PianZi"], ["骗子"]),
 ]
 
@@ -92,6 +97,8 @@ ORDINARY = [
     "请问 ShaGuang 公司的招聘信息在哪里",
     "pianzhi 和 pianziyuan 都不是词",  # pianzi inside longer tokens
     "I downloaded the app called xpianzi",
+    "骗zip 不是词：zip 是压缩包",  # a mixed key's Latin end inside a longer word
+    "xpian子 也不算",
     "笨 dan 不算，没有拼音标记的词 bendan 也不算",
 ]
 
@@ -115,7 +122,7 @@ def test_unmarked_words_have_no_pinyin_and_latin_words_keep_substrings() -> None
 def test_matcher_counts_entries_and_keys() -> None:
     m = Matcher([WordEntry("骗子", HOLD, pinyin=True), WordEntry("騙子", BLOCK)])
     assert m.size == 1  # one entry, folded alike
-    assert m.keys == 2  # 骗子 and pianzi
+    assert m.keys == 4  # 骗子, pianzi, and the mixed 骗zi and pian子
     assert screen("騙子", [m]) is not None and screen("騙子", [m]).action is BLOCK  # type: ignore[union-attr]
 
 
@@ -134,6 +141,17 @@ def test_every_variant_is_needed_and_maps_to_a_canonical_character() -> None:
 @given(st.text(alphabet="騙骗子儍傻瓜軟體软件裡面著着ab PIAN，\u200b", max_size=30))
 def test_folding_is_idempotent(text: str) -> None:
     assert fold(fold(text)) == fold(text)
+
+
+def test_mixed_forms() -> None:
+    assert hanzi.mixed_forms("骗子") == {"骗zi", "pian子"}
+    assert len(hanzi.mixed_forms("傻逼玩意")) == 2**4 - 2
+    # One character, or more than MIXED_MAX_CHARS, or Latin inside: none.
+    assert hanzi.mixed_forms("傻") == set()
+    assert hanzi.mixed_forms("一二三四五") == set()
+    assert hanzi.mixed_forms("骗子app") == set()
+    # A one-letter syllable is never written out ("e" is English too).
+    assert hanzi.mixed_forms("饿死") == {"饿si"}
 
 
 def test_pinyin_forms() -> None:
