@@ -319,6 +319,7 @@ async def test_chinese_forms_and_the_pinyin_mark_end_to_end(
         "他是騙子": "rejected",
         "別信ＰＩＡＮ ＺＩ": "rejected",
         "你这个儍瓜": "pending",
+        "他就是个骗zi": "rejected",
         "这个軟體好用吗": "pending",
         "Shanghai Metro App 什么时候更新": "approved",
         "shaguang 公司在招聘吗": "approved",
