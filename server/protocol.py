@@ -463,6 +463,13 @@ class SetPollState:
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
+class DeletePoll:
+    TYPE: ClassVar[str] = "poll.delete"
+    id: str
+    poll: int
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
 class ShowOverlay:
     TYPE: ClassVar[str] = "overlay"
     id: str
@@ -658,6 +665,7 @@ Command: TypeAlias = (
     | Ban
     | CreatePoll
     | SetPollState
+    | DeletePoll
     | ShowOverlay
     | UpdateBroadcast
     | SetBroadcastState
@@ -688,6 +696,7 @@ MODERATOR_COMMANDS: frozenset[type] = frozenset(
         Ban,
         CreatePoll,
         SetPollState,
+        DeletePoll,
         ShowOverlay,
         UpdateBroadcast,
         SetBroadcastState,
@@ -781,6 +790,7 @@ _SPECS: dict[str, tuple[type[Message], dict[str, _Field]]] = {
         SetPollState,
         {**_ID, "poll": _req(_int(1)), "state": _req(_one_of(POLL_STATES))},
     ),
+    "poll.delete": (DeletePoll, {**_ID, "poll": _req(_int(1))}),
     "overlay": (
         ShowOverlay,
         {**_ID, "show": _req(_nullable(_one_of(OVERLAY_SHOWS))), "poll": _opt(_nullable(_int(1)))},

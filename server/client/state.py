@@ -149,6 +149,9 @@ class ClientState:
             poll["mine"] = old["mine"]
         self.polls[poll["id"]] = poll
 
+    def _poll_deleted(self, event: Mapping[str, Any]) -> None:
+        self.polls.pop(event["poll"], None)
+
     def _tally(self, event: Mapping[str, Any]) -> None:
         pid = event["pid"]
         changes = {k: event[k] for k in ("tallies", "ballots", "state", "mine") if k in event}
@@ -185,6 +188,7 @@ _HANDLERS = {
     "likes": ClientState._likes,
     "presence": ClientState._presence,
     "poll": ClientState._poll,
+    "poll_deleted": ClientState._poll_deleted,
     "tally": ClientState._tally,
     "broadcast": ClientState._broadcast,
     "overlay": ClientState._overlay,

@@ -30,6 +30,11 @@ POLL_TRANSITIONS: Mapping[PollState, frozenset[PollState]] = {
 }
 
 
+# Only a draft can be deleted: an open or closed poll has been seen and answered
+# by viewers, and its ballots are part of the consultation's record.
+DELETABLE_STATES: frozenset[PollState] = frozenset({PollState.DRAFT})
+
+
 class ResultsVisibility(StrEnum):
     AFTER_VOTE = "after_vote"  # a viewer sees results once they voted (or the poll closed)
     AFTER_CLOSE = "after_close"  # nobody but moderators sees results before closing

@@ -220,7 +220,8 @@ def _moderator(event: Event, kind: str, pseudonym: Callable[[str], str]) -> dict
         )  # fmt: skip
     if kind in ("votes", "tally"):
         return {k: v for k, v in event.items() if k not in PRIVATE_KEYS and k != "choices"}
-    if kind in _SHARED_TYPES or kind in ("overlay", "poll", "followup", "season"):
+    if kind in _SHARED_TYPES or kind in ("overlay", "poll", "poll_deleted", "followup", "season"):
+        # poll_deleted: only drafts are deleted, which no viewer or overlay saw.
         return _as_is(event)
     return None
 

@@ -177,6 +177,11 @@ async def _run(
                 bid, idem, user=user, pid=cmd.poll, target=poll_target.value,
                 allowed_from=allowed_from(pl.POLL_TRANSITIONS, poll_target),
             )  # fmt: skip
+        case p.DeletePoll():
+            return await store.delete_poll(
+                bid, idem, user=user, pid=cmd.poll,
+                deletable=sorted(s.value for s in pl.DELETABLE_STATES),
+            )  # fmt: skip
         case p.ShowOverlay():
             if cmd.show == "poll" and cmd.poll is None:
                 raise Rejection(Code.INVALID, "say which poll to show")

@@ -4,8 +4,9 @@ Each process keeps the deployment's list and the list of every broadcast it
 has clients of, each compiled once into a ``sensitive.Matcher``. Every
 ``words_refresh_ms`` one pipelined read of the lists' version counters (bumped
 by ``lua/words_put.lua`` in the same step as the change) tells which changed;
-only those are read again and recompiled, in a worker thread (a 20,000-word
-list takes a fraction of a second to compile: never on the event loop). So an
+only those are read again and recompiled, in a worker thread (a 10,000-word
+list with its regional and pinyin forms takes about a second to compile:
+never on the event loop). So an
 edit applies to new questions in every process within about that interval,
 and a question costs no Redis read for its words.
 
@@ -31,13 +32,9 @@ Compiled = tuple[int, sensitive.Matcher]  # (version it was read at, the list)
 
 
 def compile_list(words: dict[str, str]) -> sensitive.Matcher:
-    """Build a matcher from a stored list (an unknown action counts as hold)."""
+    """Build a matcher from a stored list (word -> ``WordEntry.stored()``)."""
     return sensitive.Matcher(
-        sensitive.WordEntry(
-            word,
-            sensitive.WordAction.BLOCK if action == "block" else sensitive.WordAction.HOLD,
-        )
-        for word, action in words.items()
+        sensitive.WordEntry.from_stored(word, value) for word, value in words.items()
     )
 
 

@@ -41,7 +41,7 @@ _SCRIPTS = (
     "ask", "set_status", "q_update", "upvote", "poll_create", "poll_state", "ballot",
     "bc_create", "bc_update", "overlay", "likes_flush", "presence", "snapshot",
     "viewer_state", "rotate_key", "epoch_bump", "rehearsal", "merge", "ban", "words_put",
-    "bc_index",
+    "bc_index", "poll_delete",
 )  # fmt: skip
 
 
@@ -322,14 +322,16 @@ class Store:
     # --- sensitive words ---------------------------------------------------------------
 
     async def words(self, bid: str | None) -> dict[str, str]:
-        """A word list (``bid`` None: the deployment's): word -> action."""
+        """A word list (``bid`` None: the deployment's): word -> stored action
+        (``hold``/``block``, ``+pinyin`` when marked: ``WordEntry.from_stored``)."""
         raw = await self.redis.hgetall(keys.WORDS if bid is None else keys.words(bid))
         return {text(k): text(v) for k, v in raw.items()}
 
     async def put_words(
         self, bid: str | None, *, user: str, entries: Sequence[tuple[str, str]]
     ) -> Result:
-        """Replace a word list and audit it, atomically (``lua/words_put.lua``)."""
+        """Replace a word list and audit it, atomically (``lua/words_put.lua``);
+        ``entries`` are (word, ``WordEntry.stored()``) pairs."""
         pairs: list[str] = []
         for word, action in entries:
             pairs += (word, action)
@@ -408,6 +410,14 @@ class Store:
             "poll_state", bid, idem, pid, target, ",".join(allowed_from), self._ttl, self._maxlen,
             user,
         )  # fmt: skip
+
+    async def delete_poll(
+        self, bid: str, idem: str, *, user: str, pid: int, deletable: Iterable[str]
+    ) -> Result:
+        """Delete a poll in one of the ``deletable`` states (``lua/poll_delete.lua``)."""
+        return await self._run(
+            "poll_delete", bid, idem, pid, ",".join(deletable), self._ttl, self._maxlen, user
+        )
 
     async def ballot(
         self, bid: str, idem: str, *, vid: str, pid: int, choices: Sequence[int]

@@ -5,9 +5,12 @@
 * ``GET/PUT /api/broadcasts/{bid}/words`` (any moderator): one broadcast's list.
 
 A PUT replaces the whole list, with a JSON body ``{"words": [{"word": "…",
-"action": "hold"|"block"}]}`` or a ``text/plain`` import file (one word per
-line, optional ``<TAB>block`` / ``<TAB>hold``; ``#`` comments and blank lines
-ignored; UTF-8, or GB18030 as Chinese Windows editors save it). The list and
+"action": "hold"|"block", "pinyin": true|false}]}`` (``pinyin`` optional,
+default false: also match the word's toneless pinyin) or a ``text/plain``
+import file (one word per line, optional ``<TAB>block`` / ``<TAB>hold``, then
+optional ``<TAB>pinyin``; ``#`` comments and blank lines ignored; UTF-8, or
+GB18030 as Chinese Windows editors save it). A GET lists ``{"word",
+"action"}`` items, with ``"pinyin": true`` on the marked ones. The list and
 its audit entry are written by one script (``lua/words_put.lua``); every hub
 process applies the change within ``words_refresh_ms`` (``server/live/words.py``).
 Session, CSRF and error handling are the API's (``server/web/api.py``).
@@ -15,6 +18,7 @@ Session, CSRF and error handling are the API's (``server/web/api.py``).
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import orjson
@@ -63,25 +67,38 @@ def _from_json(raw: bytes, max_words: int) -> list[sensitive.WordEntry]:
     words = body.get("words") if isinstance(body, dict) else None
     if not isinstance(words, list):
         raise HTTPError(400, "bad_json", 'the body must be {"words": [...]}')
-    pairs: list[tuple[object, object]] = []
+    triples: list[tuple[object, ...]] = []
     for index, item in enumerate(words, 1):
         if not isinstance(item, dict):
             raise Rejection(Code.INVALID, f"word {index}: expected an object")
-        pairs.append((item.get("word"), item.get("action")))
-    return sensitive.validate_entries(pairs, max_words)
+        triples.append((item.get("word"), item.get("action"), item.get("pinyin")))
+    return sensitive.validate_entries(triples, max_words)
+
+
+def _parse(raw: bytes, kind: str, max_words: int) -> list[sensitive.WordEntry]:
+    if kind == "text/plain":
+        return sensitive.parse_text_list(_decode_text(raw), max_words)
+    return _from_json(raw, max_words)
 
 
 async def _entries(request: Request) -> list[sensitive.WordEntry]:
     max_words = hub_of(request).settings.words_max
     raw = await _read(request)
     kind = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
-    if kind == "text/plain":
-        return sensitive.parse_text_list(_decode_text(raw), max_words)
-    return _from_json(raw, max_words)
+    # In a worker thread: folding 20,000 words and working out the pinyin of
+    # the marked ones takes up to a second or so, which would stall every
+    # socket of this process on the event loop.
+    return await asyncio.to_thread(_parse, raw, kind, max_words)
 
 
 def _listing(words: dict[str, str]) -> dict[str, Any]:
-    items = [{"word": w, "action": a} for w, a in sorted(words.items())]
+    items: list[dict[str, Any]] = []
+    for word, value in sorted(words.items()):
+        entry = sensitive.WordEntry.from_stored(word, value)
+        item: dict[str, Any] = {"word": word, "action": entry.action.value}
+        if entry.pinyin:
+            item["pinyin"] = True
+        items.append(item)
     return {"words": items, "count": len(items)}
 
 
@@ -92,7 +109,7 @@ async def global_words(request: Request) -> Response:
         session = await require_session(request, write=True, admin=True)
         entries = await _entries(request)
         result = await hub.store.put_words(
-            None, user=session.user, entries=[(e.word, e.action.value) for e in entries]
+            None, user=session.user, entries=[(e.word, e.stored()) for e in entries]
         )
         return json_response({"count": result["count"]})
     await require_session(request, write=False)
@@ -107,7 +124,7 @@ async def broadcast_words(request: Request) -> Response:
         bid = bc.validate_broadcast_id(request.path_params["bid"])
         entries = await _entries(request)
         result = await hub.store.put_words(
-            bid, user=session.user, entries=[(e.word, e.action.value) for e in entries]
+            bid, user=session.user, entries=[(e.word, e.stored()) for e in entries]
         )
         return json_response({"count": result["count"]})
     await require_session(request, write=False)

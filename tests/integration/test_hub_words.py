@@ -280,3 +280,64 @@ async def test_global_list_changes_are_audited_deployment_wide(
     puts = [x for x in entries if x["action"] == "words.put"]
     assert puts and (puts[0]["user"], puts[0]["target"]) == (mod.user, "words")
     assert global_list in {w.decode() for w in await redis.hkeys(keys.WORDS)}
+
+
+async def test_chinese_forms_and_the_pinyin_mark_end_to_end(
+    hub: HubProcess, mod: Moderator, redis: aioredis.Redis, clients: Clients
+) -> None:
+    bid = (await mod.create_broadcast(settings={"moderation": False}))["id"]
+    async with mod.http() as http:
+        body = {
+            "words": [
+                {"word": "骗子", "action": "block", "pinyin": True},
+                {"word": "傻瓜", "pinyin": True},
+                {"word": "软件"},
+            ]
+        }
+        r = await http.put(f"/api/broadcasts/{bid}/words", json=body)
+        assert r.json() == {"count": 3}, r.text
+        # GET returns the mark where it is set, and a GET can be PUT back as it is.
+        listed = (await http.get(f"/api/broadcasts/{bid}/words")).json()
+        assert listed == {
+            "words": [
+                {"word": "傻瓜", "action": "hold", "pinyin": True},
+                {"word": "软件", "action": "hold"},
+                {"word": "骗子", "action": "block", "pinyin": True},
+            ],
+            "count": 3,
+        }
+        assert (await http.put(f"/api/broadcasts/{bid}/words", json=listed)).json() == {"count": 3}
+        bad = {"words": [{"word": "骗子", "pinyin": "yes"}]}
+        r = await http.put(f"/api/broadcasts/{bid}/words", json=bad)
+        assert (r.status_code, r.json()["error"]) == (400, "invalid")
+    assert await redis.hget(keys.words(bid), "骗子") == b"block+pinyin"
+    rows = await redis.xrange(keys.audit(bid))
+    details = [orjson.loads(f[b"detail"]) for _, f in rows if f[b"action"] == b"words.put"]
+    assert details[-1]["pinyin"] == 2
+
+    expected = {
+        "他是騙子": "rejected",
+        "別信ＰＩＡＮ ＺＩ": "rejected",
+        "你这个儍瓜": "pending",
+        "他就是个骗zi": "rejected",
+        "这个軟體好用吗": "pending",
+        "Shanghai Metro App 什么时候更新": "approved",
+        "shaguang 公司在招聘吗": "approved",
+    }
+    for text, status in expected.items():  # a viewer each: the question budget is per viewer
+        asker = await new_viewer(clients, redis, hub.base, bid)
+        assert ok(await asker.command("ask", text=text))["status"] == status, text
+
+    # The text import's pinyin column, and the listing it gives.
+    r = await _put_text(mod, bid, "骗子\tblock\tpinyin\n笨蛋\tpinyin\n敏感\n")
+    assert r.json() == {"count": 3}
+    async with mod.http() as http:
+        words = (await http.get(f"/api/broadcasts/{bid}/words")).json()["words"]
+    assert words == [
+        {"word": "敏感", "action": "hold"},
+        {"word": "笨蛋", "action": "hold", "pinyin": True},
+        {"word": "骗子", "action": "block", "pinyin": True},
+    ]
+    r = await _put_text(mod, bid, "好\nabc\tpinyin\n")
+    assert (r.status_code, r.json()["error"]) == (400, "invalid")
+    assert "line 2" in r.json()["message"]

@@ -170,3 +170,13 @@ test('markRuns: code-point spans, clipped and merged', () => {
   assert.equal(runs('abc', null), 'abc');
   assert.deepEqual(markRuns('', []), [{ text: '', mark: false }]);
 });
+
+test('poll_deleted removes the poll (a new model; the old one keeps it)', () => {
+  const before = applyMessage(load(), frame('130-0',
+    { type: 'poll', pos: '130-0', poll: { id: 2, question: '草稿', state: 'draft' } })).model;
+  const { model, changed } = applyMessage(before, frame('131-0', { type: 'poll_deleted', pos: '131-0', poll: 2 }));
+  assert.equal(model.polls.has(2), false);
+  assert.equal(model.polls.has(1), true);
+  assert.equal(before.polls.has(2), true);
+  assert.deepEqual([...changed], ['poll']);
+});

@@ -94,8 +94,11 @@ test('overlay choices and commands', () => {
     { id: 1, state: 'closed', created: 1 }, { id: 2, state: 'open', created: 2 },
     { id: 3, state: 'draft', created: 3 }, { id: 4, state: 'open', created: 4 },
   ];
-  assert.equal(defaultPoll(polls, { show: 'poll', poll: 1 }), 1, 'the one shown');
+  assert.equal(defaultPoll(polls, { show: 'poll', poll: 2 }), 2, 'the open one shown');
+  assert.equal(defaultPoll(polls, { show: 'poll', poll: 1 }), 4, 'a closed one shown: the open one');
   assert.equal(defaultPoll(polls, {}), 4, 'else the newest open one');
+  const closed = [{ id: 1, state: 'closed', created: 1 }, { id: 2, state: 'closed', created: 2 }];
+  assert.equal(defaultPoll(closed, { show: 'poll', poll: 1 }), 2, 'no open poll: the latest');
   assert.equal(defaultPoll([{ id: 1, state: 'closed' }, { id: 2, state: 'draft' }], {}), 1, 'never a draft');
   assert.equal(defaultPoll([{ id: 2, state: 'draft' }], {}), null);
 });

@@ -352,3 +352,10 @@ def test_coalesce_properties(batch: list[dict[str, Any]]) -> None:
     for pid in range(4):
         of_pid = [e for e in batch if e["type"] == "tally" and e["pid"] == pid]
         assert [e for e in out if e["type"] == "tally" and e["pid"] == pid] == of_pid[-1:]
+
+
+def test_poll_deleted_reaches_moderators_only() -> None:
+    event = {"type": "poll_deleted", "poll": 3, "pos": "1-1"}
+    assert project(event, Role.MODERATOR, pseudonym=str) == event
+    assert project(event, Role.VIEWER, pseudonym=str) is None
+    assert project(event, Role.OVERLAY, pseudonym=str) is None

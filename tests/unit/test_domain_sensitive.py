@@ -193,8 +193,11 @@ def test_a_word_of_the_longest_length_is_fine() -> None:
 
 
 def test_list_size_limit() -> None:
-    # Distinct after folding (no doubled character: "词11" would fold to "词1").
-    words = [(chr(0x4E00 + i // 150) + chr(0x5000 + i % 150), "hold") for i in range(20_001)]
+    # Distinct after folding (no doubled character: "词11" would fold to "词1";
+    # only characters that are their own simplified form: 騙 folds to 骗).
+    firsts = [c for c in map(chr, range(0x4E00, 0x4F00)) if fold(c) == c]
+    seconds = [c for c in map(chr, range(0x5000, 0x5200)) if fold(c) == c][:150]
+    words = [(firsts[i // 150] + seconds[i % 150], "hold") for i in range(20_001)]
     assert LIST_MAX_WORDS == 20_000
     with pytest.raises(Rejection, match=f"at most {LIST_MAX_WORDS}"):
         validate_entries(words)
@@ -259,3 +262,11 @@ def test_a_normalised_question_with_a_blank_letter_inside_a_word_is_blocked(blan
     flags = screen(normalize_text(f"这个敏{blank}感话题，违{blank}禁{blank}品", 300), [LIST])
     assert flags is not None and flags.action == BLOCK
     assert flags.words == ("敏感", "违禁品")
+
+
+@given(st.text(max_size=60), st.integers(min_value=0, max_value=80))
+def test_offsets_up_to_a_character_are_a_prefix_of_the_whole(text: str, upto: int) -> None:
+    folded, starts, ends = fold_with_offsets(text)
+    part, part_starts, part_ends = fold_with_offsets(text, upto=upto)
+    n = min(upto + 1, len(folded))
+    assert (part, part_starts, part_ends) == (folded[:n], starts[:n], ends[:n])

@@ -104,6 +104,7 @@ VALID: list[tuple[dict[str, Any], object]] = [
         {"type": "poll.state", "id": "m5", "poll": 3, "state": "closed"},
         p.SetPollState(id="m5", poll=3, state="closed"),
     ),
+    ({"type": "poll.delete", "id": "m11", "poll": 3}, p.DeletePoll(id="m11", poll=3)),
     ({"type": "overlay", "id": "m6", "show": None}, p.ShowOverlay(id="m6", show=None)),
     (
         {"type": "overlay", "id": "m6", "show": "poll", "poll": 3},
@@ -228,7 +229,7 @@ def test_command_classes_know_their_wire_type() -> None:
 def test_role_sets_are_disjoint_and_cover_every_command() -> None:
     assert not p.VIEWER_COMMANDS & p.MODERATOR_COMMANDS
     assert not p.OFFICIAL_COMMANDS & (p.VIEWER_COMMANDS | p.MODERATOR_COMMANDS)
-    assert len(p.VIEWER_COMMANDS | p.MODERATOR_COMMANDS) == 24
+    assert len(p.VIEWER_COMMANDS | p.MODERATOR_COMMANDS) == 25
     assert len(p.OFFICIAL_COMMANDS) == 4
     # Every follow-up command belongs to exactly one role.
     assert p.FOLLOWUP_COMMANDS <= p.VIEWER_COMMANDS | p.MODERATOR_COMMANDS | p.OFFICIAL_COMMANDS
@@ -487,6 +488,20 @@ BAD: list[tuple[str, str | bytes, str, str, str | None]] = [
         frame({"type": "bc.state", "id": "c", "state": "paused"}),
         "bad_field",
         "state",
+        "c",
+    ),
+    (
+        "poll.delete without a poll",
+        frame({"type": "poll.delete", "id": "c"}),
+        "bad_field",
+        "poll: missing",
+        "c",
+    ),
+    (
+        "poll.delete of poll 0",
+        frame({"type": "poll.delete", "id": "c", "poll": 0}),
+        "bad_field",
+        "poll",
         "c",
     ),
     ("deep nesting", frame({**ASK, "text": [[[[[[["x"]]]]]]]}), "bad_field", "text", "c1"),

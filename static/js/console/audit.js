@@ -111,6 +111,9 @@ export function describeEntry(entry, t) {
     case 'poll.state':
       detail = arrow('poll');
       break;
+    case 'poll.delete':
+      detail = clip(d.question);
+      break;
     case 'overlay':
       detail = d.show == null ? t('audit_overlay_none') : `${stateText('overlay', d.show, t)}${has(d, 'poll') ? ` #${d.poll}` : ''}`;
       break;

@@ -90,6 +90,9 @@ export const PANEL_STRINGS = {
     polls_did_closed: '投票 #{id} 已结束',
     polls_did_show: '投票 #{id} 已上大屏',
     polls_did_hide: '已从大屏撤下',
+    polls_delete: '删除草稿',
+    polls_delete_confirm: '确认删除',
+    polls_did_delete: '草稿投票 #{id} 已删除',
     polls_votes_pct: '{n} 票 · {pct}%',
     polls_ballots: '{n} 人投票',
 
@@ -199,7 +202,7 @@ export const PANEL_STRINGS = {
 
     // words
     words_title: '本场敏感词',
-    words_hint: '每行一个词。词后加一个 Tab 再写 block 表示直接屏蔽；不写或写 hold 表示待审核。以 # 开头的行是注释。可以导入 .txt 文件（UTF-8 或 GBK）。',
+    words_hint: '每行一个词。词后加一个 Tab 再写 block 表示直接屏蔽；不写或写 hold 表示待审核。再加一个 Tab 和 pinyin 表示它的拼音（如 pianzi、pian zi）也算命中。以 # 开头的行是注释。可以导入 .txt 文件（UTF-8 或 GBK）。',
     words_editor_label: '本场敏感词列表',
     words_placeholder: '每行一个词',
     words_stats: '共 {n} 个：屏蔽 {block} 个，待审 {hold} 个',
@@ -223,7 +226,7 @@ export const PANEL_STRINGS = {
     words_how_title: '命中后会怎样',
     words_how_hold: '待审（hold）：提问进入“待审核”，命中的词高亮显示；本场不需审核时也一样。',
     words_how_block: '屏蔽（block）：提问不会公开，只有提问者自己能看到；它留在“未采用”中备查。',
-    words_how_norm: '匹配时忽略大小写、全角半角、空格和标点、零宽字符以及重复的字，例如“敏 感 词”“敏感感词”都会命中“敏感词”。',
+    words_how_norm: '匹配时忽略大小写、全角半角、空格和标点、零宽字符以及重复的字，例如“敏 感 词”“敏感感词”都会命中“敏感词”；繁体、异体字和港台用词也会命中（“騙子”“儍瓜”命中“骗子”“傻瓜”）。',
 
     // audit
     audit_title: '操作日志',
@@ -247,6 +250,7 @@ export const PANEL_STRINGS = {
     audit_action_viewer_unban: '解除禁言',
     audit_action_poll_create: '创建投票',
     audit_action_poll_state: '更改投票状态',
+    audit_action_poll_delete: '删除草稿投票',
     audit_action_overlay: '切换大屏',
     audit_action_overlay_key: '更换大屏密钥',
     audit_action_bc_create: '创建直播',
@@ -383,6 +387,9 @@ export const PANEL_STRINGS = {
     polls_did_closed: 'Poll #{id} is closed',
     polls_did_show: 'Poll #{id} is on the overlay',
     polls_did_hide: 'Taken off the overlay',
+    polls_delete: 'Delete draft',
+    polls_delete_confirm: 'Confirm delete',
+    polls_did_delete: 'Draft poll #{id} deleted',
     polls_votes_pct: '{n} votes · {pct}%',
     polls_ballots: '{n} voters',
 
@@ -489,7 +496,7 @@ export const PANEL_STRINGS = {
     settings_rehearsal_draft_only: 'Rehearsal is only available before going live',
 
     words_title: 'Sensitive words of this broadcast',
-    words_hint: 'One word per line. A TAB then "block" after a word blocks it; nothing or "hold" holds it for review. Lines starting with # are comments. You can import a .txt file (UTF-8 or GBK).',
+    words_hint: 'One word per line. A TAB then "block" after a word blocks it; nothing or "hold" holds it for review; another TAB and "pinyin" makes its pinyin (pianzi, pian zi) match too. Lines starting with # are comments. You can import a .txt file (UTF-8 or GBK).',
     words_editor_label: 'Sensitive-word list of this broadcast',
     words_placeholder: 'One word per line',
     words_stats: '{n} words: {block} block, {hold} hold',
@@ -513,7 +520,7 @@ export const PANEL_STRINGS = {
     words_how_title: 'What a match does',
     words_how_hold: 'Hold: the question waits in Pending with the words highlighted, even when this broadcast is not moderated.',
     words_how_block: 'Block: the question is never public; only its asker sees it. It stays under Not used for the record.',
-    words_how_norm: 'Matching ignores case, full/half width, spaces and punctuation, zero-width characters and repeated characters: "敏 感 词" and "敏感感词" both match "敏感词".',
+    words_how_norm: 'Matching ignores case, full/half width, spaces and punctuation, zero-width characters and repeated characters: "敏 感 词" and "敏感感词" both match "敏感词"; so do traditional and variant characters and Taiwan/Hong Kong usage ("騙子" and "儍瓜" match "骗子" and "傻瓜").',
 
     audit_title: 'Audit log',
     audit_hint: 'Every moderator action in this broadcast: who, when, on what, what.',
@@ -536,6 +543,7 @@ export const PANEL_STRINGS = {
     audit_action_viewer_unban: 'Lift ban',
     audit_action_poll_create: 'Create poll',
     audit_action_poll_state: 'Poll state',
+    audit_action_poll_delete: 'Draft poll deleted',
     audit_action_overlay: 'Overlay shows',
     audit_action_overlay_key: 'Rotate overlay key',
     audit_action_bc_create: 'Create broadcast',

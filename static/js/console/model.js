@@ -6,7 +6,7 @@
 // never changed, so a panel may keep a reference and compare) and the set of
 // kinds that changed, which the shell hands to ctx.subscribe listeners:
 // 'snapshot' (everything was replaced: every kind below is in the set too),
-// 'question', 'votes', 'poll' (poll and tally events), 'likes', 'presence',
+// 'question', 'votes', 'poll' (poll, tally and poll_deleted events), 'likes', 'presence',
 // 'broadcast', 'overlay', 'ban'.
 //
 // Moderators see every question in every status, with `asker` (a stable
@@ -65,7 +65,7 @@ export function applyMessage(model, msg) {
     const handler = HANDLERS[event.type];
     if (handler !== undefined) {
       handler(m, event);
-      changed.add(event.type === 'tally' ? 'poll' : event.type);
+      changed.add(event.type === 'tally' || event.type === 'poll_deleted' ? 'poll' : event.type);
     }
   }
   if (parsePos(msg.pos) !== null && (m.pos === null || comparePos(msg.pos, m.pos) > 0)) {
@@ -118,6 +118,9 @@ const HANDLERS = {
   },
   poll(m, e) {
     m.polls.set(e.poll.id, { ...e.poll });
+  },
+  poll_deleted(m, e) {
+    m.polls.delete(e.poll);
   },
   tally(m, e) {
     const old = m.polls.get(e.pid) ?? { id: e.pid };

@@ -41,15 +41,21 @@ export function overlayCommand(choice, pollId) {
   return { show: choice };
 }
 
-/** The poll to preselect: the one shown, else the newest open, else the newest not in draft. */
+/**
+ * The poll to preselect: the open one (the one shown if it is open, else the
+ * newest open), else the latest (the newest not in draft: drafts never reach
+ * the overlay). A closed poll on the screen does not hold the menu once
+ * another poll is open.
+ */
 export function defaultPoll(polls, overlay) {
   const list = [...polls];
-  if (overlay?.poll != null && list.some((p) => Number(p.id) === Number(overlay.poll))) return Number(overlay.poll);
   const newest = (a, b) => (b.created ?? 0) - (a.created ?? 0) || b.id - a.id;
   const open = list.filter((p) => p.state === 'open').sort(newest);
+  const shown = open.find((p) => overlay?.poll != null && Number(p.id) === Number(overlay.poll));
+  if (shown) return shown.id;
   if (open.length) return open[0].id;
-  const shown = list.filter((p) => p.state !== 'draft').sort(newest);
-  return shown.length ? shown[0].id : null;
+  const latest = list.filter((p) => p.state !== 'draft').sort(newest);
+  return latest.length ? latest[0].id : null;
 }
 
 // --- the panel -------------------------------------------------------------------------

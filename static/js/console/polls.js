@@ -2,7 +2,8 @@
 // broadcast), open / close / reopen it, watch the tallies live, show it on the
 // overlay or take it off.
 //
-// Commands (docs/protocol.md): poll.create, poll.state, overlay. Tallies come
+// Commands (docs/protocol.md): poll.create, poll.state, poll.delete (drafts
+// only, after a second click on the same button), overlay. Tallies come
 // from the shell's live model (ctx.state.polls, kept by `poll` and `tally`
 // events); this panel keeps no copy of them. Poll texts are viewer-facing but
 // written by moderators; still, everything is set as text.
@@ -362,10 +363,11 @@ function pollCard(ctx, first) {
   const ballots = h('p', { className: 'cp-ballots' });
   const stateBtn = h('button', { type: 'button', className: 'cp-btn cp-btn-primary' });
   const showBtn = h('button', { type: 'button', className: 'cp-btn' });
+  const deleteBtn = h('button', { type: 'button', className: 'cp-btn cp-btn-quiet cp-poll-delete' });
   const node = h('article', { className: 'cp-poll', dataset: { poll: id } },
     h('div', { className: 'cp-poll-head' }, badge, onAir, meta),
     question, bars,
-    h('div', { className: 'cp-poll-foot' }, ballots, h('div', { className: 'cp-actions' }, stateBtn, showBtn)));
+    h('div', { className: 'cp-poll-foot' }, ballots, h('div', { className: 'cp-actions' }, stateBtn, showBtn, deleteBtn)));
   let rowsKey = null;
   let rows = [];
   let poll = first;
@@ -379,6 +381,34 @@ function pollCard(ctx, first) {
       await ctx.send('poll.state', { poll: id, state: target });
       ctx.toast(t(`polls_did_${target}`, { id }), 'ok');
     }, (err) => ctx.toast(errorText(ctx, err), 'error'));
+  });
+  // A draft is deleted on a second click of the same button (as accounts are
+  // on the console home); the hub refuses open and closed polls anyway.
+  let confirming = false;
+  const drawDelete = () => {
+    setText(deleteBtn, t(confirming ? 'polls_delete_confirm' : 'polls_delete'));
+    deleteBtn.classList.toggle('cp-btn-danger', confirming);
+  };
+  deleteBtn.addEventListener('click', () => {
+    if (!confirming) {
+      confirming = true;
+      drawDelete();
+      return;
+    }
+    busy(deleteBtn, async () => {
+      await ctx.send('poll.delete', { poll: id });
+      ctx.toast(t('polls_did_delete', { id }), 'ok');
+    }, (err) => {
+      confirming = false;
+      drawDelete();
+      ctx.toast(errorText(ctx, err), 'error');
+    });
+  });
+  deleteBtn.addEventListener('blur', () => {
+    if (confirming && !deleteBtn.disabled) {
+      confirming = false;
+      drawDelete();
+    }
   });
   showBtn.addEventListener('click', () => {
     const hide = shownHere();
@@ -440,6 +470,8 @@ function pollCard(ctx, first) {
       // The overlay never receives draft polls: open it first.
       showBtn.disabled = state === 'draft' && !here;
       showBtn.title = showBtn.disabled ? t('polls_show_draft') : '';
+      deleteBtn.hidden = state !== 'draft';
+      drawDelete();
     },
   };
 }

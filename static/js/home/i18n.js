@@ -183,7 +183,7 @@ const STRINGS = {
     secret_done: '我已记下',
     // words
     words_title: '敏感词（全平台）',
-    words_intro: '对所有直播生效。每行一个词；在词后加 Tab 键和 block 表示直接拦截，加 hold 或不加表示转人工审核；以 # 开头的行是注释。',
+    words_intro: '对所有直播生效。每行一个词；在词后加 Tab 键和 block 表示直接拦截，加 hold 或不加表示转人工审核；再加 Tab 和 pinyin 表示拼音也算命中；以 # 开头的行是注释。',
     words_readonly: '只有管理员可以修改全平台敏感词。',
     words_label: '敏感词列表',
     words_placeholder: '每行一个词，例如：\n示例词\n另一个示例词\tblock',
@@ -385,7 +385,7 @@ const STRINGS = {
     secret_once: 'This password is shown only once: hand it over now.',
     secret_done: 'I have noted it',
     words_title: 'Sensitive words (all broadcasts)',
-    words_intro: 'Applies to every broadcast. One word per line; add a Tab and "block" to block a question outright, "hold" (or nothing) to hold it for review; lines starting with # are comments.',
+    words_intro: 'Applies to every broadcast. One word per line; add a Tab and "block" to block a question outright, "hold" (or nothing) to hold it for review; another Tab and "pinyin" makes its pinyin match too; lines starting with # are comments.',
     words_readonly: 'Only administrators may change the deployment word list.',
     words_label: 'Sensitive word list',
     words_placeholder: 'One word per line, e.g.\nexample\nanother example\tblock',
