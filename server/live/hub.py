@@ -32,6 +32,7 @@ from server.domain.errors import Rejection
 from server.domain.projection import Role
 from server.live.channel import Channel
 from server.live.conn import background
+from server.live.deps import LiveDeps
 from server.live.likes import LikeDesk
 from server.live.words import WordsDesk
 from server.metrics import Metrics
@@ -59,8 +60,12 @@ class Hub:
         self.blocking_redis: aioredis.Redis = blocking_client(settings)
         self.store = Store(self.redis, settings)
         self.accounts = Accounts(self.redis, settings)
-        self.likes = LikeDesk(self)
-        self.words = WordsDesk(self)  # compiled sensitive-word lists, kept fresh
+        self._tasks: set[asyncio.Task[Any]] = set()
+        # What channels, likes and words may use of this process (not the hub).
+        self.deps = LiveDeps(settings, self.metrics, self.store, self.spawn)
+        self.likes = LikeDesk(self.deps)
+        # Compiled sensitive-word lists, kept fresh.
+        self.words = WordsDesk(self.deps, live_bids=lambda: self.channels.keys())
         self.deleter = Deleter(self.store, settings)
         self.secret = b""
         self.channels: dict[str, Channel] = {}
@@ -68,7 +73,6 @@ class Hub:
         self._parsed_settings: dict[str, tuple[Any, BroadcastSettings]] = {}
         self.ip_connections: dict[str, int] = {}  # open websockets per client address
         self._starting: dict[str, asyncio.Future[Channel]] = {}
-        self._tasks: set[asyncio.Task[Any]] = set()
         self._loops: list[asyncio.Task[None]] = []
         self.started = False
 
@@ -128,7 +132,10 @@ class Hub:
         future: asyncio.Future[Channel] = asyncio.get_running_loop().create_future()
         self._starting[bid] = future
         try:
-            channel = Channel(bid, self)
+            channel = Channel(
+                bid, self.deps, pseudonym=self.pseudonym, heartbeat_s=self.heartbeat_s,
+                blocking_redis=self.blocking_redis,
+            )  # fmt: skip
             await channel.start()
             self.channels[bid] = channel
             future.set_result(channel)
