@@ -73,8 +73,12 @@ class Settings:
     ring_size: int = 2048
     # A resume that misses more events than this gets a snapshot instead.
     resume_max_events: int = 1000
-    # XREAD COUNT of a tailer.
+    # XREAD COUNT of a tailer (per stream).
     tail_batch: int = 1000
+    # Streams one tailer connection reads with one XREAD: a process tails all
+    # its broadcasts with ceil(broadcasts / this) Redis connections, never one
+    # per broadcast (a pool of those ran dry at 65 broadcasts).
+    tail_streams_per_read: int = 256
 
     # --- likes and presence ----------------------------------------------------
     # Each hub process writes its per-broadcast like delta at most this often.

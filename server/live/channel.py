@@ -4,8 +4,9 @@ A ``Channel`` exists while the process has clients of that broadcast. The
 decisions are made by the pure core (``server.live.fanout``: the ring, resume
 planning, who gets which frame); this module does what the core cannot:
 
-* tails the broadcast's Redis Stream with XREAD from the last id it saw, so
-  an event reaches every process, in order, across Redis restarts;
+* ingests what the process's tailer (``server.live.tailer``) read of the
+  broadcast's stream from the last id it saw, so an event reaches every
+  process, in order, across Redis restarts;
 * completes a resume the ring cannot answer from Redis, and shares snapshot
   reads: concurrent joins wait for one Redis read, and a cached snapshot stays
   usable as long as the ring still holds every event after it;
@@ -20,14 +21,9 @@ Registration, the catch-up write and ``pos`` are set in one synchronous step
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-import time
 from collections.abc import Callable
 from typing import Any
-
-import orjson
-import redis.asyncio as aioredis
 
 from server import protocol
 from server.domain.errors import Rejection
@@ -44,8 +40,6 @@ from server.live.conn import Conn, ConnState, OutFrame
 from server.live.deps import LiveDeps
 from server.live.fanout import Entry, Event, Frame, Plan, Projector, Ring, Since, entry, plan_batch
 from server.live.fanout import plan_resume as plan_from_ring
-from server.store import keys
-from server.store.redis_client import REDIS_DOWN
 
 log = logging.getLogger("xs.channel")
 
@@ -62,7 +56,6 @@ class Channel:
         *,
         pseudonym: Callable[[str, str], str],
         heartbeat_s: float,
-        blocking_redis: aioredis.Redis,
     ) -> None:
         self.bid = bid
         self._deps = deps
@@ -71,7 +64,6 @@ class Channel:
         self._metrics = deps.metrics
         self._make_pseudonym = pseudonym
         self._heartbeat_s = heartbeat_s
-        self._blocking = blocking_redis
         self.epoch = ""
         self.ring = Ring(self._settings.ring_size)
         self.projector = Projector(self.pseudonym)
@@ -80,10 +72,8 @@ class Channel:
         self.broadcast: dict[str, Any] = {}
         self.overlay_key = ""
         self.seen_vids: set[str] = set()  # viewers seen since the last presence report
-        self.healthy = False  # the tailer's last Redis call succeeded
         self._snap: dict[str, Snapshot] = {}
         self._snap_flight: dict[str, asyncio.Future[Snapshot]] = {}
-        self._task: asyncio.Task[None] | None = None
         self._idle_since: float | None = None
         self._pseudonyms: dict[str, str] = {}
         # Viewer ids banned from this broadcast: loaded at start, then kept by
@@ -101,7 +91,8 @@ class Channel:
     # --- life ---------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Load the broadcast and position the tailer at the stream's end."""
+        """Load the broadcast and position the ring at the stream's end (the hub
+        then hands the channel to its tailer)."""
         store = self._store
         meta = await store.broadcast_meta(self.bid)
         if meta is None:
@@ -111,19 +102,6 @@ class Channel:
         self.banned = await store.banned_ids(self.bid)
         _, last = await store.stream_bounds(self.bid)
         self.ring.reset(last or "0-0")
-        self.healthy = True
-        self._task = asyncio.create_task(self._tail_forever(), name=f"tail:{self.bid}")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-
-    @property
-    def tailer_alive(self) -> bool:
-        return self._task is not None and not self._task.done() and self.healthy
 
     def conn_count(self) -> int:
         return sum(len(c) for c in self.conns.values())
@@ -147,67 +125,24 @@ class Channel:
             found = self._pseudonyms[vid] = self._make_pseudonym(vid, self.bid)
         return found
 
-    # --- tailing ------------------------------------------------------------------
+    # --- tailing (server.live.tailer reads, this channel ingests) -------------------
 
-    async def _tail_forever(self) -> None:
-        client = self._blocking
-        stream = keys.events(self.bid)
-        tick = self._settings.fanout_tick_ms / 1000
-        backoff = 0.1
-        while True:
-            try:
-                rows: Any = await client.xread(
-                    {stream: self.tail_pos},
-                    count=self._settings.tail_batch,
-                    block=self._settings.tail_block_ms,
-                )
-                if not self.healthy and await self._revalidate():
-                    self.healthy = True
-                    continue  # reset: the clients' fresh snapshots cover what was read
-                self.healthy = True
-                backoff = 0.1
-            except asyncio.CancelledError:
-                raise
-            except REDIS_DOWN:
-                self.healthy = False
-                self._metrics.redis_errors_total.inc(op="xread")
-                self._metrics.tailer_restarts_total.inc()
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 2.0)
-                continue
-            except Exception:
-                log.exception("tailer of a broadcast failed; restarting it")
-                self._metrics.tailer_restarts_total.inc()
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 2.0)
-                continue
-            if not rows:
-                continue
-            started = time.monotonic()
-            self.ingest([entry(rid.decode(), orjson.loads(f[b"e"])) for rid, f in rows[0][1]])
-            # Let the next tick's events accumulate: one frame per client per tick.
-            spent = time.monotonic() - started
-            if spent < tick:
-                await asyncio.sleep(tick - spent)
-
-    async def _revalidate(self) -> bool:
-        """After a Redis outage: detect a lost or rolled-back stream.
-
-        Returns True when the channel was reset (clients resynchronised)."""
+    async def revalidate(self) -> None:
+        """After a Redis outage: detect a lost or rolled-back stream, and if so
+        reset the channel (every client gets a fresh snapshot)."""
         store = self._store
         epoch = await store.epoch(self.bid) or ""
         _, last = await store.stream_bounds(self.bid)
         last_sid = parse_stream_id(last) if last else ZERO
         same = epoch == self.epoch and last_sid >= self.tail
         if same and (self.tail == ZERO or await store.has_event(self.bid, self.tail_pos)):
-            return False  # the event we saw last is still there: nothing was lost
+            return  # the event we saw last is still there: nothing was lost
         if epoch == self.epoch:
             # Redis came back with an older copy of the data: a new epoch makes
             # every client on every hub process take a full snapshot.
             epoch = await store.bump_epoch(self.bid, self.epoch)
         log.warning("event stream of a broadcast went back in time; resetting its clients")
         self._reset(epoch, last or "0-0")
-        return True
 
     def _reset(self, epoch: str, last_pos: str) -> None:
         self.epoch = epoch

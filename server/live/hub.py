@@ -34,12 +34,13 @@ from server.live.channel import Channel
 from server.live.conn import background
 from server.live.deps import LiveDeps
 from server.live.likes import LikeDesk
+from server.live.tailer import Tailer
 from server.live.words import WordsDesk
 from server.metrics import Metrics
 from server.settings import Settings
 from server.store.accounts import Accounts, get_or_create_secret
 from server.store.deletion import Deleter
-from server.store.redis_client import REDIS_DOWN, blocking_client, command_client
+from server.store.redis_client import REDIS_DOWN, command_client
 from server.store.store import Store
 from server.timezones import resolve_timezone
 
@@ -57,13 +58,14 @@ class Hub:
         # Resolved once, so a wrong TIMEZONE stops the start, not an export.
         self.timezone = resolve_timezone(settings.timezone)
         self.redis: aioredis.Redis = command_client(settings)
-        self.blocking_redis: aioredis.Redis = blocking_client(settings)
         self.store = Store(self.redis, settings)
         self.accounts = Accounts(self.redis, settings)
         self._tasks: set[asyncio.Task[Any]] = set()
         # What channels, likes and words may use of this process (not the hub).
         self.deps = LiveDeps(settings, self.metrics, self.store, self.spawn)
         self.likes = LikeDesk(self.deps)
+        # Every channel's stream, read with a bounded number of connections.
+        self.tailer = Tailer(self.deps, self.redis)
         # Compiled sensitive-word lists, kept fresh.
         self.words = WordsDesk(self.deps, live_bids=lambda: self.channels.keys())
         self.deleter = Deleter(self.store, settings)
@@ -108,13 +110,11 @@ class Hub:
         for task in self._loops:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
-        for channel in list(self.channels.values()):
-            await channel.stop()
+        await self.tailer.stop()
         self.channels.clear()
         for task in list(self._tasks):
             task.cancel()
         await self.redis.aclose()
-        await self.blocking_redis.aclose()
 
     def spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
         background(coro, self._tasks)
@@ -133,10 +133,10 @@ class Hub:
         self._starting[bid] = future
         try:
             channel = Channel(
-                bid, self.deps, pseudonym=self.pseudonym, heartbeat_s=self.heartbeat_s,
-                blocking_redis=self.blocking_redis,
-            )  # fmt: skip
+                bid, self.deps, pseudonym=self.pseudonym, heartbeat_s=self.heartbeat_s
+            )
             await channel.start()
+            self.tailer.add(channel)
             self.channels[bid] = channel
             future.set_result(channel)
             return channel
@@ -184,8 +184,12 @@ class Hub:
         except Exception:
             detail["redis"] = "unreachable"
             self.metrics.redis_errors_total.inc(op="ping")
-        dead = [bid for bid, ch in self.channels.items() if not ch.tailer_alive]
-        detail["tailers"] = {"running": len(self.channels), "unhealthy": len(dead)}
+        dead = [bid for bid in self.channels if not self.tailer.healthy(bid)]
+        detail["tailers"] = {
+            "running": len(self.channels),
+            "unhealthy": len(dead),
+            "connections": self.tailer.connections(),
+        }
         return detail["redis"] == "ok" and not dead and self.started, detail
 
     # --- loops ----------------------------------------------------------------------
@@ -253,4 +257,4 @@ class Hub:
                 if channel.idle_for(now) >= CHANNEL_IDLE_S and bid not in self._starting:
                     del self.channels[bid]
                     self._parsed_settings.pop(bid, None)
-                    await channel.stop()
+                    self.tailer.remove(bid)
