@@ -60,6 +60,9 @@ class Settings:
     # Bytes queued in a client's transport beyond which it counts as a slow
     # consumer and is closed with 4008 (the others are never slowed by it).
     slow_consumer_bytes: int = 1024 * 1024
+    # A close frame queued behind a full buffer (a slow consumer's 4008) gets
+    # this long to be written; then the transport is aborted.
+    close_grace_s: float = 5.0
     # Protocol errors a connection may make before it is closed with 4400.
     max_protocol_errors: int = 20
     # Open websockets allowed from one IP address on one hub process.

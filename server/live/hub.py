@@ -30,6 +30,7 @@ from server import auth, protocol
 from server.domain.broadcast import BroadcastSettings
 from server.domain.errors import Rejection
 from server.domain.projection import Role
+from server.live import uvicorn_ws
 from server.live.channel import Channel
 from server.live.conn import background
 from server.live.deps import LiveDeps
@@ -81,6 +82,9 @@ class Hub:
     # --- life -----------------------------------------------------------------------
 
     async def start(self) -> None:
+        # The fan-out's pre-framed writes need uvicorn's sansio protocol as this
+        # code knows it: refuse to start rather than drop every waiting socket.
+        uvicorn_ws.check()
         # The secret must be shared by every process: wait for Redis if needed.
         for attempt in range(50):
             try:
