@@ -7,9 +7,8 @@ planning, who gets which frame); this module does what the core cannot:
 * ingests what the process's tailer (``server.live.tailer``) read of the
   broadcast's stream from the last id it saw, so an event reaches every
   process, in order, across Redis restarts;
-* completes a resume the ring cannot answer from Redis, and shares snapshot
-  reads: concurrent joins wait for one Redis read, and a cached snapshot stays
-  usable as long as the ring still holds every event after it;
+* completes a resume the ring cannot answer from Redis, and joins with a
+  snapshot (``server.live.snapshots``: one shared read, encoded once);
 * writes the planned frames, encoded once, to every socket without awaiting,
   and advances a connection's ``pos`` only when its frame was written.
 
@@ -20,14 +19,13 @@ Registration, the catch-up write and ``pos`` are set in one synchronous step
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 from typing import Any
 
 from server import protocol
 from server.domain.errors import Rejection
-from server.domain.projection import Role, add_personal
+from server.domain.projection import Role
 from server.domain.resume import (
     ZERO,
     ResumeOutcome,
@@ -40,12 +38,11 @@ from server.live.conn import Conn, ConnState, OutFrame
 from server.live.deps import LiveDeps
 from server.live.fanout import Entry, Event, Frame, Plan, Projector, Ring, Since, entry, plan_batch
 from server.live.fanout import plan_resume as plan_from_ring
+from server.live.snapshots import Snapshots
 
 log = logging.getLogger("xs.channel")
 
 __all__ = ["Channel", "Since"]
-
-Snapshot = tuple[StreamId, dict[str, Any]]
 
 
 class Channel:
@@ -72,11 +69,10 @@ class Channel:
         self.broadcast: dict[str, Any] = {}
         self.overlay_key = ""
         self.seen_vids: set[str] = set()  # viewers seen since the last presence report
-        self._snap: dict[str, Snapshot] = {}
-        self._snap_flight: dict[str, asyncio.Future[Snapshot]] = {}
-        # role -> (the shared snapshot it was built from, names hidden, its
-        # encoded message without the closing brace): see _snapshot_for.
-        self._heads: dict[Role, tuple[dict[str, Any], bool, bytes]] = {}
+        self.snapshots = Snapshots(
+            bid, deps, self.projector, self.ring, epoch=lambda: self.epoch,
+            on_broadcast=self._observe_broadcast,
+        )  # fmt: skip
         self._idle_since: float | None = None
         self._pseudonyms: dict[str, str] = {}
         # Viewer ids banned from this broadcast: loaded at start, then kept by
@@ -150,8 +146,7 @@ class Channel:
     def _reset(self, epoch: str, last_pos: str) -> None:
         self.epoch = epoch
         self.ring.reset(last_pos)
-        self._snap.clear()
-        self._heads.clear()
+        self.snapshots.clear()
         # The stream went back in time or was cleared (rehearsal): bans may
         # have changed without ban events.
         self._deps.spawn(self._reload_banned())
@@ -193,8 +188,7 @@ class Channel:
     def _observe(self, event: Event) -> None:
         kind = event.get("type")
         if kind == "broadcast":
-            self.broadcast = event["b"]
-            self.projector.observe_broadcast(self.broadcast)
+            self._observe_broadcast(event["b"])
         elif kind == "key_rotated":
             self._deps.spawn(self._refresh_overlay_key())
         elif kind == "ban":
@@ -203,6 +197,10 @@ class Channel:
             # server/store/deletion.py: the broadcast is gone for everyone.
             for conn in [c for group in self.conns.values() for c in group]:
                 conn.close(protocol.Close.NOT_FOUND, "the broadcast was deleted")
+
+    def _observe_broadcast(self, broadcast: dict[str, Any]) -> None:
+        self.broadcast = broadcast
+        self.projector.observe_broadcast(broadcast)
 
     def _observe_ban(self, vid: str, on: bool) -> None:
         """Every process reads the ban from the stream: the viewer's sockets here
@@ -291,9 +289,9 @@ class Channel:
                 if not outcome.needs_snapshot:
                     self._go_live(conn, outcome, send_welcome, None, plan.missed, since.pos)
                     return outcome
-            snap_pos, snap = await self._snapshot_for(conn)
+            snap_pos, snap = await self.snapshots.for_conn(conn)
             if snap_pos < self.ring.base:
-                self._snap.clear()  # the ring no longer covers it: read again
+                self.snapshots.clear()  # the ring no longer covers it: read again
                 continue
             self._go_live(conn, outcome, send_welcome, snap, self.ring.after(snap_pos), snap_pos)
             return outcome
@@ -379,84 +377,3 @@ class Channel:
         if len(events) > limit:
             return Plan(ResumeOutcome.TOO_MANY, [])
         return Plan(outcome, events)
-
-    async def _snapshot_for(self, conn: Conn) -> tuple[StreamId, bytes]:
-        """The encoded snapshot message for one connection (shared part cached).
-
-        The role's part is projected and encoded once per shared snapshot; a
-        viewer's own questions and upvotes are appended to those bytes. Only a
-        viewer with a ballot (whose polls differ) is encoded whole: in a
-        reconnect storm, 1,000 viewers of a 2,000-question broadcast must not
-        cost 1,000 projections and encodings of ~700 KB."""
-        mode = "moderator" if conn.role is Role.MODERATOR else "viewer"
-        pos, shared = await self._shared_snapshot(mode)
-        head = self._snapshot_head(shared, conn.role)
-        if conn.role is not Role.VIEWER or conn.vid is None:
-            return pos, head + b"}"
-        personal = await self._store.viewer_state(self.bid, conn.vid)
-        if not personal["ballots"]:
-            mine = add_personal({"polls": []}, personal, self._poll_tallies)[0]
-            extra = protocol.encode({"mine": mine["mine"], "myvotes": mine["myvotes"]})
-            return pos, head + b"," + extra[1:]
-        view, voted = add_personal(self.projector.snapshot(shared, conn.role), personal,
-                                   self._poll_tallies)  # fmt: skip
-        conn.voted.update(voted)
-        return pos, protocol.encode(protocol.snapshot(self.epoch, shared["pos"], view))
-
-    def _snapshot_head(self, shared: dict[str, Any], role: Role) -> bytes:
-        """The role's snapshot message, encoded, without its closing brace."""
-        hidden = self.projector.names_hidden(role)  # may change with a broadcast event
-        cached = self._heads.get(role)
-        if cached is not None and cached[0] is shared and cached[1] == hidden:
-            return cached[2]
-        view = self.projector.snapshot(shared, role)
-        head = protocol.encode(protocol.snapshot(self.epoch, shared["pos"], view))[:-1]
-        self._heads[role] = (shared, hidden, head)
-        return head
-
-    async def _shared_snapshot(self, mode: str) -> Snapshot:
-        cached = self._snap.get(mode)
-        fresh_enough = mode == "moderator" or (
-            cached is not None and cached[0] >= self.ring.hidden_at
-        )
-        if cached is not None and cached[0] >= self.ring.base and fresh_enough:
-            self._metrics.snapshot_reads_total.inc(kind="shared")
-            return cached
-        flight = self._snap_flight.get(mode)
-        if flight is not None:
-            self._metrics.snapshot_reads_total.inc(kind="shared")
-            return await asyncio.shield(flight)
-        flight = asyncio.get_running_loop().create_future()
-        self._snap_flight[mode] = flight
-        try:
-            self._metrics.snapshot_reads_total.inc(kind="redis")
-            snap = await self._store.snapshot(self.bid, mode)
-            if snap is None:
-                raise Rejection("not_found", "no such broadcast")
-            if snap["epoch"] != self.epoch:
-                raise Rejection("unavailable", "the broadcast was reset; reconnect", retryable=True)
-            result = (parse_stream_id(snap["pos"]), snap)
-            self.broadcast = snap["broadcast"]
-            self.projector.observe_broadcast(self.broadcast)
-            self._snap[mode] = result
-            flight.set_result(result)
-            return result
-        except BaseException as exc:
-            if isinstance(exc, asyncio.CancelledError):
-                flight.cancel()
-            else:
-                flight.set_exception(exc)
-                flight.exception()  # mark retrieved: waiters get it through shield
-            raise
-        finally:
-            del self._snap_flight[mode]
-
-    def _poll_tallies(self, pid: int) -> tuple[list[int], int] | None:
-        for mode in ("viewer", "moderator"):
-            cached = self._snap.get(mode)
-            if cached is None:
-                continue
-            for poll in cached[1]["polls"]:
-                if int(poll["id"]) == pid:
-                    return poll["tallies"], poll["ballots"]
-        return None
