@@ -34,6 +34,7 @@ from server.live import uvicorn_ws
 from server.live.channel import Channel
 from server.live.conn import background
 from server.live.deps import LiveDeps
+from server.live.flight import Flights
 from server.live.likes import LikeDesk
 from server.live.tailer import Tailer
 from server.live.words import WordsDesk
@@ -75,7 +76,7 @@ class Hub:
         # bid -> (the live channel's settings mapping, its validated form).
         self._parsed_settings: dict[str, tuple[Any, BroadcastSettings]] = {}
         self.ip_connections: dict[str, int] = {}  # open websockets per client address
-        self._starting: dict[str, asyncio.Future[Channel]] = {}
+        self._starting: Flights[str, Channel] = Flights()  # channels being started
         self._loops: list[asyncio.Task[None]] = []
         self.started = False
 
@@ -130,29 +131,14 @@ class Hub:
         found = self.channels.get(bid)
         if found is not None:
             return found
-        pending = self._starting.get(bid)
-        if pending is not None:
-            return await asyncio.shield(pending)
-        future: asyncio.Future[Channel] = asyncio.get_running_loop().create_future()
-        self._starting[bid] = future
-        try:
-            channel = Channel(
-                bid, self.deps, pseudonym=self.pseudonym, heartbeat_s=self.heartbeat_s
-            )
-            await channel.start()
-            self.tailer.add(channel)
-            self.channels[bid] = channel
-            future.set_result(channel)
-            return channel
-        except BaseException as exc:
-            if isinstance(exc, asyncio.CancelledError):
-                future.cancel()
-            else:
-                future.set_exception(exc)
-                future.exception()
-            raise
-        finally:
-            del self._starting[bid]
+        return await self._starting.run(bid, lambda: self._start_channel(bid))
+
+    async def _start_channel(self, bid: str) -> Channel:
+        channel = Channel(bid, self.deps, pseudonym=self.pseudonym, heartbeat_s=self.heartbeat_s)
+        await channel.start()
+        self.tailer.add(channel)
+        self.channels[bid] = channel
+        return channel
 
     async def broadcast_settings(self, bid: str) -> BroadcastSettings:
         """Settings used to validate a command (the live channel's copy if any)."""

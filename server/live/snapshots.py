@@ -9,7 +9,6 @@ question left public view since; its text would show until the catch-up).
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from typing import Any
 
@@ -20,6 +19,7 @@ from server.domain.resume import StreamId, parse_stream_id
 from server.live.conn import Conn
 from server.live.deps import LiveDeps
 from server.live.fanout import Projector, Ring
+from server.live.flight import Flights
 
 Snapshot = tuple[StreamId, dict[str, Any]]
 
@@ -43,7 +43,7 @@ class Snapshots:
         self._epoch = epoch  # the channel's current epoch
         self._on_broadcast = on_broadcast  # a snapshot carries the broadcast's settings
         self._snap: dict[str, Snapshot] = {}
-        self._snap_flight: dict[str, asyncio.Future[Snapshot]] = {}
+        self._flights: Flights[str, Snapshot] = Flights()  # one Redis read per mode at a time
         # role -> (the shared snapshot it was built from, names hidden, its
         # encoded message without the closing brace): see for_conn.
         self._heads: dict[Role, tuple[dict[str, Any], bool, bytes]] = {}
@@ -94,33 +94,21 @@ class Snapshots:
         if cached is not None and cached[0] >= self._ring.base and fresh_enough:
             self._metrics.snapshot_reads_total.inc(kind="shared")
             return cached
-        flight = self._snap_flight.get(mode)
-        if flight is not None:
+        if mode in self._flights:
             self._metrics.snapshot_reads_total.inc(kind="shared")
-            return await asyncio.shield(flight)
-        flight = asyncio.get_running_loop().create_future()
-        self._snap_flight[mode] = flight
-        try:
-            self._metrics.snapshot_reads_total.inc(kind="redis")
-            snap = await self._store.snapshot(self.bid, mode)
-            if snap is None:
-                raise Rejection("not_found", "no such broadcast")
-            if snap["epoch"] != self._epoch():
-                raise Rejection("unavailable", "the broadcast was reset; reconnect", retryable=True)
-            result = (parse_stream_id(snap["pos"]), snap)
-            self._on_broadcast(snap["broadcast"])
-            self._snap[mode] = result
-            flight.set_result(result)
-            return result
-        except BaseException as exc:
-            if isinstance(exc, asyncio.CancelledError):
-                flight.cancel()
-            else:
-                flight.set_exception(exc)
-                flight.exception()  # mark retrieved: waiters get it through shield
-            raise
-        finally:
-            del self._snap_flight[mode]
+        return await self._flights.run(mode, lambda: self._read(mode))
+
+    async def _read(self, mode: str) -> Snapshot:
+        self._metrics.snapshot_reads_total.inc(kind="redis")
+        snap = await self._store.snapshot(self.bid, mode)
+        if snap is None:
+            raise Rejection("not_found", "no such broadcast")
+        if snap["epoch"] != self._epoch():
+            raise Rejection("unavailable", "the broadcast was reset; reconnect", retryable=True)
+        result = (parse_stream_id(snap["pos"]), snap)
+        self._on_broadcast(snap["broadcast"])
+        self._snap[mode] = result
+        return result
 
     def poll_tallies(self, pid: int) -> tuple[list[int], int] | None:
         for mode in ("viewer", "moderator"):
