@@ -16,7 +16,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Callable, Mapping
-from enum import IntEnum
+from enum import IntEnum, StrEnum
 from typing import Any, ClassVar, Final, Literal, NoReturn, TypeAlias, TypedDict, get_args
 
 import orjson
@@ -216,6 +216,16 @@ def _one_of(choices: tuple[str, ...]) -> Validator:
     return check
 
 
+def _member(enum: type[StrEnum]) -> Validator:
+    """One of the enum's values, decoded as the member."""
+    choices = _one_of(tuple(member.value for member in enum))
+
+    def check(value: object) -> StrEnum:
+        return enum(choices(value))
+
+    return check
+
+
 def _nullable(inner: Validator) -> Validator:
     def check(value: object) -> Any:
         return None if value is None else inner(value)
@@ -293,16 +303,27 @@ def _bad_field(message: str) -> NoReturn:
 
 # --- commands ------------------------------------------------------------------
 
-Role: TypeAlias = Literal["viewer", "moderator", "overlay"]
+
+class Role(StrEnum):
+    """Who a connection is: what ``hello`` asks for, what projection and the
+    fan-out key on. The only definition (domain and live import it from here)."""
+
+    VIEWER = "viewer"
+    MODERATOR = "moderator"
+    OVERLAY = "overlay"
+
+
 Status: TypeAlias = Literal["pending", "approved", "on_air", "answered", "rejected"]
 PollResults: TypeAlias = Literal["after_vote", "after_close", "always"]
 PollState: TypeAlias = Literal["open", "closed"]
 OverlayShow: TypeAlias = Literal["question", "poll", "likes", "qr", "ticker"]
 BroadcastState: TypeAlias = Literal["live", "ended"]
 
-ROLES: tuple[Role, ...] = get_args(Role)
+ROLES: tuple[str, ...] = tuple(role.value for role in Role)
 STATUSES: tuple[Status, ...] = get_args(Status)
-# Statuses a viewer (and the public) may see; the rest only the owner and moderators.
+# Statuses a viewer (and the public) may see, and upvote; the rest only the
+# owner and moderators. The only definition: projection, the store (which hands
+# it to snapshot.lua and upvote.lua) and the clients import it from here.
 PUBLIC_STATUSES: tuple[Status, ...] = ("approved", "on_air", "answered")
 POLL_RESULTS: tuple[PollResults, ...] = get_args(PollResults)
 POLL_STATES: tuple[PollState, ...] = get_args(PollState)
@@ -522,7 +543,7 @@ _SPECS: dict[str, tuple[type[Message], dict[str, _Field]]] = {
     "hello": (
         Hello,
         {
-            "role": _req(_one_of(ROLES)),
+            "role": _req(_member(Role)),
             "v": _opt(_version),
             "since": _opt(_nullable(_SINCE)),
             "key": _opt(_str(128)),

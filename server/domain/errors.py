@@ -27,30 +27,18 @@ class Code(StrEnum):
     BANNED = "banned"  # the viewer was banned from this broadcast
 
 
-INVALID = Code.INVALID
-EMPTY = Code.EMPTY
-TOO_LONG = Code.TOO_LONG
-NOT_FOUND = Code.NOT_FOUND
-CONFLICT = Code.CONFLICT
-FORBIDDEN = Code.FORBIDDEN
-RATE_LIMITED = Code.RATE_LIMITED
-DUPLICATE = Code.DUPLICATE
-CLOSED = Code.CLOSED
-UNAVAILABLE = Code.UNAVAILABLE
-BANNED = Code.BANNED
-
-
 class Rejection(Exception):
     """A command refused for a reason the client should be told.
 
     ``str(rejection)`` is the message, so logging it reads naturally.
     """
 
-    def __init__(self, code: str, message: str, *, retryable: bool = False) -> None:
+    def __init__(self, code: Code, message: str, *, retryable: bool = False) -> None:
         super().__init__(message)
-        # Kept as a plain str (Code is a StrEnum, so both compare equal) so the
-        # wire encoder never has to know about the enum.
-        self.code = str(code)
+        # Every code is a member (``Code(code)`` refuses anything else, also
+        # from untyped callers), kept as a plain str (Code is a StrEnum, so both
+        # compare equal) so the wire encoder never has to know about the enum.
+        self.code = str(Code(code))
         self.message = message
         self.retryable = retryable
 

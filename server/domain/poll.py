@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -21,20 +21,13 @@ class PollState(StrEnum):
 
 
 # Reopening is allowed (a poll closed too early); going back to draft is not,
-# because viewers have already seen the poll.
+# because viewers have already seen the poll. ``poll_state.lua`` receives the
+# states a target may be reached from and applies them; it keeps no copy.
 POLL_TRANSITIONS: Mapping[PollState, frozenset[PollState]] = {
     PollState.DRAFT: frozenset({PollState.OPEN}),
     PollState.OPEN: frozenset({PollState.CLOSED}),
     PollState.CLOSED: frozenset({PollState.OPEN}),
 }
-
-
-def check_poll_transition(pid: int, current: PollState, target: PollState) -> None:
-    """Raise ``Rejection("conflict")`` unless ``current -> target`` is in the table."""
-    if current == target:
-        raise Rejection(Code.CONFLICT, f"poll {pid} is already {current}")
-    if target not in POLL_TRANSITIONS[current]:
-        raise Rejection(Code.CONFLICT, f"poll {pid} is {current}; it cannot become {target}")
 
 
 class ResultsVisibility(StrEnum):
@@ -127,17 +120,3 @@ def results_visible(results: ResultsVisibility, state: PollState, has_voted: boo
     if state == PollState.CLOSED or results == ResultsVisibility.ALWAYS:
         return True
     return results == ResultsVisibility.AFTER_VOTE and has_voted
-
-
-def tally_after_ballot(
-    tallies: Sequence[int], old: Sequence[int] | None, new: Sequence[int]
-) -> list[int]:
-    """Tallies after a viewer's ballot ``new`` replaces ``old`` (``None``: first ballot)."""
-    out = list(tallies)
-    for c in old or ():
-        if out[c] <= 0:
-            raise ValueError(f"option {c} has no vote to take back")
-        out[c] -= 1
-    for c in new:
-        out[c] += 1
-    return out

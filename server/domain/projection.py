@@ -27,19 +27,14 @@ moderators get, are copied minus ``PRIVATE_KEYS``.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from enum import StrEnum
 from typing import Any
 
+from server.protocol import PUBLIC_STATUSES, Role
+
 from .poll import PollState, ResultsVisibility, results_visible
-from .question import ANONYMOUS, PUBLIC_STATUSES, QuestionStatus
+from .question import ANONYMOUS, QuestionStatus
 
 Event = Mapping[str, Any]
-
-
-class Role(StrEnum):
-    VIEWER = "viewer"
-    MODERATOR = "moderator"
-    OVERLAY = "overlay"
 
 
 # Question fields anyone allowed to see the question may see. "reason" (why it

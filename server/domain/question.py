@@ -1,7 +1,11 @@
 """A viewer's question: its lifecycle and the validation of what is submitted.
 
-The transition table below is the single source of truth: the store's Lua
-scripts receive ``allowed_from(target)`` as an argument instead of keeping a copy.
+The transition table below is the single source of truth: ``set_status.lua``
+receives the statuses a target may be reached from (``transitions.py``) as an
+argument instead of keeping a copy, and applies it (the one check, atomic with
+the move). The status a new question starts in is ``ask.lua``'s alone (it
+reads the broadcast's settings in the same step); docs/architecture.md lists
+where each rule lives.
 """
 
 from __future__ import annotations
@@ -30,11 +34,6 @@ class QuestionStatus(StrEnum):
     MERGED = "merged"
 
 
-# What viewers (other than the asker) may see.
-PUBLIC_STATUSES: frozenset[QuestionStatus] = frozenset(
-    {QuestionStatus.APPROVED, QuestionStatus.ON_AIR, QuestionStatus.ANSWERED}
-)
-
 _S = QuestionStatus
 # Every move is reversible by some path so that a moderator's misclick can be
 # undone; pending -> answered is not allowed because nobody saw it answered.
@@ -52,28 +51,11 @@ QUESTION_TRANSITIONS: Mapping[QuestionStatus, frozenset[QuestionStatus]] = {
 MERGE_REFUSED_TARGETS: frozenset[QuestionStatus] = frozenset({_S.MERGED, _S.REJECTED})
 
 
-def check_question_transition(qid: int, current: QuestionStatus, target: QuestionStatus) -> None:
-    """Raise ``Rejection("conflict")`` unless ``current -> target`` is in the table."""
-    if current == target:
-        raise Rejection(Code.CONFLICT, f"question {qid} is already {current}")
-    if target not in QUESTION_TRANSITIONS[current]:
-        raise Rejection(Code.CONFLICT, f"question {qid} is {current}; it cannot become {target}")
-
-
-def allowed_from(target: QuestionStatus) -> frozenset[QuestionStatus]:
-    """The statuses from which a question may move to ``target``."""
-    return frozenset(src for src, targets in QUESTION_TRANSITIONS.items() if target in targets)
-
-
 def check_merge(qid: int, into: int) -> None:
     """What can be said of ``q.merge`` without the store: a question is not
     merged into itself. Statuses are checked by the script, atomically."""
     if qid == into:
         raise Rejection(Code.INVALID, f"question {qid} cannot be merged into itself")
-
-
-def initial_status(settings: BroadcastSettings) -> QuestionStatus:
-    return QuestionStatus.PENDING if settings.moderation else QuestionStatus.APPROVED
 
 
 @dataclass(frozen=True)

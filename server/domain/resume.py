@@ -16,19 +16,33 @@ from enum import StrEnum
 StreamId = tuple[int, int]
 ZERO: StreamId = (0, 0)
 
-_STREAM_ID_RE = re.compile(r"\A([0-9]{1,20})-([0-9]{1,20})\Z")
+# The only definition of the format (the audit log pages with it too).
+STREAM_ID = re.compile(r"\A([0-9]{1,20})-([0-9]{1,20})\Z")
 _U64_MAX = 2**64 - 1  # both halves of a Redis stream id are unsigned 64-bit
 
 
 def parse_stream_id(s: str) -> StreamId:
     """``"1700000000000-3"`` -> ``(1700000000000, 3)``; ``ValueError`` if malformed."""
-    m = _STREAM_ID_RE.fullmatch(s) if isinstance(s, str) else None
+    m = STREAM_ID.fullmatch(s) if isinstance(s, str) else None
     if m is None:
         raise ValueError(f"not a stream id: {s!r}")
     ms, seq = int(m.group(1)), int(m.group(2))
     if ms > _U64_MAX or seq > _U64_MAX:
         raise ValueError(f"stream id out of range: {s!r}")
     return ms, seq
+
+
+# Beyond any stream id (both halves are below 2**64).
+BEYOND: StreamId = (2**64, 0)
+
+
+def client_position(pos: str) -> StreamId:
+    """A client's resume position (``Since.pos`` of its hello). One that is no
+    stream id is treated as from the future, so it gets a snapshot."""
+    try:
+        return parse_stream_id(pos)
+    except ValueError:
+        return BEYOND
 
 
 def format_stream_id(sid: StreamId) -> str:

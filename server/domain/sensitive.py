@@ -41,6 +41,7 @@ from typing import Any
 import ahocorasick
 
 from .errors import Code, Rejection
+from .text import INVISIBLE_LETTERS
 
 WORD_MAX_LEN = 50  # folded characters
 WORD_RAW_MAX_LEN = 200  # characters as typed, before folding (spacing tricks included)
@@ -50,9 +51,6 @@ LIST_MAX_WORDS = 20_000  # per list
 class WordAction(StrEnum):
     HOLD = "hold"  # the question waits in pending for a moderator
     BLOCK = "block"  # the question is stored rejected ("blocked"); only its asker sees it
-
-
-BLOCKED_REASON = "blocked"  # the reason a blocked question carries
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +78,8 @@ class Flags:
 # --- folding ------------------------------------------------------------------------
 
 # Letters and digits survive folding; marks, punctuation, symbols, separators
-# and controls/format characters (zero-width ones included) do not.
+# and controls/format characters (zero-width ones included) do not, nor the
+# blank "letters" (Hangul fillers...) that normalisation removes too.
 _KEPT_CATEGORIES = frozenset("LN")
 # Folded form of every character met so far, as a str.translate table: a check
 # folds a whole question in C. Bounded; past the bound, the slow path folds.
@@ -97,7 +96,11 @@ def _fold_char(ch: str) -> str:
     # casefold can produce characters that decompose further ("İ" -> "i̇"), so
     # decompose again after it.
     folded = unicodedata.normalize("NFKD", unicodedata.normalize("NFKD", ch).casefold())
-    out = "".join(c for c in folded if unicodedata.category(c)[0] in _KEPT_CATEGORIES)
+    out = "".join(
+        c
+        for c in folded
+        if unicodedata.category(c)[0] in _KEPT_CATEGORIES and c not in INVISIBLE_LETTERS
+    )
     if len(_TABLE) < _TABLE_MAX:
         _TABLE[ord(ch)] = out
         _KNOWN.add(ch)
@@ -144,7 +147,7 @@ def validate_entries(
 
     Words are trimmed; a word must fold to 1-``WORD_MAX_LEN`` characters. Two
     entries that fold alike are one entry (the first spelling kept, block
-    beating hold). Raises ``Rejection("invalid")`` naming the first bad entry.
+    beating hold). Raises ``Rejection(Code.INVALID)`` naming the first bad entry.
     """
     by_key: dict[str, WordEntry] = {}
     for index, (word, action) in enumerate(raw, 1):

@@ -30,7 +30,17 @@ BIDI_CONTROLS = frozenset(
 # ZWJ goes too, although it joins emoji sequences (a family emoji shows as its
 # members): hidden joiners are a favourite way around duplicate and word filters.
 ZERO_WIDTH = frozenset("\u200b\u200c\u200d\u2060\ufeff\u180e")
-_INVISIBLE = BIDI_CONTROLS | ZERO_WIDTH
+# Blank characters that Unicode classes as letters or symbols, not as spaces or
+# format characters, so neither the category rule nor NFC/NFKC removes them:
+# the Hangul fillers (Lo: U+115F, U+1160, U+3164 and its half-width form
+# U+FFA0), the Braille blank (So: U+2800), the combining grapheme joiner
+# (Mn: U+034F) and the Khmer inherent vowels (Mn: U+17B4, U+17B5). They draw
+# nothing: `敏\u3164感` would slip past a word list and a text made only of
+# them would show as an empty card. Unicode's Default_Ignorable_Code_Point set
+# minus what the category rule drops already, and minus the variation
+# selectors, which choose an emoji's presentation (the keycap "1\ufe0f\u20e3").
+INVISIBLE_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800\u034f\u17b4\u17b5")
+_INVISIBLE = BIDI_CONTROLS | ZERO_WIDTH | INVISIBLE_LETTERS
 # Controls, format characters and lone surrogates (Cs cannot be encoded as
 # UTF-8 and would crash the encoder). "\n" and spacing controls are handled first.
 _DROPPED_CATEGORIES = frozenset({"Cc", "Cf", "Cs"})
@@ -46,7 +56,10 @@ _MARKS = ("Mn", "Me")
 
 _SPACE_RUN = re.compile(r" {2,}")
 _NEWLINE_RUN = re.compile(r"\n{3,}")
-_REPEAT_RUN = re.compile(r"(.)\1{2,}", re.DOTALL)
+# Three or more of one character that is not a digit: digits are significant
+# ("bus 111" and "bus 11" are different questions), letters stretched for
+# emphasis ("好好好好") are not.
+_REPEAT_RUN = re.compile(r"(\D)\1{2,}")
 
 # Code points a table remembers at most (each entry is a few dozen bytes); past
 # that, new characters are still mapped correctly, just not remembered.
@@ -167,7 +180,8 @@ def fingerprint(text: str) -> str:
     Insensitive to width and compatibility forms (NFKC), case, whitespace,
     punctuation, symbols and emoji, and to stretched letters ("好好好好" and
     "好好" match), so trivial variations of one question are refused as
-    duplicates. Not a security boundary: a determined spammer is the rate
+    duplicates. Digits are never squeezed: "fare 1000" and "fare 100" are two
+    questions. Not a security boundary: a determined spammer is the rate
     limit's job.
     """
     kept = unicodedata.normalize("NFKC", text).casefold().translate(_FP_IGNORED)

@@ -24,25 +24,24 @@ from collections.abc import Callable
 from typing import Any
 
 from server import protocol
-from server.domain.errors import Rejection
-from server.domain.projection import Role
+from server.domain.errors import Code, Rejection
 from server.domain.resume import (
     ZERO,
     ResumeOutcome,
     StreamId,
+    client_position,
     decide_resume,
     format_stream_id,
     parse_stream_id,
 )
 from server.live.conn import Conn, ConnState, OutFrame
 from server.live.deps import LiveDeps
-from server.live.fanout import Entry, Event, Frame, Plan, Projector, Ring, Since, entry, plan_batch
+from server.live.fanout import Entry, Event, Frame, Plan, Projector, Ring, entry, plan_batch
 from server.live.fanout import plan_resume as plan_from_ring
 from server.live.snapshots import Snapshots
+from server.protocol import Role, Since
 
 log = logging.getLogger("xs.channel")
-
-__all__ = ["Channel", "Since"]
 
 
 class Channel:
@@ -95,7 +94,7 @@ class Channel:
         store = self._store
         meta = await store.broadcast_meta(self.bid)
         if meta is None:
-            raise Rejection("not_found", "no such broadcast")
+            raise Rejection(Code.NOT_FOUND, "no such broadcast")
         self.epoch = await store.epoch(self.bid) or ""
         self.overlay_key = meta.get("okey", "")
         self.banned = await store.banned_ids(self.bid)
@@ -271,7 +270,7 @@ class Channel:
     ) -> ResumeOutcome:
         """Bring a connection up to date and register it; returns the resume outcome."""
         if conn.role is Role.VIEWER and conn.vid in self.banned:
-            raise Rejection("banned", "you are banned from this broadcast")
+            raise Rejection(Code.BANNED, "you are banned from this broadcast")
         for _attempt in range(5):
             if since is None:
                 outcome = ResumeOutcome.FRESH
@@ -282,12 +281,13 @@ class Channel:
                     # Tallies of polls this viewer voted in follow their ballot.
                     personal = await self._store.viewer_state(self.bid, conn.vid)
                     conn.voted.update(int(b["poll"]) for b in personal["ballots"])
-                plan = await self._resume_plan(since.pos)
+                pos = client_position(since.pos)
+                plan = await self._resume_plan(pos)
                 if plan is None:
                     continue  # the ring moved while we read Redis: plan again
                 outcome = plan.outcome
                 if not outcome.needs_snapshot:
-                    self._go_live(conn, outcome, send_welcome, None, plan.missed, since.pos)
+                    self._go_live(conn, outcome, send_welcome, None, plan.missed, pos)
                     return outcome
             snap_pos, snap = await self.snapshots.for_conn(conn)
             if snap_pos < self.ring.base:
@@ -296,7 +296,7 @@ class Channel:
             self._go_live(conn, outcome, send_welcome, snap, self.ring.after(snap_pos), snap_pos)
             return outcome
         raise Rejection(
-            "unavailable", "the broadcast is too busy to join; try again", retryable=True
+            Code.UNAVAILABLE, "the broadcast is too busy to join; try again", retryable=True
         )
 
     def _go_live(

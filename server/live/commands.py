@@ -22,16 +22,11 @@ from server.domain import broadcast as bc
 from server.domain import poll as pl
 from server.domain import question as qn
 from server.domain import sensitive
-from server.domain.errors import Rejection
-from server.domain.projection import Role
+from server.domain.errors import Code, Rejection
+from server.domain.transitions import allowed_from
+from server.protocol import Role
 from server.store.redis_client import REDIS_DOWN
 from server.store.store import Result, Store, raise_for
-
-VIEWER_COMMANDS = (p.Ask, p.Upvote, p.Vote)
-MODERATOR_COMMANDS = (
-    p.SetStatus, p.Star, p.Edit, p.CreatePoll, p.SetPollState, p.ShowOverlay,
-    p.UpdateBroadcast, p.SetBroadcastState, p.Merge, p.Ban,
-)  # fmt: skip
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -50,18 +45,16 @@ class Actor:
 
 
 def authorize(actor: Actor, cmd: object) -> None:
-    if isinstance(cmd, MODERATOR_COMMANDS):
+    # The command sets are the protocol's (one definition); commands are final
+    # dataclasses, so the exact type is the test.
+    if type(cmd) in p.MODERATOR_COMMANDS:
         if actor.role is not Role.MODERATOR:
-            raise Rejection("forbidden", "only moderators may do this")
-    elif isinstance(cmd, (*VIEWER_COMMANDS, p.Like)):
+            raise Rejection(Code.FORBIDDEN, "only moderators may do this")
+    elif type(cmd) in p.VIEWER_COMMANDS:
         if actor.role is not Role.VIEWER or actor.vid is None:
-            raise Rejection("forbidden", "only viewers may do this")
+            raise Rejection(Code.FORBIDDEN, "only viewers may do this")
     else:  # pragma: no cover - decode() returns nothing else
-        raise Rejection("invalid", "unknown command")
-
-
-def _allowed(table: Any, target: str) -> list[str]:
-    return sorted(str(src) for src, targets in table.items() if target in targets)
+        raise Rejection(Code.INVALID, "unknown command")
 
 
 def _voter_view(result: Result) -> Result:
@@ -102,7 +95,7 @@ async def execute(
         )  # fmt: skip
     except REDIS_DOWN:
         raise Rejection(
-            "unavailable", "the service is briefly unavailable; retry with the same id",
+            Code.UNAVAILABLE, "the service is briefly unavailable; retry with the same id",
             retryable=True,
         ) from None  # fmt: skip
 
@@ -145,7 +138,7 @@ async def _run(
             reason = qn.validate_reason(cmd.reason) if cmd.reason is not None else ""
             return await store.set_status(
                 bid, idem, user=user, qid=cmd.qid, target=target.value,
-                allowed_from=[s.value for s in qn.allowed_from(target)],
+                allowed_from=allowed_from(qn.QUESTION_TRANSITIONS, target),
                 expect=cmd.expect, reason=reason,
             )  # fmt: skip
         case p.Star():
@@ -168,7 +161,7 @@ async def _run(
             # audit log (it never changes); the script re-reads it atomically.
             asker = await store.question_asker(bid, cmd.qid)
             if asker is None:
-                raise Rejection("not_found", f"question {cmd.qid} does not exist")
+                raise Rejection(Code.NOT_FOUND, f"question {cmd.qid} does not exist")
             return await store.ban(
                 bid, idem, user=user, qid=cmd.qid, on=cmd.on, pseudonym=pseudonym(asker)
             )
@@ -182,11 +175,11 @@ async def _run(
             poll_target = pl.PollState(cmd.state)
             return await store.set_poll_state(
                 bid, idem, user=user, pid=cmd.poll, target=poll_target.value,
-                allowed_from=_allowed(pl.POLL_TRANSITIONS, poll_target),
+                allowed_from=allowed_from(pl.POLL_TRANSITIONS, poll_target),
             )  # fmt: skip
         case p.ShowOverlay():
             if cmd.show == "poll" and cmd.poll is None:
-                raise Rejection("invalid", "say which poll to show")
+                raise Rejection(Code.INVALID, "say which poll to show")
             return await store.show_overlay(
                 bid, idem, user=user, show=cmd.show, pid=cmd.poll if cmd.show == "poll" else None
             )
@@ -217,6 +210,6 @@ async def _run(
             state = bc.BroadcastState(cmd.state)
             return await store.update_broadcast(
                 bid, idem, state=state.value, user=user,
-                allowed_from=_allowed(bc.BROADCAST_TRANSITIONS, state),
+                allowed_from=allowed_from(bc.BROADCAST_TRANSITIONS, state),
             )  # fmt: skip
-    raise Rejection("invalid", "unknown command")  # pragma: no cover
+    raise Rejection(Code.INVALID, "unknown command")  # pragma: no cover

@@ -20,10 +20,9 @@ from typing import Any
 
 from starlette.websockets import WebSocket
 
-from server.domain.projection import Role
 from server.domain.resume import ZERO, StreamId
 from server.live.uvicorn_ws import RAW_SEND, Wire
-from server.protocol import Close
+from server.protocol import Close, Role
 
 
 def text_frame(payload: bytes) -> bytes:

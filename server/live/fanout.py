@@ -22,7 +22,6 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, NamedTuple, Protocol, TypeVar
 
 from server.domain.projection import (
-    Role,
     coalesce,
     hide_names,
     private_id,
@@ -31,21 +30,16 @@ from server.domain.projection import (
     project_for_voter,
     project_snapshot,
 )
-from server.domain.question import PUBLIC_STATUSES
 from server.domain.resume import ZERO, ResumeOutcome, StreamId, parse_stream_id
+from server.protocol import PUBLIC_STATUSES, Role
 
 Event = dict[str, Any]
-PUBLIC = frozenset(s.value for s in PUBLIC_STATUSES)
+PUBLIC = frozenset(PUBLIC_STATUSES)
 
 
 class Entry(NamedTuple):
     sid: StreamId
     event: Event  # as stored, private fields included, plus "pos"
-
-
-class Since(NamedTuple):
-    epoch: str
-    pos: StreamId
 
 
 def entry(pos: str, event: Event) -> Entry:

@@ -28,8 +28,7 @@ import redis.asyncio as aioredis
 
 from server import auth, protocol
 from server.domain.broadcast import BroadcastSettings
-from server.domain.errors import Rejection
-from server.domain.projection import Role
+from server.domain.errors import Code, Rejection
 from server.live import uvicorn_ws
 from server.live.channel import Channel
 from server.live.conn import background
@@ -39,6 +38,7 @@ from server.live.likes import LikeDesk
 from server.live.tailer import Tailer
 from server.live.words import WordsDesk
 from server.metrics import Metrics
+from server.protocol import Role
 from server.settings import Settings
 from server.store.accounts import Accounts, get_or_create_secret
 from server.store.deletion import Deleter
@@ -147,7 +147,7 @@ class Hub:
         if raw is None:
             meta = await self.store.broadcast_meta(bid)
             if meta is None:
-                raise Rejection("not_found", "no such broadcast")
+                raise Rejection(Code.NOT_FOUND, "no such broadcast")
             return BroadcastSettings.from_dict(orjson.loads(meta.get("settings", "{}")))
         # Parsed once per version: the channel replaces its settings mapping (a
         # new object) on every broadcast event, and the cache holds that object,

@@ -30,7 +30,7 @@ import time
 from collections import defaultdict
 
 from server import protocol
-from server.domain.errors import Rejection
+from server.domain.errors import Code, Rejection
 from server.domain.likes import LikeBuffer
 from server.domain.ratelimit import BucketMap
 from server.live.conn import Conn
@@ -67,7 +67,7 @@ class LikeDesk:
         """Take one like command; its ack follows the flush that writes it."""
         store, metrics = self._deps.store, self._deps.metrics
         if cmd.n > self._max_batch:
-            raise Rejection("invalid", f"at most {self._max_batch} taps per like message")
+            raise Rejection(Code.INVALID, f"at most {self._max_batch} taps per like message")
         tab_key = f"{conn.vid}:{conn.tab}"
         if cmd.id == conn.last_like_id or self._adopt(conn, tab_key, cmd.id):
             # A resend: a batch still waiting for its flush is answered by that
@@ -82,7 +82,7 @@ class LikeDesk:
                 counted = await store.last_like_id(conn.bid, tab_key)
             except REDIS_DOWN:
                 raise Rejection(
-                    "unavailable", "likes are briefly unavailable", retryable=True
+                    Code.UNAVAILABLE, "likes are briefly unavailable", retryable=True
                 ) from None
             if counted == cmd.id:
                 conn.last_like_id = cmd.id

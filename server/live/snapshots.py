@@ -13,13 +13,14 @@ from collections.abc import Callable
 from typing import Any
 
 from server import protocol
-from server.domain.errors import Rejection
-from server.domain.projection import Role, add_personal
+from server.domain.errors import Code, Rejection
+from server.domain.projection import add_personal
 from server.domain.resume import StreamId, parse_stream_id
 from server.live.conn import Conn
 from server.live.deps import LiveDeps
 from server.live.fanout import Projector, Ring
 from server.live.flight import Flights
+from server.protocol import Role
 
 Snapshot = tuple[StreamId, dict[str, Any]]
 
@@ -102,9 +103,9 @@ class Snapshots:
         self._metrics.snapshot_reads_total.inc(kind="redis")
         snap = await self._store.snapshot(self.bid, mode)
         if snap is None:
-            raise Rejection("not_found", "no such broadcast")
+            raise Rejection(Code.NOT_FOUND, "no such broadcast")
         if snap["epoch"] != self._epoch():
-            raise Rejection("unavailable", "the broadcast was reset; reconnect", retryable=True)
+            raise Rejection(Code.UNAVAILABLE, "the broadcast was reset; reconnect", retryable=True)
         result = (parse_stream_id(snap["pos"]), snap)
         self._on_broadcast(snap["broadcast"])
         self._snap[mode] = result

@@ -24,13 +24,10 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from server import auth, protocol
 from server.domain.broadcast import validate_broadcast_id
 from server.domain.errors import Rejection
-from server.domain.projection import Role
-from server.domain.resume import parse_stream_id
-from server.live.channel import Since
-from server.live.commands import Actor, execute
+from server.live.commands import Actor, authorize, execute
 from server.live.conn import Conn
 from server.live.hub import Hub
-from server.protocol import Close, ProtocolError
+from server.protocol import Close, ProtocolError, Role
 from server.store.redis_client import REDIS_DOWN
 
 log = logging.getLogger("xs.ws")
@@ -146,14 +143,8 @@ async def _admit(hub: Hub, ws: WebSocket, conn: Conn) -> Role | None:
     if not await _authenticate(hub, ws, conn, hello, channel.overlay_key):
         return None
     conn.tab = hello.tab or secrets.token_hex(8)
-    since = None
-    if hello.since is not None:
-        try:
-            since = Since(hello.since.epoch, parse_stream_id(hello.since.pos))
-        except ValueError:
-            since = Since(hello.since.epoch, (2**64, 0))  # unparseable: treated as future
     try:
-        await channel.join(conn, since)
+        await channel.join(conn, hello.since)
     except REDIS_DOWN:
         conn.close(Close.TRY_AGAIN, "service unavailable")
         return None
@@ -217,8 +208,7 @@ async def _receive_loop(hub: Hub, ws: WebSocket, conn: Conn) -> None:
                 raise ProtocolError("bad_type", "hello was already received")
             cmd_id = cmd.id
             if isinstance(cmd, protocol.Like):
-                if conn.role is not Role.VIEWER:
-                    raise Rejection("forbidden", "only viewers may do this")
+                authorize(actor, cmd)  # who may do what: commands.py's one rule
                 await hub.likes.receive(conn, cmd)
                 continue
             result = await execute(

@@ -40,6 +40,7 @@ from server.domain import broadcast as bc
 from server.domain import poll as pl
 from server.domain import question as qn
 from server.domain.errors import Rejection
+from server.domain.transitions import allowed_from
 from server.ops import rehearsal_data as data
 from server.store import keys
 from server.store.store import Result, Store
@@ -57,10 +58,6 @@ async def _gather(calls: Iterable[Awaitable[Result]]) -> None:
             await asyncio.gather(*batch)
             batch = []
     await asyncio.gather(*batch)
-
-
-def _allowed(table: Any, target: str) -> list[str]:
-    return sorted(str(src) for src, targets in table.items() if target in targets)
 
 
 async def fill(
@@ -81,7 +78,7 @@ async def fill(
         # "" as the user: covered by the one rehearsal.fill audit entry.
         await store.set_status(
             bid, f"rh:{run}:{qid}-{target}", user="", qid=qid, target=target,
-            allowed_from=sorted(s.value for s in qn.allowed_from(qn.QuestionStatus(target))),
+            allowed_from=allowed_from(qn.QUESTION_TRANSITIONS, qn.QuestionStatus(target)),
             expect=None, reason=reason,
         )  # fmt: skip
 
@@ -126,7 +123,7 @@ async def fill(
     pid = int(poll["poll"])
     await store.set_poll_state(
         bid, f"rh:{run}:open", user="", pid=pid, target=pl.PollState.OPEN.value,
-        allowed_from=_allowed(pl.POLL_TRANSITIONS, pl.PollState.OPEN),
+        allowed_from=allowed_from(pl.POLL_TRANSITIONS, pl.PollState.OPEN),
     )  # fmt: skip
     voters = [
         (2000 + sum(data.POLL_BALLOTS[:option]) + i, option)

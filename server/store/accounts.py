@@ -30,6 +30,8 @@ Contracts:
 * Writes are safe to retry after a lost reply (redis-py 8 retries by default,
   FINDINGS): a create retried with the same hash (random salt) is recognised as
   our own; the other writes are idempotent or only over-count a throttle by one.
+* The scripts are ``lua/mod_*.lua``, ``lua/session_*.lua`` and
+  ``lua/login_failed.lua``; the keys are named in ``server/store/keys.py``.
 * The scripts use keys they do not declare (``xs:sess:<digest>`` from a set's
   members), which is fine on one Redis; under Redis Cluster these keys would
   need a common hash tag.
@@ -48,17 +50,8 @@ from redis.asyncio import Redis
 
 from server import auth
 from server.settings import Settings
-from server.store.audit import AUDIT_LUA
+from server.store import keys, scripts
 from server.store.keys import AUDIT
-
-SECRET_KEY = "xs:secret"
-MODS_KEY = "xs:mods"
-_MOD = "xs:mod:"
-_SESS = "xs:sess:"
-_USESS = "xs:usess:"
-_RL_LOGIN = "xs:rl:login:"
-_RL_LOGIN_IP = "xs:rl:loginip:"
-_RL_VID = "xs:rl:vid:"
 
 # Who an account change is recorded as when no administrator made it (bootstrap).
 SYSTEM = "system"
@@ -68,157 +61,10 @@ LOGIN_WINDOW_S = 900
 # Viewer-id minting is counted per clock hour; the key outlives its hour by at most this.
 VID_WINDOW_S = 3600
 
-# --- Lua -----------------------------------------------------------------------
-# Deletes every session of a user; shared by remove and reset.
-_KILL_SESSIONS = """
-local function kill_sessions(usess, sess_prefix)
-  local digests = redis.call('SMEMBERS', usess)
-  for _, d in ipairs(digests) do redis.call('DEL', sess_prefix .. d) end
-  redis.call('DEL', usess)
-  return #digests
-end
-"""
-
-# KEYS: mod, mods, audit. ARGV: username, pw hash, admin, created, by.
-# 1 = created, 2 = this very create already happened (same salted hash: a
-# redis-py retry; not audited twice), 0 = exists.
-_CREATE = (
-    AUDIT_LUA
-    + """
-local pw = redis.call('HGET', KEYS[1], 'pw')
-if pw then
-  if pw == ARGV[2] then return 2 end
-  return 0
-end
-redis.call('HSET', KEYS[1], 'pw', ARGV[2], 'admin', ARGV[3], 'created', ARGV[4], 'pwv', '1')
-redis.call('SADD', KEYS[2], ARGV[1])
-audit_deployment(KEYS[3], ARGV[5], 'moderator.add', 'moderator:' .. ARGV[1],
-  cjson.encode({admin = ARGV[3] == '1'}))
-return 1
-"""
-)
-
-# KEYS: mod, mods, usess, audit. ARGV: username, session prefix, by.
-# Returns 1 if it existed.
-_REMOVE = (
-    _KILL_SESSIONS
-    + AUDIT_LUA
-    + """
-local existed = redis.call('DEL', KEYS[1])
-redis.call('SREM', KEYS[2], ARGV[1])
-local sessions = kill_sessions(KEYS[3], ARGV[2])
-if existed == 1 then
-  audit_deployment(KEYS[4], ARGV[3], 'moderator.remove', 'moderator:' .. ARGV[1],
-    cjson.encode({sessions = sessions}))
-end
-return existed
-"""
-)
-
-# KEYS: mod, usess, audit. ARGV: pw hash, session prefix, by, username.
-# Returns the new pwv, or -1.
-_RESET = (
-    _KILL_SESSIONS
-    + AUDIT_LUA
-    + """
-if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
-redis.call('HSET', KEYS[1], 'pw', ARGV[1])
-local pwv = redis.call('HINCRBY', KEYS[1], 'pwv', 1)
-local sessions = kill_sessions(KEYS[2], ARGV[2])
-audit_deployment(KEYS[3], ARGV[3], 'moderator.password', 'moderator:' .. ARGV[4],
-  cjson.encode({sessions = sessions}))
-return pwv
-"""
-)
-
-# KEYS: mod, usess. ARGV: session prefix. Returns the number of sessions deleted.
-_LOGOUT_ALL = (
-    _KILL_SESSIONS
-    + """
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-return kill_sessions(KEYS[2], ARGV[1])
-"""
-)
-
-# KEYS: mod, audit. ARGV: admin "0"/"1", by, username. Returns 1 if the account exists.
-_SET_ADMIN = (
-    AUDIT_LUA
-    + """
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-if redis.call('HGET', KEYS[1], 'admin') ~= ARGV[1] then
-  redis.call('HSET', KEYS[1], 'admin', ARGV[1])
-  audit_deployment(KEYS[2], ARGV[2], 'moderator.admin', 'moderator:' .. ARGV[3],
-    cjson.encode({admin = ARGV[1] == '1'}))
-end
-return 1
-"""
-)
-
-# KEYS: the failure counters to bump. ARGV: window seconds.
-# The TTL is set only when missing, so the window is fixed (15 minutes from the
-# first failure), not extended by each new failure.
-_LOGIN_FAILED = """
-for _, k in ipairs(KEYS) do
-  redis.call('INCR', k)
-  if redis.call('TTL', k) < 0 then redis.call('EXPIRE', k, ARGV[1]) end
-end
-return 1
-"""
-
-# KEYS: sess, usess, mod. ARGV: user, csrf, pwv, created, ttl, session prefix, digest.
-# Returns 0 if the account's pwv changed since the password was verified.
-_NEW_SESSION = """
-if redis.call('HGET', KEYS[3], 'pwv') ~= ARGV[3] then return 0 end
-redis.call('HSET', KEYS[1], 'user', ARGV[1], 'csrf', ARGV[2], 'pwv', ARGV[3],
-           'created', ARGV[4])
-redis.call('EXPIRE', KEYS[1], ARGV[5])
-for _, d in ipairs(redis.call('SMEMBERS', KEYS[2])) do
-  if redis.call('EXISTS', ARGV[6] .. d) == 0 then redis.call('SREM', KEYS[2], d) end
-end
-redis.call('SADD', KEYS[2], ARGV[7])
-redis.call('EXPIRE', KEYS[2], ARGV[5])
-return 1
-"""
-
-# KEYS: sess. ARGV: mod prefix. Returns {user, csrf, admin} or nil. Read-only.
-_SESSION = """
-local s = redis.call('HMGET', KEYS[1], 'user', 'csrf', 'pwv')
-if not s[1] then return false end
-local a = redis.call('HMGET', ARGV[1] .. s[1], 'pwv', 'admin')
-if not a[1] or a[1] ~= s[3] then return false end
-return {s[1], s[2], a[2] or '0'}
-"""
-
-# KEYS: sess. ARGV: usess prefix, digest. Returns 1 if a session was deleted.
-_LOGOUT = """
-local user = redis.call('HGET', KEYS[1], 'user')
-if not user then return 0 end
-redis.call('DEL', KEYS[1])
-redis.call('SREM', ARGV[1] .. user, ARGV[2])
-return 1
-"""
-
-# KEYS: mods. ARGV: mod prefix. Flat list: username, admin, created, ...
-_LIST = """
-local out = {}
-for _, u in ipairs(redis.call('SMEMBERS', KEYS[1])) do
-  local h = redis.call('HMGET', ARGV[1] .. u, 'admin', 'created')
-  if h[2] then
-    out[#out + 1] = u
-    out[#out + 1] = h[1] or '0'
-    out[#out + 1] = h[2]
-  end
-end
-return out
-"""
-
-# KEYS: mods. ARGV: mod prefix. 1 if any account is an admin.
-_ANY_ADMIN = """
-for _, u in ipairs(redis.call('SMEMBERS', KEYS[1])) do
-  if redis.call('HGET', ARGV[1] .. u, 'admin') == '1' then return 1 end
-end
-return 0
-"""
+_SCRIPTS = (
+    "mod_create", "mod_remove", "mod_password", "mod_logout_all", "mod_admin", "login_failed",
+    "session_new", "session_get", "session_logout", "mod_list", "mod_any_admin",
+)  # fmt: skip
 
 
 # --- types -----------------------------------------------------------------------
@@ -279,8 +125,8 @@ async def get_or_create_secret(redis: Redis, configured: str) -> bytes:
     if configured:
         return configured.encode("utf-8")
     async with redis.pipeline(transaction=True) as pipe:
-        pipe.set(SECRET_KEY, secrets.token_hex(32), nx=True)
-        pipe.get(SECRET_KEY)
+        pipe.set(keys.SECRET, secrets.token_hex(32), nx=True)
+        pipe.get(keys.SECRET)
         _, stored = await pipe.execute()
     if isinstance(stored, str):
         return stored.encode("utf-8")
@@ -310,17 +156,18 @@ class Accounts:
         self._r = redis
         self._session_ttl_s = settings.session_ttl_s
         self._failures_max = settings.login_failures_max
-        self._create = redis.register_script(_CREATE)
-        self._remove = redis.register_script(_REMOVE)
-        self._reset = redis.register_script(_RESET)
-        self._logout_all = redis.register_script(_LOGOUT_ALL)
-        self._set_admin = redis.register_script(_SET_ADMIN)
-        self._login_failed = redis.register_script(_LOGIN_FAILED)
-        self._new_session = redis.register_script(_NEW_SESSION)
-        self._session = redis.register_script(_SESSION)
-        self._logout = redis.register_script(_LOGOUT)
-        self._list = redis.register_script(_LIST)
-        self._any_admin = redis.register_script(_ANY_ADMIN)
+        found = scripts.register(redis, _SCRIPTS)
+        self._create = found["mod_create"]
+        self._remove = found["mod_remove"]
+        self._reset = found["mod_password"]
+        self._logout_all = found["mod_logout_all"]
+        self._set_admin = found["mod_admin"]
+        self._login_failed = found["login_failed"]
+        self._new_session = found["session_new"]
+        self._session = found["session_get"]
+        self._logout = found["session_logout"]
+        self._list = found["mod_list"]
+        self._any_admin = found["mod_any_admin"]
 
     # --- accounts ------------------------------------------------------------------
     async def create_moderator(
@@ -333,7 +180,7 @@ class Accounts:
         auth.check_password_policy(password)
         encoded = await asyncio.to_thread(auth.hash_password, password)
         created = await self._create(
-            keys=[_MOD + user, MODS_KEY, AUDIT],
+            keys=[keys.moderator(user), keys.MODERATORS, AUDIT],
             args=[user, encoded, "1" if admin else "0", _now_ms(), by],
         )
         if created not in (1, 2):
@@ -343,7 +190,8 @@ class Accounts:
         """Delete the account and all its sessions; False if there was none."""
         user = auth.normalize_username(username)
         existed = await self._remove(
-            keys=[_MOD + user, MODS_KEY, _USESS + user, AUDIT], args=[user, _SESS, by]
+            keys=[keys.moderator(user), keys.MODERATORS, keys.user_sessions(user), AUDIT],
+            args=[user, keys.SESSION_PREFIX, by],
         )
         return bool(existed)
 
@@ -353,7 +201,8 @@ class Accounts:
         auth.check_password_policy(new_password)
         encoded = await asyncio.to_thread(auth.hash_password, new_password)
         pwv = await self._reset(
-            keys=[_MOD + user, _USESS + user, AUDIT], args=[encoded, _SESS, by, user]
+            keys=[keys.moderator(user), keys.user_sessions(user), AUDIT],
+            args=[encoded, keys.SESSION_PREFIX, by, user],
         )
         if pwv == -1:
             raise UnknownModerator(user)
@@ -362,13 +211,13 @@ class Accounts:
         """Grant or revoke admin; takes effect on the next ``session()`` lookup."""
         user = auth.normalize_username(username)
         if not await self._set_admin(
-            keys=[_MOD + user, AUDIT], args=["1" if admin else "0", by, user]
+            keys=[keys.moderator(user), AUDIT], args=["1" if admin else "0", by, user]
         ):
             raise UnknownModerator(user)
 
     async def list_moderators(self) -> list[ModeratorInfo]:
         """Every account, sorted by username."""
-        flat = await self._list(keys=[MODS_KEY], args=[_MOD])
+        flat = await self._list(keys=[keys.MODERATORS], args=[keys.MODERATOR_PREFIX])
         found = [
             ModeratorInfo(
                 username=_text(flat[i]), admin=flat[i + 1] == b"1", created=int(flat[i + 2])
@@ -378,7 +227,7 @@ class Accounts:
         return sorted(found, key=lambda info: info["username"])
 
     async def has_any_admin(self) -> bool:
-        return bool(await self._any_admin(keys=[MODS_KEY], args=[_MOD]))
+        return bool(await self._any_admin(keys=[keys.MODERATORS], args=[keys.MODERATOR_PREFIX]))
 
     # --- login and sessions ----------------------------------------------------------
     async def login(self, username: str, password: str, ip_hash: str) -> Session | None:
@@ -392,15 +241,15 @@ class Accounts:
             user: str | None = auth.normalize_username(username)
         except ValueError:
             user = None  # cannot exist; counted against the address only
-        counters = [_RL_LOGIN_IP + ip_hash]
+        counters = [keys.login_failures_from(ip_hash)]
         if user is not None:
-            counters.append(_RL_LOGIN + user)
+            counters.append(keys.login_failures(user))
         async with self._r.pipeline(transaction=False) as pipe:
             for key in counters:
                 pipe.get(key)
                 pipe.ttl(key)
             if user is not None:
-                pipe.hmget(_MOD + user, ["pw", "admin", "pwv"])
+                pipe.hmget(keys.moderator(user), ["pw", "admin", "pwv"])
             replies = await pipe.execute()
         n = len(counters)
         waits = [
@@ -427,8 +276,8 @@ class Accounts:
         csrf = auth.new_token(16)
         digest = auth.token_digest(token)
         made = await self._new_session(
-            keys=[_SESS + digest, _USESS + user, _MOD + user],
-            args=[user, csrf, pwv, _now_ms(), self._session_ttl_s, _SESS, digest],
+            keys=[keys.session(digest), keys.user_sessions(user), keys.moderator(user)],
+            args=[user, csrf, pwv, _now_ms(), self._session_ttl_s, keys.SESSION_PREFIX, digest],
         )
         if made != 1:
             return None  # password changed or account removed while we verified
@@ -438,7 +287,9 @@ class Accounts:
         """The live session of a cookie token, with the account's current admin flag."""
         if not token or len(token) > _TOKEN_MAX_LEN:
             return None
-        found = await self._session(keys=[_SESS + auth.token_digest(token)], args=[_MOD])
+        found = await self._session(
+            keys=[keys.session(auth.token_digest(token))], args=[keys.MODERATOR_PREFIX]
+        )
         if not found:
             return None
         user, csrf, admin = found
@@ -449,12 +300,20 @@ class Accounts:
         if not token or len(token) > _TOKEN_MAX_LEN:
             return False
         digest = auth.token_digest(token)
-        return bool(await self._logout(keys=[_SESS + digest], args=[_USESS, digest]))
+        return bool(
+            await self._logout(
+                keys=[keys.session(digest)], args=[keys.USER_SESSIONS_PREFIX, digest]
+            )
+        )
 
     async def logout_everywhere(self, username: str) -> int:
         """Delete every session of a user; returns how many there were."""
         user = auth.normalize_username(username)
-        return int(await self._logout_all(keys=[_MOD + user, _USESS + user], args=[_SESS]))
+        return int(
+            await self._logout_all(
+                keys=[keys.moderator(user), keys.user_sessions(user)], args=[keys.SESSION_PREFIX]
+            )
+        )
 
     async def sessions_alive(self, digests: Iterable[str]) -> set[str]:
         """Which of these session digests still exist (one pipelined round trip).
@@ -467,7 +326,7 @@ class Accounts:
             return set()
         async with self._r.pipeline(transaction=False) as pipe:
             for digest in wanted:
-                pipe.exists(_SESS + digest)
+                pipe.exists(keys.session(digest))
             found = await pipe.execute()
         return {digest for digest, n in zip(wanted, found, strict=True) if n}
 
@@ -475,7 +334,7 @@ class Accounts:
     async def allow_new_viewer_id(self, ip_hash: str, limit: int, now_s: int) -> bool:
         """Count one minted viewer id for this address and hour; True while within
         ``limit`` (RELIABILITY 15: mass-created anonymous ids are capped)."""
-        key = f"{_RL_VID}{ip_hash}:{now_s // 3600}"
+        key = keys.viewer_ids_minted(ip_hash, now_s // 3600)
         async with self._r.pipeline(transaction=True) as pipe:
             pipe.incr(key)
             pipe.expire(key, VID_WINDOW_S)

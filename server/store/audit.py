@@ -8,35 +8,26 @@ Two Redis streams, fields ``user``, ``action``, ``target``, ``detail`` (JSON):
   change nothing) record nothing;
 * ``xs:audit`` (``keys.AUDIT``), deployment-wide: moderator accounts, the
   global word list, broadcast creation; appended by the same scripts that make
-  those changes (``AUDIT_LUA``).
+  those changes (``audit_append()`` in ``lua/_audit.lua``).
 
-Both are capped (``MAXLEN ~ AUDIT_MAXLEN``) far above what a deployment writes
-in years, and are separate from the event stream, whose trimming (the resume
-window) never loses a record. The stream id is the entry's id and time.
+Both are capped (``AUDIT_MAXLEN`` in ``lua/_audit.lua``, the only writer) far
+above what a deployment writes in years, and are separate from the event
+stream, whose trimming (the resume window) never loses a record. The stream id
+is the entry's id and time.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import AsyncIterator
 from typing import Any, TypedDict
 
 import orjson
 import redis.asyncio as aioredis
 
-AUDIT_MAXLEN = 200_000  # the same cap as the per-broadcast log (lua/_prelude.lua)
-
-# For deployment-wide Lua scripts (prepend it): one entry in ``xs:audit``, which
-# the calling script must declare as a key.
-AUDIT_LUA = f"""
-local function audit_deployment(key, user, action, target, detail)
-  redis.call('XADD', key, 'MAXLEN', '~', {AUDIT_MAXLEN}, '*',
-    'user', user, 'action', action, 'target', target, 'detail', detail)
-end
-"""
+from server.domain.resume import STREAM_ID
 
 # A stream id as a client may send it back for paging ("<ms>-<seq>").
-STREAM_ID_RE = re.compile(r"\A[0-9]{1,20}-[0-9]{1,20}\Z")
+STREAM_ID_RE = STREAM_ID
 _CHUNK = 1000  # entries per XRANGE of a full export
 
 

@@ -4,8 +4,8 @@ RELIABILITY 27: deleting a broadcast removes every key it owns. Its keys all
 share the hash tag ``{<bid>}`` (one Cluster slot), so they are found with a
 bounded ``SCAN MATCH xs:{<bid>}:*`` and deleted per batch by one script; the
 two deployment-wide keys that name it (the index ``xs:broadcasts`` and its
-join code ``xs:join:<code>``) live in other slots and are removed with plain
-commands. Steps, each safe to repeat, so a retry after a crash finishes the
+join code ``xs:join:<code>``) live in other slots and are removed by a
+script of their own. Steps, each safe to repeat, so a retry after a crash finishes the
 job:
 
 1. ``mark`` (one script): ``deleting`` = 1 in the meta hash and a ``deleted``
@@ -15,8 +15,9 @@ job:
    sockets with 4404 when it reads the event.
 2. ``sweep``: every key but the meta hash, twice (the second pass catches a
    write that raced the first).
-3. the join code and the index entry; one ``bc.delete`` entry in the
-   deployment audit log (the broadcast's own log is deleted with it);
+3. the join code and the index entry, and one ``bc.delete`` entry in the
+   deployment audit log (the broadcast's own log is deleted with it), by one
+   script (``lua/bc_unindex.lua``): a retry records nothing twice;
 4. ``finish``: the meta hash, last.
 
 A live broadcast is refused (``conflict``: end it first), except by the
@@ -25,27 +26,16 @@ retention sweep, which only ever picks ended ones anyway.
 
 from __future__ import annotations
 
-from importlib import resources
 from typing import Any
 
 import orjson
 import redis.asyncio as aioredis
 
 from server.settings import Settings
-from server.store import keys
-from server.store.audit import AUDIT_MAXLEN
+from server.store import keys, scripts
 from server.store.store import Result, Store, raise_for, text
 
 DAY_MS = 86_400_000
-
-
-def _script_text() -> str:
-    lua = resources.files("server.store") / "lua"
-    return (
-        (lua / "_prelude.lua").read_text("utf-8")
-        + "\n"
-        + (lua / "bc_delete.lua").read_text("utf-8")
-    )
 
 
 class Deleter:
@@ -55,7 +45,8 @@ class Deleter:
         self.store = store
         self.redis: aioredis.Redis = store.redis
         self._maxlen = settings.stream_maxlen
-        self._script = self.redis.register_script(_script_text())
+        found = scripts.register(self.redis, ("bc_delete", "bc_unindex"))
+        self._script, self._unindex = found["bc_delete"], found["bc_unindex"]
 
     async def _step(self, bid: str, *args: Any) -> Result:
         raw = await self._script(
@@ -73,15 +64,11 @@ class Deleter:
         for _ in range(2):
             async for found in self.store.scan_keys(bid):
                 deleted += int((await self._step(bid, "sweep", *found))["deleted"])
-        if marked.get("join"):
-            await self.redis.delete(keys.join(str(marked["join"])))
-        await self.redis.zrem(keys.BROADCASTS, bid)
-        await self.redis.xadd(
-            keys.AUDIT,
-            {"user": user, "action": "bc.delete", "target": f"broadcast:{bid}",
-             "detail": orjson.dumps({"state": marked.get("state"), "keys": deleted + 1})},
-            maxlen=AUDIT_MAXLEN, approximate=True,
-        )  # fmt: skip
+        join = keys.join(str(marked["join"])) if marked.get("join") else keys.BROADCASTS
+        await self._unindex(
+            keys=[keys.BROADCASTS, join, keys.AUDIT],
+            args=[bid, user, orjson.dumps({"state": marked.get("state"), "keys": deleted + 1})],
+        )
         await self._step(bid, "finish")
         return {"deleted": bid, "keys": deleted + 1}
 

@@ -1,10 +1,12 @@
-"""The Redis key schema.
+"""The Redis key schema: every key the hub reads or writes is named here.
 
 Every key of one broadcast starts with ``xs:{<bid>}:`` so that the whole
 broadcast hashes to one Redis Cluster slot and each Lua script touches a single
-slot. Scripts receive the broadcast prefix as KEYS[1]-derived names; they build
-per-item keys (``q:<qid>``...) from the same prefix, which is allowed in Cluster
-because the hash tag keeps them in the declared key's slot.
+slot. Scripts receive the broadcast prefix as ARGV[1]; they build per-item keys
+(``q:<qid>``...) from it, which is allowed in Cluster because the hash tag keeps
+them in the declared key's slot. Such a key is still declared here, under the
+same suffix the script appends (``P .. 'q:' .. qid`` is :func:`question`):
+``tests/store/test_keys.py`` fails on a script key that is not.
 """
 
 from __future__ import annotations
@@ -36,6 +38,57 @@ def events(bid: str) -> str:
 
 def likes(bid: str) -> str:
     return prefix(bid) + "likes"
+
+
+def like_flushes(bid: str) -> str:
+    """``xs:{bid}:likeflush``: hub process id -> last flush sequence applied."""
+    return prefix(bid) + "likeflush"
+
+
+def like_last(bid: str) -> str:
+    """``xs:{bid}:likelast``: viewer:tab -> id of the last like batch counted."""
+    return prefix(bid) + "likelast"
+
+
+def unique_viewers(bid: str) -> str:
+    """``xs:{bid}:uniq``: HyperLogLog of the viewer ids seen."""
+    return prefix(bid) + "uniq"
+
+
+def idem(bid: str, actor_cmd: str) -> str:
+    """``xs:{bid}:idem:<actor>:<cmd id>``: a command's stored result."""
+    return f"{prefix(bid)}idem:{actor_cmd}"
+
+
+def question_seq(bid: str) -> str:
+    return prefix(bid) + "qseq"
+
+
+def poll_seq(bid: str) -> str:
+    return prefix(bid) + "pseq"
+
+
+def on_air(bid: str) -> str:
+    """``xs:{bid}:onair``: the id of the question on air, if any."""
+    return prefix(bid) + "onair"
+
+
+def upvoters(bid: str, qid: int) -> str:
+    return f"{prefix(bid)}qv:{qid}"
+
+
+def fingerprints(bid: str, vid: str) -> str:
+    """``xs:{bid}:dup:<vid>``: fingerprints of a viewer's questions (duplicates)."""
+    return f"{prefix(bid)}dup:{vid}"
+
+
+def question_bucket(bid: str, vid: str) -> str:
+    return f"{prefix(bid)}rlq:{vid}"
+
+
+def address_bucket(bid: str, ip_key: str) -> str:
+    """``xs:{bid}:rlip:<hash>``: a client address's question bucket (keyed hash, never the IP)."""
+    return f"{prefix(bid)}rlip:{ip_key}"
 
 
 def presence(bid: str) -> str:
@@ -83,8 +136,12 @@ def audit(bid: str) -> str:
     return prefix(bid) + "audit"
 
 
+# The prefix of deployment-wide keys: what words_put.lua takes as its prefix
+# for the global list, so that its audit() writes AUDIT.
+DEPLOYMENT_PREFIX = "xs:"
+
 # Deployment-wide audit log: accounts, global word list, broadcast creation.
-AUDIT = "xs:audit"
+AUDIT = DEPLOYMENT_PREFIX + "audit"
 
 
 # Sensitive words (server/domain/sensitive.py): a hash word -> "hold" | "block",
@@ -110,3 +167,59 @@ def banned(bid: str) -> str:
 def ban_questions(bid: str) -> str:
     """``xs:{bid}:banq``: banned viewer id -> the question they were banned by."""
     return prefix(bid) + "banq"
+
+
+# --- Across broadcasts: each index under a hash tag of its own ---------------------
+# A question's write stays in its broadcast's slot; what spans broadcasts lives
+# under {season}, {dept}, {qcode} and {ix} and is derived by the indexer
+# (server/store/indexer.py) from the broadcasts' own data and event streams.
+
+SEASON_PREFIX = "xs:{season}:"
+SEASONS = SEASON_PREFIX + "all"  # zset of season ids by creation time
+SEASON_AUDIT = SEASON_PREFIX + "audit"  # stream: season creation (the season's own slot)
+
+
+def season(sid: str) -> str:
+    """``xs:{season}:<sid>``: hash id, name, year, created (``all``, ``audit`` are reserved)."""
+    return SEASON_PREFIX + sid
+
+
+def season_broadcasts(sid: str) -> str:
+    """``xs:{season}:<sid>:bcs``: zset of broadcast ids by episode position."""
+    return f"{SEASON_PREFIX}{sid}:bcs"
+
+
+# --- moderators and sessions (deployment-wide; server/store/accounts.py) ------------
+
+SECRET = "xs:secret"  # cookie/HMAC secret when none is configured
+MODERATORS = "xs:mods"  # set of user names
+MODERATOR_PREFIX = "xs:mod:"  # scripts append a user name read from MODERATORS
+SESSION_PREFIX = "xs:sess:"  # scripts append a digest read from a user's session set
+USER_SESSIONS_PREFIX = "xs:usess:"
+
+
+def moderator(user: str) -> str:
+    """``xs:mod:<user>``: hash pw, admin, created, pwv."""
+    return MODERATOR_PREFIX + user
+
+
+def session(digest: str) -> str:
+    """``xs:sess:<sha256(token)>``: hash user, csrf, pwv, created."""
+    return SESSION_PREFIX + digest
+
+
+def user_sessions(user: str) -> str:
+    """``xs:usess:<user>``: the session digests of one user."""
+    return USER_SESSIONS_PREFIX + user
+
+
+def login_failures(user: str) -> str:
+    return f"xs:rl:login:{user}"
+
+
+def login_failures_from(ip_hash: str) -> str:
+    return f"xs:rl:loginip:{ip_hash}"
+
+
+def viewer_ids_minted(ip_hash: str, hour: int) -> str:
+    return f"xs:rl:vid:{ip_hash}:{hour}"

@@ -19,55 +19,40 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
-from importlib import resources
 from typing import Any, Literal
 
 import orjson
 import redis.asyncio as aioredis
-from redis.commands.core import AsyncScript
 
-from server.domain.errors import Rejection
+from server.domain.errors import Code, Rejection
 from server.domain.question import QuestionStatus
+from server.protocol import PUBLIC_STATUSES
 from server.settings import Settings
-from server.store import keys
-from server.store.audit import AUDIT_LUA
+from server.store import keys, scripts
 from server.store.batcher import ScriptBatcher
 
 Result = dict[str, Any]
 
+# The broadcast scripts (``lua/*.lua`` with ``_prelude.lua``) and ``bc_index.lua``.
 _SCRIPTS = (
     "ask", "set_status", "q_update", "upvote", "poll_create", "poll_state", "ballot",
     "bc_create", "bc_update", "overlay", "likes_flush", "presence", "snapshot",
     "viewer_state", "rotate_key", "epoch_bump", "rehearsal", "merge", "ban", "words_put",
+    "bc_index",
 )  # fmt: skip
 
-# KEYS: 1 broadcast index, 2 deployment audit log. ARGV: 1 bid, 2 created ms,
-# 3 user, 4 detail JSON. The broadcast enters the deployment's list and its
-# audit log in one step, exactly once (ZADD NX), however often it is retried.
-_INDEX_BROADCAST = (
-    AUDIT_LUA
-    + """
-if redis.call('ZADD', KEYS[1], 'NX', ARGV[2], ARGV[1]) == 1 then
-  audit_deployment(KEYS[2], ARGV[3], 'bc.create', 'broadcast:' .. ARGV[1], ARGV[4])
-end
-return 1
-"""
-)
 
-
-def _load_scripts(redis: aioredis.Redis) -> dict[str, AsyncScript]:
-    lua = resources.files("server.store") / "lua"
-    prelude = (lua / "_prelude.lua").read_text(encoding="utf-8")
-    return {
-        name: redis.register_script(prelude + "\n" + (lua / f"{name}.lua").read_text("utf-8"))
-        for name in _SCRIPTS
-    }
+# The rules the scripts are given rather than keep a copy of (docs/architecture.md):
+# the statuses a viewer sees and may upvote, and every status (moderators).
+_PUBLIC = [s.value for s in QuestionStatus if s in PUBLIC_STATUSES]
+_EVERY_STATUS = [s.value for s in QuestionStatus]
 
 
 def raise_for(result: Result) -> Result:
     """Return an ok result; raise ``Rejection`` for an error result."""
     if "err" in result:
-        raise Rejection(str(result["err"]), str(result.get("msg", "")))
+        # Every code a script returns is a Code member (tests/store checks them).
+        raise Rejection(Code(str(result["err"])), str(result.get("msg", "")))
     return result
 
 
@@ -109,14 +94,13 @@ class Store:
         self._q_per_min = settings.questions_per_min
         self._ip_burst = settings.questions_ip_burst
         self._ip_per_min = settings.questions_ip_per_min
-        self._scripts = _load_scripts(redis)
-        self._index_broadcast = redis.register_script(_INDEX_BROADCAST)
+        self._scripts = scripts.register(redis, _SCRIPTS)
         self._batcher = ScriptBatcher(redis)
 
     async def _run(self, name: str, bid: str, idem: str | None, *args: Any) -> Result:
         """One command's write script, pipelined with the other commands of this turn."""
         script = self._scripts[name]
-        idem_key = keys.prefix(bid) + f"idem:{idem}" if idem else keys.meta(bid)
+        idem_key = keys.idem(bid, idem) if idem else keys.meta(bid)
         raw = await self._batcher.call(
             script, [keys.meta(bid), keys.events(bid), idem_key], [keys.prefix(bid), *args]
         )
@@ -147,7 +131,7 @@ class Store:
         result = raise_for(orjson.loads(raw))
         # The index and the deployment's audit log are deployment-wide (other
         # slots): written after, once, by one script.
-        await self._index_broadcast(
+        await self._scripts["bc_index"](
             keys=[keys.BROADCASTS, keys.AUDIT],
             args=[bid, int(result.get("created", 0)), user, orjson.dumps({"title": title})],
         )
@@ -191,7 +175,7 @@ class Store:
         if current is not None:
             return text(current)
         if not await self.redis.exists(meta):  # HSETNX below would create a stray meta
-            raise Rejection("not_found", "no such broadcast")
+            raise Rejection(Code.NOT_FOUND, "no such broadcast")
         for _ in range(20):
             code = new_join_code()
             if not await self.redis.set(keys.join(code), bid, nx=True):
@@ -293,7 +277,7 @@ class Store:
             pairs += (word, action)
         if bid is None:
             script_keys = [keys.WORDS, keys.WORDS, keys.WORDS_VERSION, keys.AUDIT]
-            args = ["xs:", "global", user, *pairs]
+            args = [keys.DEPLOYMENT_PREFIX, "global", user, *pairs]
         else:
             script_keys = [
                 keys.meta(bid), keys.words(bid), keys.words_version(bid), keys.audit(bid)
@@ -343,8 +327,9 @@ class Store:
 
     async def upvote(self, bid: str, idem: str, *, vid: str, qid: int, on: bool) -> Result:
         return await self._run(
-            "upvote", bid, idem, vid, qid, "1" if on else "0", self._ttl, self._maxlen
-        )
+            "upvote", bid, idem, vid, qid, "1" if on else "0", self._ttl, self._maxlen,
+            ",".join(_PUBLIC),
+        )  # fmt: skip
 
     # --- polls ----------------------------------------------------------------------
 
@@ -425,8 +410,9 @@ class Store:
         """The last step of a clear: new epoch, empty stream, rehearsal off.
         Returns the (question, poll) id counters at that moment."""
         done = await self._rehearsal(
-            bid, "reset", user, new_epoch(), self._maxlen, orjson.dumps(dict(detail))
-        )
+            bid, "reset", user, new_epoch(), self._maxlen, orjson.dumps(dict(detail)),
+            *_EVERY_STATUS,
+        )  # fmt: skip
         return int(done["qcut"]), int(done["pcut"])
 
     async def rehearsal_strays(
@@ -462,30 +448,28 @@ class Store:
         pairs: list[str] = []
         for tab, like_id in last_ids.items():
             pairs += (tab, like_id)
-        p = keys.prefix(bid)
         raw = await self._scripts["likes_flush"](
             keys=[
                 keys.meta(bid),
                 keys.events(bid),
                 keys.likes(bid),
-                p + "likeflush",
-                p + "likelast",
+                keys.like_flushes(bid),
+                keys.like_last(bid),
             ],
-            args=[p, proc, seq, delta, self._maxlen, *pairs],
+            args=[keys.prefix(bid), proc, seq, delta, self._maxlen, *pairs],
         )
         return raise_for(orjson.loads(raw))
 
     async def last_like_id(self, bid: str, tab_key: str) -> str | None:
-        raw = await self.redis.hget(keys.prefix(bid) + "likelast", tab_key)
+        raw = await self.redis.hget(keys.like_last(bid), tab_key)
         return text(raw) if raw is not None else None
 
     async def report_presence(
         self, bid: str, *, proc: str, count: int, ttl_ms: int, seen: Iterable[str]
     ) -> Result:
-        p = keys.prefix(bid)
         raw = await self._scripts["presence"](
-            keys=[keys.meta(bid), keys.events(bid), keys.presence(bid), p + "uniq"],
-            args=[p, proc, count, ttl_ms, self._maxlen, *seen],
+            keys=[keys.meta(bid), keys.events(bid), keys.presence(bid), keys.unique_viewers(bid)],
+            args=[keys.prefix(bid), proc, count, ttl_ms, self._maxlen, *seen],
         )
         result: Result = orjson.loads(raw)
         return result
@@ -494,8 +478,10 @@ class Store:
 
     async def snapshot(self, bid: str, mode: str, limit: int = 2000) -> Result | None:
         """The broadcast's state as one consistent read, with its stream position."""
+        statuses = _EVERY_STATUS if mode == "moderator" else _PUBLIC
         raw = await self._scripts["snapshot"](
-            keys=[keys.meta(bid), keys.events(bid)], args=[keys.prefix(bid), mode, limit]
+            keys=[keys.meta(bid), keys.events(bid)],
+            args=[keys.prefix(bid), mode, limit, *statuses],
         )
         snap: Result = orjson.loads(raw)
         if snap.get("missing"):

@@ -20,10 +20,10 @@ from starlette.routing import Route
 
 from server import auth, protocol
 from server.domain import broadcast as bc
-from server.domain.projection import Role
 from server.live.commands import Actor, execute
 from server.live.hub import Hub
 from server.metrics import CONTENT_TYPE
+from server.protocol import Role
 from server.store.accounts import SYSTEM, AlreadyExists, Throttled, UnknownModerator
 from server.web.kit import HTTPError, guarded, hub_of, json_response, read_body, require_session
 

@@ -1,4 +1,5 @@
-"""The viewer's way in: ``/b/<bid>`` (the page), ``/j/<code>`` (short link), ``/qr/<bid>.svg``.
+"""The viewer's way in: ``/`` (type the join code), ``/b/<bid>`` (the page),
+``/j/<code>`` (short link), ``/qr/<bid>.svg``.
 
 The viewer page is static HTML; ``static/js/viewer/main.js`` reads the broadcast id
 from the path and opens the websocket. The page needs the signed ``xs_vid``
@@ -6,6 +7,12 @@ cookie before it connects, so this route sets it when missing (the same
 per-address limit as ``GET /api/viewer``). Nothing from Redis is written into
 the HTML: broadcast data reaches the page over the socket and is rendered as
 text (FINDINGS: orjson output is not HTML-safe).
+
+The join page (``/``) is a plain form: ``GET /j?code=`` redirects to the
+broadcast, and an unknown code (typed, or a stale ``/j/<code>`` link) gets the
+same page back with status 404, where ``static/js/join/main.js`` says the code
+was not found and keeps what was typed. A code is read case-insensitively,
+with spaces and dashes ignored (it is read off a television picture).
 
 The QR code encodes the short join link (``/j/<code>``: fewer modules, easier
 to scan off a television picture) and is drawn server-side with ``segno`` as a
@@ -20,7 +27,7 @@ from pathlib import Path
 
 import segno
 from starlette.requests import Request
-from starlette.responses import FileResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.responses import FileResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from server.domain import broadcast as bc
@@ -28,7 +35,9 @@ from server.domain.errors import Rejection
 from server.web.api import give_viewer_id
 from server.web.kit import HTTPError, guarded, hub_of
 
-VIEWER_PAGE = Path(__file__).resolve().parents[2] / "static" / "viewer.html"
+STATIC = Path(__file__).resolve().parents[2] / "static"
+VIEWER_PAGE = STATIC / "viewer.html"
+JOIN_PAGE = STATIC / "join.html"
 
 # The page is tiny and changes with each deploy: always revalidate (ETag).
 PAGE_HEADERS = {"cache-control": "no-cache"}
@@ -62,12 +71,29 @@ async def viewer_page(request: Request) -> Response:
     return response
 
 
+def _join_page(status: int) -> Response:
+    return FileResponse(
+        JOIN_PAGE, status_code=status, media_type="text/html; charset=utf-8", headers=PAGE_HEADERS
+    )
+
+
+async def join_home(request: Request) -> Response:
+    return _join_page(200)
+
+
+def _typed_code(raw: str) -> str:
+    """What a viewer typed, as a join code: no spaces or dashes (case is the store's)."""
+    return "".join(c for c in raw[:64] if not c.isspace() and c not in "-_")
+
+
 @guarded
 async def join(request: Request) -> Response:
-    code = str(request.path_params["code"])
+    code = _typed_code(str(request.path_params.get("code") or request.query_params.get("code", "")))
+    if not code:
+        return RedirectResponse("/", status_code=302)
     bid = await hub_of(request).store.resolve_join_code(code)
     if bid is None:
-        return PlainTextResponse("没有这个加入码 / unknown join code", status_code=404)
+        return _join_page(404)
     return RedirectResponse(f"/b/{bid}", status_code=302)
 
 
@@ -97,7 +123,10 @@ async def qr(request: Request) -> Response:
 
 
 routes = [
+    Route("/", join_home, methods=["GET", "HEAD"]),
     Route("/b/{bid}", viewer_page, methods=["GET", "HEAD"]),
+    Route("/j", join, methods=["GET", "HEAD"]),
+    Route("/j/", join, methods=["GET", "HEAD"]),
     Route("/j/{code}", join, methods=["GET", "HEAD"]),
     Route("/qr/{bid}.svg", qr, methods=["GET", "HEAD"]),
 ]

@@ -24,7 +24,7 @@ from starlette.routing import Route
 
 from server.domain import broadcast as bc
 from server.domain import sensitive
-from server.domain.errors import Rejection
+from server.domain.errors import Code, Rejection
 from server.web.kit import HTTPError, guarded, hub_of, json_response, require_session
 
 # A full list of 20,000 words of up to 50 characters (3 UTF-8 bytes each for
@@ -66,7 +66,7 @@ def _from_json(raw: bytes, max_words: int) -> list[sensitive.WordEntry]:
     pairs: list[tuple[object, object]] = []
     for index, item in enumerate(words, 1):
         if not isinstance(item, dict):
-            raise Rejection("invalid", f"word {index}: expected an object")
+            raise Rejection(Code.INVALID, f"word {index}: expected an object")
         pairs.append((item.get("word"), item.get("action")))
     return sensitive.validate_entries(pairs, max_words)
 

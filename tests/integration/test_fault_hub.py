@@ -17,8 +17,9 @@ from typing import Any
 import pytest
 
 from server.client import Disconnected, HubClient
-from server.domain.projection import Role, private_id, project
+from server.domain.projection import private_id, project
 from server.domain.resume import parse_stream_id
+from server.protocol import Role
 from tests.integration import harness
 from tests.integration.faults import (
     closing,

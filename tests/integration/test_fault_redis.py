@@ -22,6 +22,7 @@ import redis.asyncio as aioredis
 from server.client import HubClient
 from server.domain import question as qn
 from server.domain.resume import parse_stream_id
+from server.domain.transitions import allowed_from
 from server.settings import Settings
 from server.store.redis_client import command_client
 from server.store.store import Store
@@ -371,7 +372,7 @@ def _ask(s: Store, bid: str, idem: str, _: int) -> Awaitable[Json]:
 
 
 def _on_air(s: Store, bid: str, idem: str, qid: int) -> Awaitable[Json]:
-    allowed = [st.value for st in qn.allowed_from(qn.QuestionStatus.ON_AIR)]
+    allowed = allowed_from(qn.QUESTION_TRANSITIONS, qn.QuestionStatus.ON_AIR)
     return s.set_status(bid, idem, user="t", qid=qid, target="on_air", allowed_from=allowed,
                         expect=None, reason="")  # fmt: skip
 

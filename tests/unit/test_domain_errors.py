@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from server.domain import errors
+import pytest
+
 from server.domain.errors import Code, Rejection
 
 
@@ -11,7 +12,7 @@ def test_rejection_carries_code_message_and_retryable() -> None:
     assert r.message == "too many questions; try again in 20 seconds"
     assert str(r) == r.message
     assert r.retryable is True
-    assert not Rejection("invalid", "bad").retryable
+    assert not Rejection(Code.INVALID, "bad").retryable
 
 
 def test_every_project_code_is_defined() -> None:
@@ -20,5 +21,9 @@ def test_every_project_code_is_defined() -> None:
         "rate_limited", "duplicate", "closed", "unavailable", "banned",
     }  # fmt: skip
     assert {c.value for c in Code} == expected
-    for value in expected:
-        assert getattr(errors, value.upper()) == value
+
+
+def test_a_rejection_takes_only_a_code_member() -> None:
+    with pytest.raises(ValueError):
+        Rejection("no_such_code", "x")  # type: ignore[arg-type]
+    assert Rejection(Code.BANNED, "x").code == "banned"

@@ -8,13 +8,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from server.domain.projection import (
-    Role,
     coalesce,
     private_id,
     project,
     project_for_owner,
     project_for_voter,
 )
+from server.protocol import Role
 
 V, M, OV = Role.VIEWER, Role.MODERATOR, Role.OVERLAY
 RAW = "vid-RAW-viewer-id"

@@ -5,9 +5,11 @@ from dataclasses import dataclass
 import pytest
 
 from server.domain.resume import (
+    BEYOND,
     ZERO,
     ResumeOutcome,
     StreamId,
+    client_position,
     decide_resume,
     format_stream_id,
     parse_stream_id,
@@ -115,3 +117,15 @@ def test_stream_ids(text: str, sid: StreamId) -> None:
 def test_bad_stream_ids(text: str) -> None:
     with pytest.raises(ValueError):
         parse_stream_id(text)
+    # From a client's hello: beyond any event, so the resume decision says
+    # "future" and the client gets a snapshot.
+    assert client_position(text) == BEYOND
+    outcome = decide_resume(
+        client_epoch="e", client_pos=BEYOND, epoch="e", first=(1, 0), last=(5, 0),
+        missed=0, limit=10,
+    )  # fmt: skip
+    assert outcome is ResumeOutcome.FUTURE
+
+
+def test_a_client_position_that_is_a_stream_id_is_kept() -> None:
+    assert client_position("1700000000000-3") == (1700000000000, 3)

@@ -24,6 +24,7 @@ from server.domain.sensitive import (
     screen,
     validate_entries,
 )
+from server.domain.text import INVISIBLE_LETTERS, normalize_text
 
 HOLD, BLOCK = WordAction.HOLD, WordAction.BLOCK
 
@@ -58,6 +59,10 @@ TRICKS = [
     ("combining marks", "ba\u0301d word", ["ba\u0301d word"]),
     ("circled letters", "ⓑⓐⓓ ⓦⓞⓡⓓ!", ["ⓑⓐⓓ ⓦⓞⓡⓓ"]),
     ("NFKC ligature", "bad \ufb00word", []),  # "ﬀ" folds to "ff": not the word
+    ("hangul filler", "敏\u3164感", ["敏\u3164感"]),
+    ("half-width hangul filler", "敏\uffa0感", ["敏\uffa0感"]),
+    ("hangul jamo fillers", "敏\u115f\u1160感", ["敏\u115f\u1160感"]),
+    ("braille blank", "敏\u2800感", ["敏\u2800感"]),
 ]
 
 
@@ -246,3 +251,11 @@ def test_spans_in_mixed_scripts() -> None:
     flags = screen(text, [m])
     assert marked(text, flags) == ["ＢＡＤ word𠀋敏感", "bad-word"]
     assert flags is not None and flags.words == ("bad word", "𠀋", "敏感")
+
+
+@pytest.mark.parametrize("blank", sorted(INVISIBLE_LETTERS))
+def test_a_normalised_question_with_a_blank_letter_inside_a_word_is_blocked(blank: str) -> None:
+    # What commands.execute screens: the normalised text.
+    flags = screen(normalize_text(f"这个敏{blank}感话题，违{blank}禁{blank}品", 300), [LIST])
+    assert flags is not None and flags.action == BLOCK
+    assert flags.words == ("敏感", "违禁品")

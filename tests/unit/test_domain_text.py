@@ -3,13 +3,14 @@ from __future__ import annotations
 import unicodedata
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from server.domain import text as text_module
 from server.domain.errors import Rejection
 from server.domain.text import (
     BIDI_CONTROLS,
+    INVISIBLE_LETTERS,
     ZERO_WIDTH,
     fingerprint,
     normalize_name,
@@ -17,7 +18,7 @@ from server.domain.text import (
 )
 
 # Characters that exercise every rule, mixed into arbitrary Unicode (surrogates too).
-TRICKY = sorted(BIDI_CONTROLS | ZERO_WIDTH) + list(
+TRICKY = sorted(BIDI_CONTROLS | ZERO_WIDTH | INVISIBLE_LETTERS) + list(
     "\n\r\t\x0b\x00\x7f\x85 \u00a0\u3000\u2028\u2029\u0301\u0308\u0327\u20dd\u0e49e好."
 )
 tricky_text = st.text(
@@ -43,13 +44,21 @@ tricky_text = st.text(
         pytest.param("x\u0316\u0317\u0318\u0319", "x\u0316\u0317", id="zalgo-no-composition"),
         pytest.param("1\ufe0f\u20e3", "1\ufe0f\u20e3", id="keycap-kept"),
         pytest.param("问：为什么？\n答", "问：为什么？\n答", id="chinese-untouched"),
+        pytest.param("敏\u3164感", "敏感", id="hangul-filler"),
+        pytest.param("a\u115f\u1160b\uffa0c", "abc", id="hangul-jamo-and-half-width-fillers"),
+        pytest.param("a\u2800b", "ab", id="braille-blank"),
+        pytest.param("a\u034fb\u17b4\u17b5c", "abc", id="grapheme-joiner-khmer-inherent"),
+        pytest.param("e\u034f\u0301", "\u00e9", id="nfc-after-blank-removal"),
     ],
 )
 def test_normalize_text(raw: str, expected: str) -> None:
     assert normalize_text(raw, 300) == expected
 
 
-@pytest.mark.parametrize("raw", ["", "   ", "\n\n", "\u200b\u202e", "\t\r\n"])
+@pytest.mark.parametrize(
+    "raw",
+    ["", "   ", "\n\n", "\u200b\u202e", "\t\r\n", "\u3164\u3164", "\u2800 \u115f\u1160\uffa0"],
+)
 def test_empty_text_is_refused(raw: str) -> None:
     with pytest.raises(Rejection) as info:
         normalize_text(raw, 300)
@@ -86,7 +95,7 @@ def test_long_name_is_refused() -> None:
 
 def _check_clean(out: str) -> None:
     for ch in out:
-        assert ch not in BIDI_CONTROLS and ch not in ZERO_WIDTH
+        assert ch not in BIDI_CONTROLS and ch not in ZERO_WIDTH and ch not in INVISIBLE_LETTERS
         assert ch == "\n" or unicodedata.category(ch) not in ("Cc", "Cf", "Cs")
     assert "\n\n\n" not in out and "  " not in out and "\t" not in out
     assert out == out.strip()
@@ -132,9 +141,43 @@ def test_fingerprint_matches_trivial_variants(a: str, b: str) -> None:
     assert fingerprint(a) == fingerprint(b)
 
 
-@pytest.mark.parametrize(("a", "b"), [("涨价", "降价"), ("好", "好好"), ("ab", "ba")])
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("涨价", "降价"),
+        ("好", "好好"),
+        ("ab", "ba"),
+        ("bus 111", "bus 11"),
+        ("fare 1000", "fare 100"),
+        ("票价10000元", "票价1000元"),
+        ("１１１路", "11路"),  # full-width digits are digits too (NFKC)
+    ],
+)
 def test_fingerprint_separates_different_texts(a: str, b: str) -> None:
     assert fingerprint(a) != fingerprint(b)
+
+
+@given(
+    st.text(st.characters(categories=("L", "P", "Zs")), max_size=12),
+    st.integers(min_value=0, max_value=10**12),
+    st.integers(min_value=0, max_value=10**12),
+)
+@example("bus", 111, 11)
+@example("fare", 1000, 100)
+@example("", 0, 0)
+def test_fingerprint_tells_every_two_numbers_apart(words: str, a: int, b: int) -> None:
+    # However a number is written inside the same words, a different number is
+    # a different question.
+    assert (fingerprint(f"{words} {a}") == fingerprint(f"{words} {b}")) == (a == b)
+
+
+HAN_OR_LATIN = st.characters(min_codepoint=0x4E00, max_codepoint=0x9FFF) | st.sampled_from("abcxyz")
+
+
+@given(st.text(HAN_OR_LATIN, min_size=1, max_size=8), st.integers(3, 9))
+def test_stretched_letters_still_fold(word: str, times: int) -> None:
+    stretched = "".join(ch * times for ch in word)
+    assert fingerprint(stretched) == fingerprint("".join(ch * 2 for ch in word))
 
 
 def test_fingerprint_is_hex_sha256() -> None:
@@ -150,3 +193,13 @@ def test_characters_past_the_table_limit_follow_the_same_rule() -> None:
     assert len(table) == text_module._TABLE_MAX
     assert "axb\u4e00".translate(table) == "AB\u4e00"
     assert len(table) == text_module._TABLE_MAX
+
+
+@given(
+    st.text(st.sampled_from([*sorted(INVISIBLE_LETTERS | ZERO_WIDTH), " ", "\u3000"]), min_size=1)
+)
+def test_a_text_of_blanks_only_is_empty(raw: str) -> None:
+    with pytest.raises(Rejection) as info:
+        normalize_text(raw, 300)
+    assert info.value.code == "empty"
+    assert normalize_name(raw, 300) == ""

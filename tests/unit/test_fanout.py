@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from server.domain.projection import ANONYMOUS, Role
+from server.domain.question import ANONYMOUS
 from server.domain.resume import ZERO, ResumeOutcome, StreamId
 from server.live.fanout import (
     Delivery,
@@ -27,6 +27,7 @@ from server.live.fanout import (
     plan_batch,
     plan_resume,
 )
+from server.protocol import Role
 
 V, M, OV = Role.VIEWER, Role.MODERATOR, Role.OVERLAY
 ALICE, BOB = "vid-alice-raw", "vid-bob-raw"

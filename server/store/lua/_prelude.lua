@@ -1,4 +1,6 @@
--- Shared helpers, prepended to every script by server/store/scripts.py.
+-- Shared helpers of the broadcast scripts (each names it with the include
+-- line below; server/store/scripts.py prepends it).
+-- include: _audit.lua
 -- Contract of every write script: KEYS[1] = the broadcast's meta hash (declares
 -- the slot), KEYS[2] = its event stream, KEYS[3] = the command's idempotency
 -- key (or the broadcast meta again when the write has none). ARGV[1] = the key
@@ -120,15 +122,10 @@ end
 
 -- Appends one moderator action to the broadcast's audit log, in the same
 -- script as the change it records (so the log and the state never disagree).
--- user: the moderator's user name; action: the command type ('q.status'...);
--- target: what it acted on ('q:17', 'poll:3', '' ...); detail: a JSON string.
+-- user: the moderator's user name; action, target, detail: as audit_append().
 -- user '' marks a write the hub made itself on a moderator's behalf (the
 -- rehearsal fill, recorded once as 'rehearsal.fill'): not recorded again.
--- The log is capped far above any broadcast's size and is not the event
--- stream: trimming events never loses the record.
-local AUDIT_MAXLEN = 200000
 local function audit(user, action, target, detail)
   if user == nil or user == '' then return end
-  redis.call('XADD', P .. 'audit', 'MAXLEN', '~', AUDIT_MAXLEN, '*',
-    'user', user, 'action', action, 'target', target or '', 'detail', detail or '{}')
+  audit_append(P .. 'audit', user, action, target, detail)
 end

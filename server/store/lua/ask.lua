@@ -1,11 +1,13 @@
 -- A viewer submits a question.
--- ARGV: 2 vid, 3 text, 4 name, 5 tag ('' = none), 6 fingerprint, 7 idem ttl,
+-- KEYS: 1 meta, 2 events, 3 the command's idempotency key (xs:{<bid>}:idem:<actor>:<id>)
+-- ARGV: 1 key prefix, 2 vid, 3 text, 4 name, 5 tag ('' = none), 6 fingerprint, 7 idem ttl,
 --       8 stream maxlen, 9 bucket burst, 10 bucket refill per minute,
 --       11 the client address's key (a hash of the IP, '' = not limited),
 --       12 address bucket burst, 13 address refill per minute,
 --       14 sensitive-word screen ('' = clean, 'hold', 'block'), 15 its flags JSON
 -- A held question starts pending even without moderation; a blocked one is
 -- stored rejected with reason "blocked" (its asker still sees it, nobody else).
+-- include: _prelude.lua
 local vid, text, name, tag, fp = ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
 local ttl, maxlen = tonumber(ARGV[7]), tonumber(ARGV[8])
 local burst, per_min = tonumber(ARGV[9]), tonumber(ARGV[10])

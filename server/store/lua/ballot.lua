@@ -1,6 +1,8 @@
 -- A viewer votes in a poll: one ballot per viewer per poll, final.
--- ARGV: 2 vid, 3 pid, 4 choices (JSON list of option indexes, validated by the
+-- KEYS: 1 meta, 2 events, 3 the command's idempotency key (xs:{<bid>}:idem:<actor>:<id>)
+-- ARGV: 1 key prefix, 2 vid, 3 pid, 4 choices (JSON list of option indexes, validated by the
 --       domain against the poll's options), 5 idem ttl, 6 maxlen
+-- include: _prelude.lua
 local vid, pid, choices = ARGV[2], ARGV[3], ARGV[4]
 local ttl, maxlen = tonumber(ARGV[5]), tonumber(ARGV[6])
 local done = idem_get(KEYS[3])

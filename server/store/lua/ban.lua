@@ -1,6 +1,7 @@
 -- A moderator bans (or lifts the ban on) the asker of question `qid` for this
 -- broadcast. Moderators never see viewer ids: they name a viewer by a question.
--- ARGV: 2 moderator's user name (audit log), 3 qid, 4 on ('1'|'0'),
+-- KEYS: 1 meta, 2 events, 3 the command's idempotency key (xs:{<bid>}:idem:<actor>:<id>)
+-- ARGV: 1 key prefix, 2 moderator's user name (audit log), 3 qid, 4 on ('1'|'0'),
 --       5 the asker's pseudonym (for the audit log and the result: the hub
 --       computes it, the script never sees the secret), 6 idem ttl, 7 maxlen
 -- On a ban, the viewer's pending and approved questions become rejected with
@@ -8,6 +9,7 @@
 -- now on (`banned` set), and the `ban` event, which names the viewer by id in
 -- the stream, makes every hub process close that viewer's sockets (4403).
 -- Lifting a ban restores no question.
+-- include: _prelude.lua
 local user, qid, on, pseudonym = ARGV[2], ARGV[3], ARGV[4] == '1', ARGV[5]
 local ttl, maxlen = tonumber(ARGV[6]), tonumber(ARGV[7])
 

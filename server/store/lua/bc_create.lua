@@ -1,7 +1,8 @@
 -- Creates a broadcast (in draft) with a new epoch. Refuses an existing id.
 -- KEYS: 1 meta, 2 events, 3 epoch key
--- ARGV: 2 bid, 3 title, 4 topic, 5 settings JSON, 6 overlay key, 7 scheduled ('' = none),
+-- ARGV: 1 key prefix, 2 bid, 3 title, 4 topic, 5 settings JSON, 6 overlay key, 7 scheduled ('' = none),
 --       8 epoch value, 9 maxlen, 10 moderator's user name (audit log)
+-- include: _prelude.lua
 if redis.call('EXISTS', KEYS[1]) == 1 then
   -- A redis-py retry of this very creation (same epoch) returns success again.
   if redis.call('GET', KEYS[3]) == ARGV[8] then

@@ -1,5 +1,6 @@
 -- Deleting a broadcast (server/store/deletion.py drives the steps).
--- ARGV: 2 step, then per step:
+-- KEYS: 1 meta, 2 events, 3 meta again (no idempotency key: every step is safe to repeat)
+-- ARGV: 1 key prefix, 2 step, then per step:
 --   'mark'   3 force ('1': any state, the retention sweep of an ended
 --            broadcast; '0': refused unless draft or ended), 4 maxlen.
 --            Sets meta deleting=1 (the broadcast reads as missing from now on:
@@ -10,6 +11,7 @@
 --            it goes last, so a crash midway leaves a broadcast that a retry
 --            can still find and finish).
 --   'finish' deletes the meta hash.
+-- include: _prelude.lua
 local step = ARGV[2]
 if step == 'mark' then
   local h = redis.call('HMGET', KEYS[1], 'state', 'join', 'deleting')

@@ -1,10 +1,12 @@
 -- A moderator edits a broadcast: title/topic/settings/scheduled ('' = unchanged,
 -- settings already validated and merged by the domain) or its state (allowed-from
 -- list from the domain's transition table).
--- ARGV: 2 title, 3 topic ('\0' = unchanged), 4 settings JSON, 5 target state,
+-- KEYS: 1 meta, 2 events, 3 the command's idempotency key (xs:{<bid>}:idem:<actor>:<id>)
+-- ARGV: 1 key prefix, 2 title, 3 topic ('\0' = unchanged), 4 settings JSON, 5 target state,
 --       6 allowed-from, 7 idem ttl, 8 maxlen, 9 scheduled ms ('' = unchanged,
 --       'null' = clear), 10 moderator's user name (audit log), 11 audit detail of
 --       an edit (JSON of the fields changed, as the moderator sent them)
+-- include: _prelude.lua
 local ttl, maxlen = tonumber(ARGV[7]), tonumber(ARGV[8])
 local done = idem_get(KEYS[3])
 if done then return done end

@@ -4,7 +4,8 @@
 -- (viewer, tab), the id of the last like command counted, so a client resending
 -- an unacknowledged batch after a reconnect (to any process) is not counted twice.
 -- KEYS: 1 meta, 2 events, 3 likes total, 4 flush-seq hash, 5 last-like-id hash
--- ARGV: 2 process id, 3 flush seq, 4 delta, 5 maxlen, 6.. pairs (viewer:tab, like id)
+-- ARGV: 1 key prefix, 2 process id, 3 flush seq, 4 delta, 5 maxlen, 6.. pairs (viewer:tab, like id)
+-- include: _prelude.lua
 local proc, seq, delta = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
 local last = tonumber(redis.call('HGET', KEYS[4], proc) or '-1')
 if last >= seq then

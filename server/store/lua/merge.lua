@@ -1,5 +1,6 @@
 -- A moderator merges question `qid` into question `into` (one atomic step).
--- ARGV: 2 moderator's user name (audit log), 3 qid, 4 into, 5 statuses `into`
+-- KEYS: 1 meta, 2 events, 3 the command's idempotency key (xs:{<bid>}:idem:<actor>:<id>)
+-- ARGV: 1 key prefix, 2 moderator's user name (audit log), 3 qid, 4 into, 5 statuses `into`
 --       may not have (comma list, from the domain), 6 idem ttl, 7 stream maxlen
 -- Supporters are united: the upvoters of `into` become the union of both sets
 -- plus the asker of `qid` (unless that viewer asked `into` too), so a viewer
@@ -8,6 +9,7 @@
 -- for `qs:merged`, and leaves the air if it was on it. Events: `question` for
 -- qid (viewers other than its asker get question_removed from projection),
 -- `votes` for into, `question` for into.
+-- include: _prelude.lua
 local user, qid, into, refused = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local ttl, maxlen = tonumber(ARGV[6]), tonumber(ARGV[7])
 

@@ -1,5 +1,7 @@
 -- A moderator chooses what the overlay shows ('' = nothing).
--- ARGV: 2 show, 3 poll id ('' = none), 4 idem ttl, 5 maxlen, 6 moderator's user name (audit log)
+-- KEYS: 1 meta, 2 events, 3 the command's idempotency key (xs:{<bid>}:idem:<actor>:<id>)
+-- ARGV: 1 key prefix, 2 show, 3 poll id ('' = none), 4 idem ttl, 5 maxlen, 6 moderator's user name (audit log)
+-- include: _prelude.lua
 local ttl, maxlen = tonumber(ARGV[4]), tonumber(ARGV[5])
 local done = idem_get(KEYS[3])
 if done then return done end

@@ -1,6 +1,8 @@
 -- A moderator creates a poll (in draft).
--- ARGV: 2 question, 3 options (JSON list), 4 multi ('1'|'0'), 5 results, 6 idem ttl, 7 maxlen,
+-- KEYS: 1 meta, 2 events, 3 the command's idempotency key (xs:{<bid>}:idem:<actor>:<id>)
+-- ARGV: 1 key prefix, 2 question, 3 options (JSON list), 4 multi ('1'|'0'), 5 results, 6 idem ttl, 7 maxlen,
 --       8 moderator's user name (audit log)
+-- include: _prelude.lua
 local ttl, maxlen = tonumber(ARGV[6]), tonumber(ARGV[7])
 local done = idem_get(KEYS[3])
 if done then return done end

@@ -1,6 +1,8 @@
 -- A moderator opens or closes a poll.
--- ARGV: 2 pid, 3 target, 4 allowed-from (comma list from the domain table), 5 idem ttl, 6 maxlen,
+-- KEYS: 1 meta, 2 events, 3 the command's idempotency key (xs:{<bid>}:idem:<actor>:<id>)
+-- ARGV: 1 key prefix, 2 pid, 3 target, 4 allowed-from (comma list from the domain table), 5 idem ttl, 6 maxlen,
 --       7 moderator's user name (audit log)
+-- include: _prelude.lua
 local pid, target, allowed = ARGV[2], ARGV[3], ARGV[4]
 local ttl, maxlen = tonumber(ARGV[5]), tonumber(ARGV[6])
 local done = idem_get(KEYS[3])

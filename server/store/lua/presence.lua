@@ -2,7 +2,8 @@
 -- the live entries (dead processes expire), keeps the peak and the unique count,
 -- and emits a presence event only when a figure changed.
 -- KEYS: 1 meta, 2 events, 3 presence hash, 4 unique HyperLogLog
--- ARGV: 2 process id, 3 count, 4 ttl ms, 5 maxlen, 6.. viewer ids seen since the last report
+-- ARGV: 1 key prefix, 2 process id, 3 count, 4 ttl ms, 5 maxlen, 6.. viewer ids seen since the last report
+-- include: _prelude.lua
 local proc, count, ttl = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
 local now = now_ms()
 redis.call('HSET', KEYS[3], proc, count .. ':' .. (now + ttl))

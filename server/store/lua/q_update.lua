@@ -1,9 +1,11 @@
 -- A moderator stars/unstars a question or edits its text (the original kept).
--- ARGV: 2 qid, 3 field ('starred' | 'text'), 4 value, 5 idem ttl, 6 stream maxlen,
+-- KEYS: 1 meta, 2 events, 3 the command's idempotency key (xs:{<bid>}:idem:<actor>:<id>)
+-- ARGV: 1 key prefix, 2 qid, 3 field ('starred' | 'text'), 4 value, 5 idem ttl, 6 stream maxlen,
 --       7 moderator's user name (audit log; recorded only when something changed),
 --       8 expected current text of an edit ('' = any): the text the moderator
 --         started from; another moderator's edit in between is a conflict, never
 --         silently overwritten (a lost update)
+-- include: _prelude.lua
 local qid, field, value = ARGV[2], ARGV[3], ARGV[4]
 local ttl, maxlen, user, expect = tonumber(ARGV[5]), tonumber(ARGV[6]), ARGV[7], ARGV[8] or ''
 

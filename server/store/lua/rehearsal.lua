@@ -1,12 +1,14 @@
 -- Rehearsal mode of a draft broadcast (server/ops/rehearsal.py drives it).
--- ARGV: 2 step, 3 moderator's user name (audit log), then per step:
+-- KEYS: 1 meta, 2 events, 3 meta again (no idempotency key: every step is safe to repeat)
+-- ARGV: 1 key prefix, 2 step, 3 moderator's user name (audit log), then per step:
 --   'on'     4 audit detail JSON ('' = no audit entry: the start of a clear),
 --            5 maxlen. Sets meta rehearsal=1, which refuses going live
 --            (bc_update.lua) until a clear has finished.
 --   'sweep'  4.. keys of this broadcast to delete. Protected keys (meta, epoch,
 --            events, audit, id counters, word lists, moderators' command
 --            results) are skipped.
---   'reset'  4 new epoch, 5 maxlen, 6 audit detail JSON. Deletes the index keys a
+--   'reset'  4 new epoch, 5 maxlen, 6 audit detail JSON, 7.. every question
+--            status (from the domain's enum). Deletes the index keys a
 --            write racing the sweep may have re-created, empties the event
 --            stream, sets rehearsal=0 and a new epoch, then appends a 'reset'
 --            event (every hub resynchronises its clients with a snapshot) and a
@@ -15,6 +17,7 @@
 --   'strays' 4 question id cut, 5 poll id cut, 6.. keys: deletes per-item keys
 --            (q:, qv:, p:, pt:, pb:) whose id is at or below the cut.
 -- Every step but 'strays' refuses ('conflict') unless the broadcast is a draft.
+-- include: _prelude.lua
 local step, user = ARGV[2], ARGV[3]
 local state = broadcast_state()
 if not state then return err('not_found', 'no such broadcast') end
@@ -52,8 +55,9 @@ end
 
 if step == 'reset' then
   local index = {'polls', 'onair', 'likes', 'likeflush', 'likelast', 'overlay', 'presence', 'uniq',
-    'banned', 'banq', 'qs:pending', 'qs:approved', 'qs:on_air', 'qs:answered', 'qs:rejected', 'qs:merged'}
+    'banned', 'banq'}
   for _, name in ipairs(index) do redis.call('UNLINK', P .. name) end
+  for i = 7, #ARGV do redis.call('UNLINK', P .. 'qs:' .. ARGV[i]) end
   redis.call('SET', P .. 'epoch', ARGV[4])
   redis.call('XTRIM', KEYS[2], 'MAXLEN', 0)
   redis.call('HSET', KEYS[1], 'rehearsal', '0')

@@ -1,10 +1,12 @@
 -- A moderator moves a question to another status.
--- ARGV: 2 moderator's user name (for the audit log; '' = not audited),
+-- KEYS: 1 meta, 2 events, 3 the command's idempotency key (xs:{<bid>}:idem:<actor>:<id>)
+-- ARGV: 1 key prefix, 2 moderator's user name (for the audit log; '' = not audited),
 --       3 qid, 4 target, 5 allowed-from (comma list, from the domain's
 --       transition table), 6 expected current status ('' = any), 7 reason,
 --       8 idem ttl, 9 stream maxlen
 -- Putting a question on air ends the previous on-air question as answered:
 -- there is one on-air question at a time, and both changes are one atomic step.
+-- include: _prelude.lua
 local user = ARGV[2]
 local qid, target, allowed, expect, reason = ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7]
 local ttl, maxlen = tonumber(ARGV[8]), tonumber(ARGV[9])

@@ -1,16 +1,16 @@
 -- Read-only: the whole state of a broadcast as one consistent view, with the
 -- stream position it corresponds to (events after `pos` are not in it).
 -- KEYS: 1 meta, 2 events
--- ARGV: 2 'viewer' | 'moderator', 3 max questions per status
+-- ARGV: 1 key prefix, 2 'viewer' | 'moderator', 3 max questions per status,
+--       4.. the statuses this mode sees, in order (from the domain: the public
+--       statuses for viewers, every status for moderators)
+-- include: _prelude.lua
 local b = broadcast_table()
 if not b then return cjson.encode({missing = true}) end
 local limit = tonumber(ARGV[3])
-local statuses = {'approved', 'on_air', 'answered'}
-if ARGV[2] == 'moderator' then
-  statuses = {'pending', 'approved', 'on_air', 'answered', 'rejected', 'merged'}
-end
 local questions = {}
-for _, st in ipairs(statuses) do
+for i = 4, #ARGV do
+  local st = ARGV[i]
   for _, id in ipairs(redis.call('ZRANGE', P .. 'qs:' .. st, -limit, -1)) do
     local q, asker = question_table(P .. 'q:' .. id)
     if q then questions[#questions + 1] = {q = q, asker = asker} end

@@ -1,6 +1,9 @@
 -- A viewer upvotes a question or withdraws the upvote. Explicit on/off (not a
 -- toggle) so a resend can never flip it back; one upvote per viewer (a set).
--- ARGV: 2 vid, 3 qid, 4 on ('1'|'0'), 5 idem ttl, 6 stream maxlen
+-- KEYS: 1 meta, 2 events, 3 the command's idempotency key (xs:{<bid>}:idem:<actor>:<id>)
+-- ARGV: 1 key prefix, 2 vid, 3 qid, 4 on ('1'|'0'), 5 idem ttl, 6 stream maxlen,
+--       7 the statuses open for upvotes (comma list: the domain's public ones)
+-- include: _prelude.lua
 local vid, qid, on = ARGV[2], ARGV[3], ARGV[4] == '1'
 local ttl, maxlen = tonumber(ARGV[5]), tonumber(ARGV[6])
 
@@ -9,7 +12,7 @@ if done then return done end
 local qkey = P .. 'q:' .. qid
 local status = redis.call('HGET', qkey, 'status')
 if not status then return idem_put(KEYS[3], err('not_found', 'question ' .. qid .. ' does not exist'), ttl) end
-if status ~= 'approved' and status ~= 'on_air' and status ~= 'answered' then
+if not string.find(',' .. ARGV[7] .. ',', ',' .. status .. ',', 1, true) then
   return idem_put(KEYS[3], err('not_found', 'question ' .. qid .. ' is not open for upvotes'), ttl)
 end
 if broadcast_state() == 'ended' then

@@ -1,6 +1,7 @@
 -- Read-only: what is personal to one viewer (own questions in any status, own
 -- upvotes, own ballots), added to the shared viewer snapshot.
--- KEYS: 1 meta, 2 events   ARGV: 2 vid, 3 max own questions
+-- KEYS: 1 meta, 2 events   ARGV: 1 key prefix, 2 vid, 3 max own questions
+-- include: _prelude.lua
 local vid = ARGV[2]
 local mine = {}
 for _, id in ipairs(redis.call('ZRANGE', P .. 'mine:' .. vid, -tonumber(ARGV[3]), -1)) do

@@ -8,6 +8,7 @@
 --       3 moderator's user name, 4.. word, action pairs (validated, distinct)
 -- An unchanged list changes nothing (no version bump, no audit entry), so a
 -- resend of the same PUT (a redis-py retry included) is harmless.
+-- include: _prelude.lua
 local mode, user = ARGV[2], ARGV[3]
 if mode == 'broadcast' and redis.call('EXISTS', KEYS[1]) == 0 then
   return err('not_found', 'no such broadcast')

@@ -1,0 +1,9 @@
+-- Read-only: a live session with its account's current admin flag.
+-- KEYS: 1 the session   ARGV: 1 account key prefix (xs:mod:)
+-- Returns {user, csrf, admin} or nil (no session, no account, or a password
+-- version that no longer matches).
+local s = redis.call('HMGET', KEYS[1], 'user', 'csrf', 'pwv')
+if not s[1] then return false end
+local a = redis.call('HMGET', ARGV[1] .. s[1], 'pwv', 'admin')
+if not a[1] or a[1] ~= s[3] then return false end
+return {s[1], s[2], a[2] or '0'}
