@@ -40,7 +40,7 @@ class OutFrame:
 
     Server frames are not masked, so the same bytes are valid on every socket:
     the fan-out writes them straight to each transport instead of framing the
-    message again per client (FINDINGS: the cost is per frame, not per byte).
+    message again per client (the cost is per frame, not per byte: docs/performance.md).
     """
 
     __slots__ = ("_text", "payload", "wire")
