@@ -2,8 +2,10 @@
 
 A slow consumer (stops reading, TCP open) gets a real close frame with 4008
 behind what was already buffered, then the socket ends: a client that reads
-again learns why it was dropped, instead of a reset. (The dead peer, which
-stops answering pings, is in tests/integration/test_limits.py.)
+again learns why it was dropped, instead of a reset. One that never reads
+again does not hold the hub's buffer: its transport is aborted after
+``close_grace_s``. (The dead peer, which stops answering pings, is in
+tests/integration/test_limits.py.)
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import pytest
 
 from server.client import HubClient, fetch_viewer_cookie
 from tests.integration import harness
-from tests.integration.faults import closing, in_thread, raw_viewer, running_hub, scrape
+from tests.integration.faults import closing, eventually, in_thread, raw_viewer, running_hub, scrape
 
 pytestmark = pytest.mark.anyio
 
@@ -67,6 +69,37 @@ async def show(redis_url: str, base: str) -> tuple[harness.Moderator, str]:
     return mod, str(created["id"])
 
 
+def hub_side_open(sock: socket.socket) -> bool:
+    """The hub process still holds its end of this local TCP connection.
+
+    ``/proc/net/tcp``: a socket a process released but whose unsent bytes the
+    kernel still tries to deliver (an orphan) has inode 0."""
+    near, far = sock.getsockname()[1], sock.getpeername()[1]
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        local, remote = (int(f.rpartition(":")[2], 16) for f in fields[1:3])
+        if (local, remote) == (far, near) and fields[9] != "0":
+            return True
+    return False
+
+
+async def drop_a_slow_consumer(base: str, bid: str, console: HubClient, qid: int) -> socket.socket:
+    """A raw viewer that stops reading, fed edits until the hub drops it."""
+    cookies = await fetch_viewer_cookie(base)
+    slow = await in_thread(lambda: raw_viewer(base, bid, cookies))
+    before = await scrape(base)
+    for round_ in range(40):  # bounded: ~40 x 25 x 4 KB at most
+        await asyncio.gather(*(
+            console.command("q.edit", qid=qid, text=f"{round_}-{i}" + "😀" * 980)
+            for i in range(25)
+        ))  # fmt: skip
+        drops = (await scrape(base)).value("xs_slow_consumer_drops_total")
+        if drops > before.value("xs_slow_consumer_drops_total"):
+            return slow
+    slow.close()
+    raise AssertionError("never dropped as a slow consumer")
+
+
 async def test_slow_consumer_gets_a_4008_close_frame(embedded_redis: Any, tmp_path: Path) -> None:
     cap = 65536
     with running_hub(embedded_redis.url, tmp_path, SLOW_CONSUMER_BYTES=str(cap)) as hub:
@@ -78,20 +111,8 @@ async def test_slow_consumer_gets_a_4008_close_frame(embedded_redis: Any, tmp_pa
             await asker.connect()
             reply = await asker.command("ask", text="一个会被反复编辑的问题")
             qid = reply["result"]["qid"]
-            cookies = await fetch_viewer_cookie(hub.base)
-            slow = await in_thread(lambda: raw_viewer(hub.base, bid, cookies))
+            slow = await drop_a_slow_consumer(hub.base, bid, console, qid)
             try:
-                before = await scrape(hub.base)
-                for round_ in range(40):  # bounded: ~40 x 25 x 4 KB at most
-                    await asyncio.gather(*(
-                        console.command("q.edit", qid=qid, text=f"{round_}-{i}" + "😀" * 980)
-                        for i in range(25)
-                    ))  # fmt: skip
-                    drops = (await scrape(hub.base)).value("xs_slow_consumer_drops_total")
-                    if drops > before.value("xs_slow_consumer_drops_total"):
-                        break
-                else:
-                    raise AssertionError("never dropped as a slow consumer")
                 # It reads again: everything buffered, then the close frame, then EOF.
                 data = await in_thread(lambda: read_until_eof(slow, 15))
             finally:
@@ -103,3 +124,27 @@ async def test_slow_consumer_gets_a_4008_close_frame(embedded_redis: Any, tmp_pa
         assert code == 4008
         assert closes[0][2:] == b"slow consumer"
         assert frames[-1][0] == 0x8  # nothing after the close frame
+
+
+async def test_a_slow_consumer_that_never_reads_again_is_aborted(
+    embedded_redis: Any, tmp_path: Path
+) -> None:
+    env = {"SLOW_CONSUMER_BYTES": "65536", "CLOSE_GRACE_S": "1"}
+    with running_hub(embedded_redis.url, tmp_path, **env) as hub:
+        mod, bid = await show(embedded_redis.url, hub.base)
+        console = mod.client(bid, record=False)
+        asker = HubClient(hub.base, bid, cookies=await fetch_viewer_cookie(hub.base))
+        async with closing(console, asker):
+            await console.connect()
+            await asker.connect()
+            reply = await asker.command("ask", text="一个会被反复编辑的问题")
+            slow = await drop_a_slow_consumer(hub.base, bid, console, reply["result"]["qid"])
+            try:
+                # It never reads: its bytes cannot drain, so only an abort ends it.
+                await eventually(
+                    lambda: in_thread(lambda: hub_side_open(slow)),
+                    lambda is_open: not is_open,
+                    timeout=1 + 4,
+                )  # fmt: skip
+            finally:
+                slow.close()
