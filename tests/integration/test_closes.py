@@ -11,9 +11,11 @@ tests/integration/test_limits.py.)
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 import struct
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -83,40 +85,41 @@ def hub_side_open(sock: socket.socket) -> bool:
     return False
 
 
-async def drop_a_slow_consumer(base: str, bid: str, console: HubClient, qid: int) -> socket.socket:
-    """A raw viewer that stops reading, fed edits until the hub drops it."""
-    cookies = await fetch_viewer_cookie(base)
-    slow = await in_thread(lambda: raw_viewer(base, bid, cookies))
-    before = await scrape(base)
-    for round_ in range(40):  # bounded: ~40 x 25 x 4 KB at most
-        await asyncio.gather(*(
-            console.command("q.edit", qid=qid, text=f"{round_}-{i}" + "😀" * 980)
-            for i in range(25)
-        ))  # fmt: skip
-        drops = (await scrape(base)).value("xs_slow_consumer_drops_total")
-        if drops > before.value("xs_slow_consumer_drops_total"):
-            return slow
-    slow.close()
-    raise AssertionError("never dropped as a slow consumer")
+@contextlib.asynccontextmanager
+async def dropped_slow_consumer(redis_url: str, base: str) -> AsyncIterator[socket.socket]:
+    """A raw viewer that stops reading, fed edits of a question until the hub drops it."""
+    mod, bid = await show(redis_url, base)
+    console = mod.client(bid, record=False)
+    asker = HubClient(base, bid, cookies=await fetch_viewer_cookie(base))
+    async with closing(console, asker):
+        await console.connect()
+        await asker.connect()
+        qid = (await asker.command("ask", text="一个会被反复编辑的问题"))["result"]["qid"]
+        cookies = await fetch_viewer_cookie(base)
+        slow = await in_thread(lambda: raw_viewer(base, bid, cookies))
+        try:
+            before = await scrape(base)
+            for round_ in range(40):  # bounded: ~40 x 25 x 4 KB at most
+                await asyncio.gather(*(
+                    console.command("q.edit", qid=qid, text=f"{round_}-{i}" + "😀" * 980)
+                    for i in range(25)
+                ))  # fmt: skip
+                drops = (await scrape(base)).value("xs_slow_consumer_drops_total")
+                if drops > before.value("xs_slow_consumer_drops_total"):
+                    break
+            else:
+                raise AssertionError("never dropped as a slow consumer")
+            yield slow
+        finally:
+            slow.close()
 
 
 async def test_slow_consumer_gets_a_4008_close_frame(embedded_redis: Any, tmp_path: Path) -> None:
     cap = 65536
     with running_hub(embedded_redis.url, tmp_path, SLOW_CONSUMER_BYTES=str(cap)) as hub:
-        mod, bid = await show(embedded_redis.url, hub.base)
-        console = mod.client(bid, record=False)
-        asker = HubClient(hub.base, bid, cookies=await fetch_viewer_cookie(hub.base))
-        async with closing(console, asker):
-            await console.connect()
-            await asker.connect()
-            reply = await asker.command("ask", text="一个会被反复编辑的问题")
-            qid = reply["result"]["qid"]
-            slow = await drop_a_slow_consumer(hub.base, bid, console, qid)
-            try:
-                # It reads again: everything buffered, then the close frame, then EOF.
-                data = await in_thread(lambda: read_until_eof(slow, 15))
-            finally:
-                slow.close()
+        async with dropped_slow_consumer(embedded_redis.url, hub.base) as slow:
+            # It reads again: everything buffered, then the close frame, then EOF.
+            data = await in_thread(lambda: read_until_eof(slow, 15))
         frames = server_frames(data)
         closes = [payload for opcode, payload in frames if opcode == 0x8]
         assert closes, f"no close frame in {len(data)} bytes ({len(frames)} frames)"
@@ -131,20 +134,10 @@ async def test_a_slow_consumer_that_never_reads_again_is_aborted(
 ) -> None:
     env = {"SLOW_CONSUMER_BYTES": "65536", "CLOSE_GRACE_S": "1"}
     with running_hub(embedded_redis.url, tmp_path, **env) as hub:
-        mod, bid = await show(embedded_redis.url, hub.base)
-        console = mod.client(bid, record=False)
-        asker = HubClient(hub.base, bid, cookies=await fetch_viewer_cookie(hub.base))
-        async with closing(console, asker):
-            await console.connect()
-            await asker.connect()
-            reply = await asker.command("ask", text="一个会被反复编辑的问题")
-            slow = await drop_a_slow_consumer(hub.base, bid, console, reply["result"]["qid"])
-            try:
-                # It never reads: its bytes cannot drain, so only an abort ends it.
-                await eventually(
-                    lambda: in_thread(lambda: hub_side_open(slow)),
-                    lambda is_open: not is_open,
-                    timeout=1 + 4,
-                )  # fmt: skip
-            finally:
-                slow.close()
+        async with dropped_slow_consumer(embedded_redis.url, hub.base) as slow:
+            # It never reads: its bytes cannot drain, so only an abort ends it.
+            await eventually(
+                lambda: in_thread(lambda: hub_side_open(slow)),
+                lambda is_open: not is_open,
+                timeout=1 + 4,
+            )  # fmt: skip
