@@ -73,6 +73,7 @@ FULL = {
     "mix": {"clients": 3000, "duration": 15},
     "words": {"words": 10000, "checks": 20000},
     "export": {"questions": 10000},
+    "broadcasts": {"broadcasts": 1000, "idle_s": 10},
 }
 QUICK = {
     "fanout": {"clients": 40, "hz": 10, "duration": 2},
@@ -84,6 +85,7 @@ QUICK = {
     "mix": {"clients": 40, "duration": 3},
     "words": {"words": 500, "checks": 300},
     "export": {"questions": 200},
+    "broadcasts": {"broadcasts": 20, "idle_s": 1},
 }
 
 
@@ -207,6 +209,55 @@ class Bench:
         )
         run["rss_kb"] = (rss_before, rss_during[0])
         return hub, cookies, run
+
+    async def broadcasts(self, cfg: dict[str, Any]) -> dict[str, Any]:
+        """Many broadcasts with one viewer socket each: the Redis connections the
+        hub holds to tail them, its CPU while they are idle, and one event to
+        each broadcast, all delivered."""
+        hub = self.start_hub()
+        await self.login()
+        n = cfg["broadcasts"]
+        bids = [await self.new_broadcast(moderation=False) for _ in range(n)]
+        cookies = mint_cookies(SECRET.encode(), n)
+        viewers = [
+            HubClient(hub.base, bid, cookies={"xs_vid": c})
+            for bid, c in zip(bids, cookies, strict=True)
+        ]
+        for i in range(0, n, 100):
+            await asyncio.gather(*(v.connect() for v in viewers[i : i + 100]))
+        try:
+            await asyncio.sleep(1)
+            async with aioredis.Redis.from_url(self.redis_url) as redis:
+                listed = await redis.client_list()
+            tail = sum(1 for c in listed if c.get("name") == "xs-tail")
+            commands = sum(1 for c in listed if c.get("name") == "xs-hub")
+            cpu_before = hub_cpu_s(hub)
+            await asyncio.sleep(cfg["idle_s"])
+            idle_cpu = (hub_cpu_s(hub) - cpu_before) / cfg["idle_s"]
+            started = time.monotonic()
+            acks = await asyncio.gather(
+                *(v.command("ask", text="各区的线路都会覆盖吗？") for v in viewers)
+            )
+            qids = [a["result"]["qid"] for a in acks]
+            heard = await asyncio.gather(
+                *(
+                    v.wait_state(lambda s, q=q: q in s.questions, timeout=30)
+                    for v, q in zip(viewers, qids, strict=True)
+                ),
+                return_exceptions=True,
+            )
+            delivered_s = time.monotonic() - started
+        finally:
+            await asyncio.gather(*(v.close() for v in viewers), return_exceptions=True)
+        return {
+            "broadcasts": n,
+            "tail_connections": tail,
+            "command_connections": commands,
+            "idle_cpu_pct": round(100 * idle_cpu, 1),
+            "rss_mb": round(hub.rss_kb() / 1024, 1),
+            "delivered": sum(1 for h in heard if not isinstance(h, BaseException)),
+            "all_delivered_s": round(delivered_s, 2),
+        }
 
     async def fanout(self, cfg: dict[str, Any]) -> dict[str, Any]:
         """One event per tick to every viewer; then the raw baseline with the same clients."""
@@ -476,6 +527,13 @@ def machine(redis_version: str) -> dict[str, Any]:
         "platform": platform.platform(),
         "cpu": _cpu_model(),
     }
+
+
+def hub_cpu_s(hub: HubProcess) -> float:
+    """User + system CPU seconds of the hub process so far (Linux /proc)."""
+    assert hub.proc is not None
+    fields = Path(f"/proc/{hub.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _cpu_model() -> str:

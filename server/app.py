@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server.domain.errors import Rejection
 from server.live.hub import Hub
+from server.live.uvicorn_ws import KeepRawSend
 from server.live.ws import websocket_endpoint
 from server.ops.bootstrap import ensure_first_admin
 from server.settings import Settings
@@ -83,27 +84,6 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
-
-
-RAW_SEND = "xs.raw_send"
-
-
-class KeepRawSend:
-    """Keeps the ASGI server's own ``send`` of a websocket in the scope.
-
-    Starlette's exception middleware wraps ``send`` in a closure for every
-    route; the fan-out needs the server's callable itself (uvicorn's protocol
-    object behind it) to write pre-framed bytes and to see a full buffer
-    (``server.live.conn``). This middleware runs outside that wrapper.
-    """
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "websocket":
-            scope[RAW_SEND] = send
-        await self.app(scope, receive, send)
 
 
 def build_app(settings: Settings) -> Starlette:

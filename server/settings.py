@@ -60,6 +60,9 @@ class Settings:
     # Bytes queued in a client's transport beyond which it counts as a slow
     # consumer and is closed with 4008 (the others are never slowed by it).
     slow_consumer_bytes: int = 1024 * 1024
+    # A close frame queued behind a full buffer (a slow consumer's 4008) gets
+    # this long to be written; then the transport is aborted.
+    close_grace_s: float = 5.0
     # Protocol errors a connection may make before it is closed with 4400.
     max_protocol_errors: int = 20
     # Open websockets allowed from one IP address on one hub process.
@@ -73,8 +76,12 @@ class Settings:
     ring_size: int = 2048
     # A resume that misses more events than this gets a snapshot instead.
     resume_max_events: int = 1000
-    # XREAD COUNT of a tailer.
+    # XREAD COUNT of a tailer (per stream).
     tail_batch: int = 1000
+    # Streams one tailer connection reads with one XREAD: a process tails all
+    # its broadcasts with ceil(broadcasts / this) Redis connections, never one
+    # per broadcast (a pool of those ran dry at 65 broadcasts).
+    tail_streams_per_read: int = 256
 
     # --- likes and presence ----------------------------------------------------
     # Each hub process writes its per-broadcast like delta at most this often.

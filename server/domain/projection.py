@@ -339,3 +339,105 @@ def hide_names(item: dict[str, Any]) -> dict[str, Any]:
                 out = dict(item)
             out[key] = {**q, "name": ANONYMOUS}
     return out
+
+
+# --- snapshots ---------------------------------------------------------------------
+#
+# A snapshot is read from Redis once per mode ("viewer": public statuses only;
+# "moderator": every question) and shared by every connection of the process;
+# what one role or one viewer sees of it is built here, with the same
+# allow-lists as the events above.
+
+
+def _strip(q: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in q.items() if k not in PRIVATE_KEYS}
+
+
+def _own(q: Mapping[str, Any]) -> dict[str, Any]:
+    """A viewer's own question: public fields plus the reason it was refused."""
+    return {**_public_q(q), "reason": q.get("reason")}
+
+
+def _voter_sees(poll: Mapping[str, Any]) -> bool:
+    return poll.get("results") in ("after_vote", "always") or poll.get("state") == "closed"
+
+
+def _as_list(value: Any) -> list[Any]:
+    # cjson encodes an empty Lua table as {}: an empty list either way.
+    return value if isinstance(value, list) else []
+
+
+def project_snapshot(
+    snap: Mapping[str, Any],
+    role: Role,
+    *,
+    pseudonym: Callable[[str], str],
+    names_hidden: bool,
+) -> dict[str, Any]:
+    """The part of a shared snapshot every client of ``role`` receives.
+
+    ``names_hidden``: the broadcast does not show names (never for moderators)."""
+    on_air = snap["on_air"]
+    polls = [
+        p["poll"]
+        for poll in snap["polls"]
+        if (p := project({"type": "poll", "poll": poll}, role, pseudonym=pseudonym))
+    ]
+    view: dict[str, Any] = {
+        "broadcast": snap["broadcast"],
+        "polls": polls,
+        "likes": snap["likes"],
+        "presence": snap["presence"],
+        "on_air": _public_q(on_air) if on_air else None,
+    }
+    if role is Role.MODERATOR:
+        # A question a moderator entered (hotline, letter...) has no asker:
+        # no pseudonym either, as in its events.
+        view["questions"] = [
+            {**_strip(item["q"]), "asker": pseudonym(item["asker"])}
+            if isinstance(item.get("asker"), str)
+            else _strip(item["q"])
+            for item in snap["questions"]
+        ]
+        view["banned"] = [
+            {"asker": pseudonym(b["vid"]), "qid": b["qid"]} for b in _as_list(snap.get("banned"))
+        ]
+    else:
+        # Viewers and the overlay (its ticker): the "viewer" snapshot holds
+        # public statuses only, never a pending or rejected question.
+        view["questions"] = [_public_q(item["q"]) for item in snap["questions"]]
+        if names_hidden:
+            view["questions"] = [hide_names({"q": q})["q"] for q in view["questions"]]
+            if view["on_air"] is not None:
+                view["on_air"] = hide_names({"q": view["on_air"]})["q"]
+    if role is not Role.VIEWER:
+        view["overlay"] = snap["overlay"]
+    return view
+
+
+def add_personal(
+    view: Mapping[str, Any],
+    personal: Mapping[str, Any],
+    tallies: Callable[[int], tuple[list[int], int] | None],
+) -> tuple[dict[str, Any], set[int]]:
+    """A viewer's snapshot: ``view`` plus their own questions, upvotes and ballots.
+
+    ``tallies(pid)`` gives a poll's full tallies and ballot count, if known: a
+    voter sees the results an "after_vote" poll hides from everyone else.
+    Returns the view and the polls the viewer has a ballot in."""
+    out = dict(view)
+    out["mine"] = [{**_own(q), "mine": True} for q in personal["mine"]]
+    out["myvotes"] = personal["myvotes"]
+    ballots = {int(b["poll"]): _as_list(b["mine"]) for b in personal["ballots"]}
+    if ballots:
+        polls = []
+        for poll in out["polls"]:
+            mine = ballots.get(int(poll["id"]))
+            if mine is not None:
+                poll = dict(poll, mine=mine)
+                full = tallies(int(poll["id"]))
+                if full is not None and poll.get("tallies") is None and _voter_sees(poll):
+                    poll["tallies"], poll["ballots"] = full
+            polls.append(poll)
+        out["polls"] = polls
+    return out, set(ballots)

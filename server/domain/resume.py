@@ -56,6 +56,9 @@ class ResumeOutcome(StrEnum):
     TRIMMED = "trimmed"  # some missed events are no longer in the stream: snapshot
     TOO_MANY = "too_many"  # more missed than the limit: snapshot
     FUTURE = "future"  # position beyond the last event (lost data / other server): snapshot
+    # Inside the stream's range but never an event there: the client's history
+    # is not this stream's (restored from an older copy, forged): snapshot.
+    UNKNOWN = "unknown"
     EPOCH_CHANGED = "epoch_changed"  # the broadcast was recreated: snapshot
 
     @property
@@ -73,6 +76,7 @@ def decide_resume(
     missed: int,
     limit: int,
     trimmed_before: StreamId = ZERO,
+    known: bool = True,
 ) -> ResumeOutcome:
     """Decide how a reconnecting client catches up.
 
@@ -82,7 +86,11 @@ def decide_resume(
     ever removed from the stream (Redis 7 ``XINFO STREAM`` "max-deleted-entry-id",
     ``ZERO`` when none). ``first`` is informative only: a position older than the
     first entry is fine as long as nothing after it was ever removed (a client
-    that joined an empty stream sits at ``ZERO``).
+    that joined an empty stream sits at ``ZERO``). ``known`` says whether
+    ``client_pos`` is an entry of the stream (or ``ZERO``); a caller that could
+    not tell passes True only if it checked by other means. Replaying after a
+    position the stream never held would skip the events the client has
+    wrongly and keep ones the stream does not have (phantom questions).
 
     The first matching row wins:
 
@@ -97,8 +105,9 @@ def decide_resume(
     6   pos > last                                  FUTURE
     7   pos == last                                 CURRENT
     8   pos < trimmed_before                        TRIMMED
-    9   missed > limit                              TOO_MANY
-    10  otherwise                                   RECOVERED
+    9   pos is not an entry of the stream           UNKNOWN
+    10  missed > limit                              TOO_MANY
+    11  otherwise                                   RECOVERED
     ==  ==========================================  ===============
     """
     if client_pos is None or client_epoch is None:
@@ -115,6 +124,8 @@ def decide_resume(
         return ResumeOutcome.CURRENT
     if client_pos < trimmed_before:
         return ResumeOutcome.TRIMMED
+    if not known:
+        return ResumeOutcome.UNKNOWN
     if missed > limit:
         return ResumeOutcome.TOO_MANY
     return ResumeOutcome.RECOVERED

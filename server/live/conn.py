@@ -1,10 +1,12 @@
 """One websocket as the fan-out sees it: who it is, where it is, how to write to it.
 
-Writes never await. A frame is handed to uvicorn's websocket protocol and
-written to the socket's transport at once; if the transport's buffer is full
-(the peer stopped reading), the connection is a slow consumer and is dropped
-with 4008 instead of slowing anyone else (RELIABILITY 10). This is why the
-fan-out loop needs no task or queue per connection (FINDINGS: a task per
+Writes never await. A frame is written to the socket's transport at once
+(through ``server.live.uvicorn_ws``, the only module that knows uvicorn's
+protocol object); if the transport's buffer is full (the peer stopped
+reading), the connection is a slow consumer: it gets a close frame with 4008
+behind what is already buffered, and its transport is aborted if that cannot
+be written within ``close_grace_s``, instead of slowing anyone else. This is
+why the fan-out loop needs no task or queue per connection (a task per
 connection halves throughput) and why frames of one connection are always
 written in order.
 """
@@ -12,15 +14,14 @@ written in order.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import enum
 from collections.abc import Callable, Coroutine
 from typing import Any
 
 from starlette.websockets import WebSocket
-from websockets.protocol import State
 
 from server.domain.resume import ZERO, StreamId
+from server.live.uvicorn_ws import RAW_SEND, Wire
 from server.protocol import Close, Role
 
 
@@ -39,7 +40,7 @@ class OutFrame:
 
     Server frames are not masked, so the same bytes are valid on every socket:
     the fan-out writes them straight to each transport instead of framing the
-    message again per client (FINDINGS: the cost is per frame, not per byte).
+    message again per client (the cost is per frame, not per byte: docs/performance.md).
     """
 
     __slots__ = ("_text", "payload", "wire")
@@ -68,8 +69,9 @@ SendFn = Callable[[Any], Coroutine[Any, Any, None]]
 
 class Conn:
     __slots__ = (
-        "_proto",
+        "_grace_s",
         "_send",
+        "_wire",
         "bid",
         "close_code",
         "ip",
@@ -87,7 +89,9 @@ class Conn:
         "ws",
     )
 
-    def __init__(self, ws: WebSocket, *, bid: str, ip: str, high_water: int) -> None:
+    def __init__(
+        self, ws: WebSocket, *, bid: str, ip: str, high_water: int, close_grace_s: float = 5.0
+    ) -> None:
         self.ws = ws
         self.bid = bid
         self.ip = ip
@@ -103,17 +107,12 @@ class Conn:
         self.last_like_id: str | None = None
         self.close_code: int | None = None
         self.on_close: Callable[[Conn], None] | None = None
-        # The server's own send (server.app.KeepRawSend), not starlette's wrapper.
-        self._send: SendFn = ws.scope.get("xs.raw_send") or ws._send  # type: ignore[assignment]
-        # uvicorn's websockets-sansio protocol object behind that callable, if it
-        # is one: its transport and `writable` flag make non-blocking writes safe.
-        proto = getattr(self._send, "__self__", None)
-        self._proto = proto if hasattr(proto, "writable") and hasattr(proto, "transport") else None
-        if self._proto is not None:
-            # Let up to `high_water` bytes queue before the transport pauses; a
-            # paused transport is what marks a slow consumer.
-            with contextlib.suppress(Exception):
-                self._proto.transport.set_write_buffer_limits(high=high_water)
+        # The server's own send (uvicorn_ws.KeepRawSend), not starlette's wrapper.
+        self._send: SendFn = ws.scope.get(RAW_SEND) or ws._send  # type: ignore[assignment]
+        # Pre-framed non-blocking writes, when uvicorn's sansio protocol serves
+        # this socket; else None and the public send is used.
+        self._wire = Wire.attach(self._send, high_water=high_water)
+        self._grace_s = close_grace_s  # a close frame behind a full buffer: abort after this
 
     @property
     def live(self) -> bool:
@@ -123,13 +122,9 @@ class Conn:
         """Write one text frame now. False if the connection is gone or was dropped."""
         if self.state is ConnState.CLOSED:
             return False
-        proto = self._proto
-        if proto is not None and (proto.disconnected or proto.close_sent):
-            self._mark_closed(1006)
-            return False
-        if proto is not None and not proto.writable.is_set():
-            self.close(Close.SLOW_CONSUMER, "slow consumer")
-            return False
+        wire = self._wire
+        if wire is not None:
+            return self._write(wire, text_frame(text.encode()))
         coro = self._send({"type": "websocket.send", "text": text})
         try:
             coro.send(None)
@@ -138,18 +133,18 @@ class Conn:
         except Exception:  # ClientDisconnected, OSError, InvalidState...
             self._mark_closed(1006)
             return False
-        # The ASGI server wanted to wait (not uvicorn's sansio protocol with a
-        # writable transport): treat it as a consumer that cannot keep up.
+        # The ASGI server wanted to wait (its buffer is full): a consumer that
+        # cannot keep up.
         coro.close()
         self.close(Close.SLOW_CONSUMER, "slow consumer")
         return False
 
     def send_frame(self, frame: OutFrame) -> bool:
         """Write a shared pre-framed message now (the fan-out's hot path)."""
-        proto = self._proto
-        if proto is None or self.state is ConnState.CLOSED:
+        wire = self._wire
+        if wire is None or self.state is ConnState.CLOSED:
             return self.send_text(frame.text)
-        return self._write(proto, frame.wire)
+        return self._write(wire, frame.wire)
 
     def send_payload(self, payload: bytes) -> bool:
         """Write one text frame of encoded JSON (UTF-8) now: acks and errors.
@@ -158,20 +153,20 @@ class Conn:
         uvicorn's ``send`` (an ASGI message, a ``str`` encoded again, the
         websockets protocol's own framing): a command's ack is as much a hot
         path as the fan-out when thousands of questions arrive per second."""
-        proto = self._proto
-        if proto is None or self.state is ConnState.CLOSED:
+        wire = self._wire
+        if wire is None or self.state is ConnState.CLOSED:
             return self.send_text(payload.decode())
-        return self._write(proto, text_frame(payload))
+        return self._write(wire, text_frame(payload))
 
-    def _write(self, proto: Any, wire: bytes) -> bool:
-        if proto.disconnected or proto.close_sent or proto.conn.state is not State.OPEN:
+    def _write(self, wire: Wire, data: bytes) -> bool:
+        if not wire.open:
             # Closing or gone: nothing more may be written; uvicorn reports the close.
             self._mark_closed(1006)
             return False
-        if not proto.writable.is_set():
+        if not wire.writable:
             self.close(Close.SLOW_CONSUMER, "slow consumer")
             return False
-        proto.transport.write(wire)
+        wire.write(data)
         return True
 
     def close(self, code: int, reason: str = "") -> None:
@@ -179,7 +174,13 @@ class Conn:
         if self.state is ConnState.CLOSED:
             return
         self._mark_closed(code)
-        coro = self._send({"type": "websocket.close", "code": int(code), "reason": reason[:100]})
+        reason = reason[:100]
+        if self._wire is not None:
+            # A real close frame, also behind a full buffer (a slow consumer
+            # learns its 4008); aborted if it cannot be written in time.
+            self._wire.close(int(code), reason, grace_s=self._grace_s)
+            return
+        coro = self._send({"type": "websocket.close", "code": int(code), "reason": reason})
         try:
             coro.send(None)
         except StopIteration:
@@ -187,9 +188,6 @@ class Conn:
         except Exception:
             return
         coro.close()
-        if self._proto is not None:
-            with contextlib.suppress(Exception):
-                self._proto.transport.abort()
 
     def _mark_closed(self, code: int) -> None:
         self.state = ConnState.CLOSED
@@ -198,11 +196,15 @@ class Conn:
             callback, self.on_close = self.on_close, None
             callback(self)
 
+    def keepalive_timed_out(self) -> bool:
+        """The server closed it because the peer stopped answering pings."""
+        return self._wire is not None and self._wire.keepalive_timed_out()
+
     def buffered(self) -> int:
-        if self._proto is None:
+        if self._wire is None:
             return 0
         try:
-            return int(self._proto.transport.get_write_buffer_size())
+            return self._wire.buffered()
         except Exception:
             return 0
 

@@ -19,7 +19,10 @@ import datetime as dt
 import logging
 import secrets
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from datetime import tzinfo
+from typing import Any, Protocol
+
+import redis.asyncio as aioredis
 
 from server import protocol as p
 from server.domain import question as qn
@@ -53,6 +56,7 @@ from server.domain.workdays import QuestionType, WorkCalendar, due_date, due_lev
 from server.live.commands import Actor
 from server.protocol import PUBLIC_STATUSES as PUBLIC_QUESTION_STATUSES
 from server.protocol import Role
+from server.settings import Settings
 from server.store import keys
 from server.store.departments import Departments
 from server.store.followup import SYSTEM, FollowUps, FuActor
@@ -61,10 +65,20 @@ from server.store.intake import Intake
 from server.store.redis_client import REDIS_DOWN
 from server.store.scripts import text
 from server.store.seasons import Seasons
-from server.store.store import Result, raise_for
+from server.store.store import Result, Store, raise_for
 
-if TYPE_CHECKING:
-    from server.live.hub import Hub
+
+class Host(Protocol):
+    """What the follow-up desk needs of its process (the hub is one), and no
+    more: the desk does not import the hub, so they make no circle."""
+
+    redis: aioredis.Redis
+    settings: Settings
+    store: Store
+    timezone: tzinfo
+
+    async def broadcast_settings(self, bid: str) -> BroadcastSettings: ...
+
 
 log = logging.getLogger("xs.followup")
 
@@ -90,7 +104,7 @@ def limits_of(settings: Any) -> dict[QuestionType, int]:
 
 
 class FollowDesk:
-    def __init__(self, hub: Hub) -> None:
+    def __init__(self, hub: Host) -> None:
         self.hub = hub
         settings = hub.settings
         self.fu = FollowUps(hub.redis, settings)

@@ -31,10 +31,14 @@ import redis.asyncio as aioredis
 from server import auth, protocol
 from server.domain.broadcast import BroadcastSettings
 from server.domain.errors import Code, Rejection
+from server.live import uvicorn_ws
 from server.live.channel import Channel
 from server.live.conn import background
+from server.live.deps import LiveDeps
+from server.live.flight import Flights
 from server.live.followup import FollowDesk
 from server.live.likes import LikeDesk
+from server.live.tailer import Tailer
 from server.live.webhooks import WebhookWorker, WorkerConfig
 from server.live.words import WordsDesk
 from server.metrics import Metrics
@@ -42,7 +46,7 @@ from server.protocol import Role
 from server.settings import Settings
 from server.store.accounts import Accounts, get_or_create_secret
 from server.store.deletion import Deleter
-from server.store.redis_client import REDIS_DOWN, blocking_client, command_client
+from server.store.redis_client import REDIS_DOWN, command_client
 from server.store.store import Store
 from server.timezones import resolve_timezone
 
@@ -60,11 +64,16 @@ class Hub:
         # Resolved once, so a wrong TIMEZONE stops the start, not an export.
         self.timezone = resolve_timezone(settings.timezone)
         self.redis: aioredis.Redis = command_client(settings)
-        self.blocking_redis: aioredis.Redis = blocking_client(settings)
         self.store = Store(self.redis, settings)
         self.accounts = Accounts(self.redis, settings)
-        self.likes = LikeDesk(self)
-        self.words = WordsDesk(self)  # compiled sensitive-word lists, kept fresh
+        self._tasks: set[asyncio.Task[Any]] = set()
+        # What channels, likes and words may use of this process (not the hub).
+        self.deps = LiveDeps(settings, self.metrics, self.store, self.spawn)
+        self.likes = LikeDesk(self.deps)
+        # Every channel's stream, read with a bounded number of connections.
+        self.tailer = Tailer(self.deps, self.redis)
+        # Compiled sensitive-word lists, kept fresh.
+        self.words = WordsDesk(self.deps, live_bids=lambda: self.channels.keys())
         self.deleter = Deleter(self.store, settings)
         self.followup = FollowDesk(self)  # after the show: 转办, 答复, 公开, 评价
         # Webhook deliveries: reads the event streams, never on the live path.
@@ -79,14 +88,16 @@ class Hub:
         # bid -> (the live channel's settings mapping, its validated form).
         self._parsed_settings: dict[str, tuple[Any, BroadcastSettings]] = {}
         self.ip_connections: dict[str, int] = {}  # open websockets per client address
-        self._starting: dict[str, asyncio.Future[Channel]] = {}
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._starting: Flights[str, Channel] = Flights()  # channels being started
         self._loops: list[asyncio.Task[None]] = []
         self.started = False
 
     # --- life -----------------------------------------------------------------------
 
     async def start(self) -> None:
+        # The fan-out's pre-framed writes need uvicorn's sansio protocol as this
+        # code knows it: refuse to start rather than drop every waiting socket.
+        uvicorn_ws.check()
         # The secret must be shared by every process: wait for Redis if needed.
         for attempt in range(50):
             try:
@@ -123,13 +134,11 @@ class Hub:
         for task in self._loops:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
-        for channel in list(self.channels.values()):
-            await channel.stop()
+        await self.tailer.stop()
         self.channels.clear()
         for task in list(self._tasks):
             task.cancel()
         await self.redis.aclose()
-        await self.blocking_redis.aclose()
 
     def spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
         background(coro, self._tasks)
@@ -141,26 +150,14 @@ class Hub:
         found = self.channels.get(bid)
         if found is not None:
             return found
-        pending = self._starting.get(bid)
-        if pending is not None:
-            return await asyncio.shield(pending)
-        future: asyncio.Future[Channel] = asyncio.get_running_loop().create_future()
-        self._starting[bid] = future
-        try:
-            channel = Channel(bid, self)
-            await channel.start()
-            self.channels[bid] = channel
-            future.set_result(channel)
-            return channel
-        except BaseException as exc:
-            if isinstance(exc, asyncio.CancelledError):
-                future.cancel()
-            else:
-                future.set_exception(exc)
-                future.exception()
-            raise
-        finally:
-            del self._starting[bid]
+        return await self._starting.run(bid, lambda: self._start_channel(bid))
+
+    async def _start_channel(self, bid: str) -> Channel:
+        channel = Channel(bid, self.deps, pseudonym=self.pseudonym, heartbeat_s=self.heartbeat_s)
+        await channel.start()
+        self.tailer.add(channel)
+        self.channels[bid] = channel
+        return channel
 
     async def broadcast_settings(self, bid: str) -> BroadcastSettings:
         """Settings used to validate a command (the live channel's copy if any)."""
@@ -196,8 +193,12 @@ class Hub:
         except Exception:
             detail["redis"] = "unreachable"
             self.metrics.redis_errors_total.inc(op="ping")
-        dead = [bid for bid, ch in self.channels.items() if not ch.tailer_alive]
-        detail["tailers"] = {"running": len(self.channels), "unhealthy": len(dead)}
+        dead = [bid for bid in self.channels if not self.tailer.healthy(bid)]
+        detail["tailers"] = {
+            "running": len(self.channels),
+            "unhealthy": len(dead),
+            "connections": self.tailer.connections(),
+        }
         return detail["redis"] == "ok" and not dead and self.started, detail
 
     # --- loops ----------------------------------------------------------------------
@@ -269,4 +270,4 @@ class Hub:
                 if channel.idle_for(now) >= CHANNEL_IDLE_S and bid not in self._starting:
                     del self.channels[bid]
                     self._parsed_settings.pop(bid, None)
-                    await channel.stop()
+                    self.tailer.remove(bid)

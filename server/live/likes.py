@@ -28,17 +28,14 @@ import logging
 import secrets
 import time
 from collections import defaultdict
-from typing import TYPE_CHECKING
 
 from server import protocol
 from server.domain.errors import Code, Rejection
 from server.domain.likes import LikeBuffer
 from server.domain.ratelimit import BucketMap
 from server.live.conn import Conn
+from server.live.deps import LiveDeps
 from server.store.redis_client import REDIS_DOWN
-
-if TYPE_CHECKING:
-    from server.live.hub import Hub
 
 log = logging.getLogger("xs.likes")
 
@@ -52,9 +49,9 @@ class _Flush:
 
 
 class LikeDesk:
-    def __init__(self, hub: Hub) -> None:
-        self._hub = hub
-        settings = hub.settings
+    def __init__(self, deps: LiveDeps) -> None:
+        self._deps = deps
+        settings = deps.settings
         self._max_batch = settings.likes_max_batch
         self._interval = settings.likes_flush_ms / 1000
         self._buckets = BucketMap(settings.likes_rate_per_s, settings.likes_burst)
@@ -68,7 +65,7 @@ class LikeDesk:
 
     async def receive(self, conn: Conn, cmd: protocol.Like) -> None:
         """Take one like command; its ack follows the flush that writes it."""
-        hub, metrics = self._hub, self._hub.metrics
+        store, metrics = self._deps.store, self._deps.metrics
         if cmd.n > self._max_batch:
             raise Rejection(Code.INVALID, f"at most {self._max_batch} taps per like message")
         tab_key = f"{conn.vid}:{conn.tab}"
@@ -82,7 +79,7 @@ class LikeDesk:
         if conn.last_like_id is None:
             # First like on this socket: it may resend one counted before a reconnect.
             try:
-                counted = await hub.store.last_like_id(conn.bid, tab_key)
+                counted = await store.last_like_id(conn.bid, tab_key)
             except REDIS_DOWN:
                 raise Rejection(
                     Code.UNAVAILABLE, "likes are briefly unavailable", retryable=True
@@ -159,10 +156,10 @@ class LikeDesk:
             await asyncio.gather(*(self._write(bid, f) for bid, f in list(self._inflight.items())))
 
     async def _write(self, bid: str, batch: _Flush) -> None:
-        metrics = self._hub.metrics
+        metrics = self._deps.metrics
         started = time.perf_counter()
         try:
-            result = await self._hub.store.flush_likes(
+            result = await self._deps.store.flush_likes(
                 bid, proc=self.proc, seq=batch.seq, delta=batch.delta, last_ids=batch.last_ids
             )
         except REDIS_DOWN:

@@ -18,13 +18,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Collection
 
 from server.domain import sensitive
+from server.live.deps import LiveDeps
 from server.store.redis_client import REDIS_DOWN
-
-if TYPE_CHECKING:
-    from server.live.hub import Hub
 
 log = logging.getLogger("xs.words")
 
@@ -39,8 +37,9 @@ def compile_list(words: dict[str, str]) -> sensitive.Matcher:
 
 
 class WordsDesk:
-    def __init__(self, hub: Hub) -> None:
-        self._hub = hub
+    def __init__(self, deps: LiveDeps, *, live_bids: Callable[[], Collection[str]]) -> None:
+        self._deps = deps
+        self._live_bids = live_bids  # broadcasts this process has clients of
         self._global: Compiled | None = None
         self._local: dict[str, Compiled] = {}
         self._lock = asyncio.Lock()  # one (re)load at a time: loads are rare
@@ -58,7 +57,7 @@ class WordsDesk:
         if found is not None:
             return found
         async with self._lock:
-            store = self._hub.store
+            store = self._deps.store
             if self._global is None:
                 version, _ = await store.words_versions(())
                 self._global = (version, await self._compile(None))
@@ -68,19 +67,20 @@ class WordsDesk:
             return self._global[1], self._local[bid][1]
 
     async def _compile(self, bid: str | None) -> sensitive.Matcher:
-        words = await self._hub.store.words(bid)
+        words = await self._deps.store.words(bid)
         if not words:
             return sensitive.EMPTY
         return await asyncio.to_thread(compile_list, words)
 
     async def refresh(self) -> None:
         """Reload every list whose version moved; forget broadcasts gone from here."""
-        for bid in [b for b in self._local if b not in self._hub.channels]:
+        live = self._live_bids()
+        for bid in [b for b in self._local if b not in live]:
             del self._local[bid]
         if self._global is None:
             return
         bids = list(self._local)
-        version, versions = await self._hub.store.words_versions(bids)
+        version, versions = await self._deps.store.words_versions(bids)
         async with self._lock:
             if self._global is not None and version != self._global[0]:
                 self._global = (version, await self._compile(None))
@@ -89,12 +89,12 @@ class WordsDesk:
                     self._local[bid] = (v, await self._compile(bid))
 
     async def run(self) -> None:
-        interval = self._hub.settings.words_refresh_ms / 1000
+        interval = self._deps.settings.words_refresh_ms / 1000
         while True:
             await asyncio.sleep(interval)
             try:
                 await self.refresh()
             except REDIS_DOWN:
-                self._hub.metrics.redis_errors_total.inc(op="words")
+                self._deps.metrics.redis_errors_total.inc(op="words")
             except Exception:
                 log.exception("reloading the sensitive-word lists failed")

@@ -59,7 +59,10 @@ async def websocket_endpoint(ws: WebSocket) -> None:
     counts[ip] = counts.get(ip, 0) + 1
     try:
         await ws.accept()
-        conn = Conn(ws, bid=ws.path_params["bid"], ip=ip, high_water=settings.slow_consumer_bytes)
+        conn = Conn(
+            ws, bid=ws.path_params["bid"], ip=ip, high_water=settings.slow_consumer_bytes,
+            close_grace_s=settings.close_grace_s,
+        )  # fmt: skip
         await _serve(hub, ws, conn)
     finally:
         left = counts.get(ip, 1) - 1
@@ -90,7 +93,10 @@ async def _serve(hub: Hub, ws: WebSocket, conn: Conn) -> None:
         if conn.live:
             conn.close(Close.NORMAL)
             conn.close_code = ended_by
-        metrics.closes_total.inc(code=str(conn.close_code))
+        # A dead peer dropped by the keepalive is no internal error (uvicorn
+        # closes it with 1011): counted under its own label.
+        code = "ping_timeout" if conn.keepalive_timed_out() else str(conn.close_code)
+        metrics.closes_total.inc(code=code)
         if conn.close_code == Close.SLOW_CONSUMER:
             metrics.slow_consumer_drops_total.inc()
 

@@ -7,8 +7,9 @@ redis-py 8 retries ConnectionError/TimeoutError 10 times by default and uses a
   idempotent (an idempotency key, or a per-process flush sequence), so a retry
   after a lost reply cannot apply a command twice, and a Redis that is really
   gone turns into a retryable error for the client within a few seconds;
-* each stream tailer gets a client of its own whose socket timeout exceeds the
-  XREAD BLOCK time, so an idle stream never looks like a dead Redis.
+* the stream tailers read over connections of their own whose socket timeout
+  exceeds the XREAD BLOCK time (``server.store.streams``), so an idle stream
+  never looks like a dead Redis.
 """
 
 from __future__ import annotations
@@ -41,16 +42,3 @@ def command_client(settings: Settings) -> aioredis.Redis:
         client_name="xs-hub",
     )
     return aioredis.Redis.from_pool(pool)  # owns the pool: aclose() closes its connections
-
-
-def blocking_client(settings: Settings) -> aioredis.Redis:
-    """A client for XREAD BLOCK: socket timeout = BLOCK + command timeout."""
-    return aioredis.Redis.from_url(
-        settings.redis_url,
-        socket_timeout=settings.tail_block_ms / 1000 + settings.redis_timeout_s,
-        socket_connect_timeout=settings.redis_timeout_s,
-        retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), 0),
-        health_check_interval=0,
-        max_connections=64,
-        client_name="xs-tail",
-    )

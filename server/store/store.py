@@ -570,8 +570,13 @@ class Store:
         return snap
 
     async def viewer_state(self, bid: str, vid: str, limit: int = 200) -> Result:
-        raw = await self._scripts["viewer_state"](
-            keys=[keys.meta(bid), keys.events(bid)], args=[keys.prefix(bid), vid, limit]
+        # Pipelined with the other calls of this turn: in a reconnect storm a
+        # thousand joins read their personal state at once, and one awaited
+        # command each would queue them on the pool past its timeout.
+        raw = await self._batcher.call(
+            self._scripts["viewer_state"],
+            [keys.meta(bid), keys.events(bid)],
+            [keys.prefix(bid), vid, limit],
         )
         state: Result = orjson.loads(raw)
         for name in ("mine", "myvotes", "ballots"):

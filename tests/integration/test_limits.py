@@ -174,8 +174,9 @@ async def test_slow_consumer_dropped_others_unaffected(embedded_redis: Any, tmp_
 
 
 async def test_dead_peer_removed_by_protocol_pings(embedded_redis: Any, tmp_path: Path) -> None:
-    """A peer that never answers the hub's websocket pings is removed within
-    interval + timeout; the viewer count follows."""
+    """A peer that never answers the hub's websocket pings (its TCP open) is
+    removed within interval + timeout; the viewer count follows; it is counted
+    under its own label, not as 1011."""
     env = {"WS_PING_INTERVAL_S": "0.5", "WS_PING_TIMEOUT_S": "0.5", "PRESENCE_INTERVAL_S": "0.2"}
     with running_hub(embedded_redis.url, tmp_path, **env) as hub:
         _, bid = await show(embedded_redis.url, hub.base)
@@ -201,9 +202,13 @@ async def test_dead_peer_removed_by_protocol_pings(embedded_redis: Any, tmp_path
             closes = sum(v for (n, _), v in after.samples.items() if n == "xs_closes_total")
             closed = sum(v for (n, _), v in before.samples.items() if n == "xs_closes_total")
             assert closes == closed + 1
-            assert after.value("xs_closes_total", code="1000") == before.value(
-                "xs_closes_total", code="1000"
-            )  # not counted as a normal close
+            for code in ("1000", "1011"):  # neither a normal close nor an internal error
+                assert after.value("xs_closes_total", code=code) == before.value(
+                    "xs_closes_total", code=code
+                ), code
+            assert after.value("xs_closes_total", code="ping_timeout") == (
+                before.value("xs_closes_total", code="ping_timeout") + 1
+            )
 
 
 # --- 12: connection flood ---------------------------------------------------------------------

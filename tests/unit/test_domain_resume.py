@@ -28,6 +28,7 @@ class Case:
     last: StreamId | None = (200, 0)
     missed: int = 3
     trimmed_before: StreamId = ZERO
+    known: bool = True
 
 
 CASES = [
@@ -61,6 +62,17 @@ CASES = [
     Case("older than first, nothing trimmed", Out.RECOVERED, client_pos=(10, 0)),
     Case("zero, nothing trimmed", Out.RECOVERED, client_pos=ZERO),
     Case("at the last trimmed id", Out.RECOVERED, client_pos=(40, 0), trimmed_before=(40, 0)),
+    Case("unknown: inside the range, never an event", Out.UNKNOWN, known=False),
+    Case("unknown wins over too many", Out.UNKNOWN, known=False, missed=1000),
+    Case(
+        "trimmed wins over unknown",
+        Out.TRIMMED,
+        client_pos=(10, 0),
+        trimmed_before=(40, 0),
+        known=False,
+    ),
+    Case("future wins over unknown", Out.FUTURE, client_pos=(200, 1), known=False),
+    Case("epoch wins over unknown", Out.EPOCH_CHANGED, client_epoch="e0", known=False),
 ]
 
 
@@ -75,6 +87,7 @@ def test_decide_resume(case: Case) -> None:
         missed=case.missed,
         limit=10,
         trimmed_before=case.trimmed_before,
+        known=case.known,
     )
     assert outcome is case.outcome
 

@@ -126,7 +126,9 @@ def test_nothing_in_server_uses_the_client() -> None:
 
 
 def test_no_import_cycle() -> None:
-    graph = {module_name(p): imports_of(p, runtime_only=True) for p in SOURCES}
+    # Type-only imports count: a circle that exists only for the type checker
+    # is still two modules that cannot be understood one without the other.
+    graph = {module_name(p): imports_of(p, runtime_only=False) for p in SOURCES}
     known = set(graph)
     state: dict[str, int] = {}  # 1 = on the current path, 2 = done
     path: list[str] = []
