@@ -162,6 +162,25 @@ class Hub:
         self._parsed_settings[bid] = (raw, parsed)
         return parsed
 
+    async def delete_broadcast(self, bid: str, *, user: str, force: bool = False) -> dict[str, Any]:
+        """Delete a broadcast (server/store/deletion.py) and close this process's
+        channel of it at once. Other processes close theirs when their tailer
+        reads the ``deleted`` event or, if the sweep removed the stream before
+        they read it, when their next presence report is refused."""
+        result = await self.deleter.delete(bid, user=user, force=force)
+        await self._forget(bid)
+        return result
+
+    async def _forget(self, bid: str) -> None:
+        """A deleted broadcast: its sockets here close with 4404, its channel stops."""
+        channel = self.channels.pop(bid, None)
+        self._parsed_settings.pop(bid, None)
+        if channel is None:
+            return
+        for conn in [c for group in channel.conns.values() for c in group]:
+            conn.close(protocol.Close.NOT_FOUND, "the broadcast was deleted")
+        await channel.stop()
+
     def pseudonym(self, vid: str, bid: str) -> str:
         return auth.pseudonym(self.secret, vid, bid)
 
@@ -190,10 +209,13 @@ class Hub:
             for bid, channel in list(self.channels.items()):
                 seen, channel.seen_vids = channel.seen_vids, set()
                 try:
-                    await self.store.report_presence(
+                    reported = await self.store.report_presence(
                         bid, proc=self.likes.proc, count=channel.viewer_count(), ttl_ms=ttl_ms,
                         seen=seen,
                     )  # fmt: skip
+                    if reported.get("err") == "not_found":
+                        # Deleted (the script wrote nothing): let go of the channel.
+                        await self._forget(bid)
                 except REDIS_DOWN:
                     channel.seen_vids |= seen
                     self.metrics.redis_errors_total.inc(op="presence")
@@ -230,7 +252,7 @@ class Hub:
             try:
                 now = int(time.time() * 1000)
                 for bid in await self.deleter.expired(now, self.settings.retention_days):
-                    await self.deleter.delete(bid, user="retention", force=True)
+                    await self.delete_broadcast(bid, user="retention", force=True)
                     log.info("deleted an expired broadcast (retention_days=%d)",
                              self.settings.retention_days)  # fmt: skip
             except asyncio.CancelledError:

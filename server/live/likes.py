@@ -168,6 +168,14 @@ class LikeDesk:
         except REDIS_DOWN:
             metrics.redis_errors_total.inc(op="likes_flush")
             return  # kept in flight: retried next interval with the same sequence
+        except Rejection as exc:
+            # The broadcast was deleted meanwhile: the script wrote nothing, and
+            # the batch is dropped with an answer to each like it carried.
+            del self._inflight[bid]
+            for conn, cmd_id, _ in batch.acks:
+                conn.send_text(_encode(protocol.error(exc.code, exc.message, id=cmd_id,
+                                                      retryable=False)))  # fmt: skip
+            return
         metrics.redis_latency_seconds.observe(time.perf_counter() - started, op="likes_flush")
         del self._inflight[bid]
         metrics.like_flushes_total.inc()

@@ -208,7 +208,7 @@ async def broadcast(request: Request) -> Response:
         # Every key it owns (RELIABILITY 27); administrators only, never a live one.
         session = await require_session(request, write=True, admin=True)
         bid = bc.validate_broadcast_id(request.path_params["bid"])
-        return json_response(await hub.deleter.delete(bid, user=session.user))
+        return json_response(await hub.delete_broadcast(bid, user=session.user))
     await require_session(request, write=False)
     bid = request.path_params["bid"]
     meta = await hub.store.broadcast_meta(bc.validate_broadcast_id(bid))

@@ -4,6 +4,9 @@
 -- KEYS: 1 meta, 2 events, 3 presence hash, 4 unique HyperLogLog
 -- ARGV: 1 key prefix, 2 process id, 3 count, 4 ttl ms, 5 maxlen, 6.. viewer ids seen since the last report
 -- include: _prelude.lua
+-- A process may still hold the channel of a broadcast deleted seconds ago: its
+-- report must not recreate presence, uniq or events (refused, nothing written).
+if not broadcast_state() then return err('not_found', 'no such broadcast') end
 local proc, count, ttl = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
 local now = now_ms()
 redis.call('HSET', KEYS[3], proc, count .. ':' .. (now + ttl))

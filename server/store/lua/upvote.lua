@@ -9,6 +9,8 @@ local ttl, maxlen = tonumber(ARGV[5]), tonumber(ARGV[6])
 
 local done = idem_get(KEYS[3])
 if done then return done end
+-- Nothing is written, not even the refusal, once the broadcast is gone.
+if not broadcast_state() then return err('not_found', 'no such broadcast') end
 local qkey = P .. 'q:' .. qid
 local status = redis.call('HGET', qkey, 'status')
 if not status then return idem_put(KEYS[3], err('not_found', 'question ' .. qid .. ' does not exist'), ttl) end
