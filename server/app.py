@@ -23,7 +23,7 @@ from server.live.hub import Hub
 from server.live.ws import websocket_endpoint
 from server.ops.bootstrap import ensure_first_admin
 from server.settings import Settings
-from server.web import api, console_pages, overlay_pages, record, viewer_pages, words
+from server.web import api, console_pages, overlay_pages, record, viewer_pages, viewers, words
 
 log = logging.getLogger("xs.app")
 
@@ -118,6 +118,7 @@ def build_app(settings: Settings) -> Starlette:
         *api.routes,
         *record.routes,
         *words.routes,
+        *viewers.routes,
         *overlay_pages.routes,
         *viewer_pages.routes,
         *console_pages.routes,

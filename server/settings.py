@@ -60,8 +60,19 @@ class Settings:
     # Bytes queued in a client's transport beyond which it counts as a slow
     # consumer and is closed with 4008 (the others are never slowed by it).
     slow_consumer_bytes: int = 1024 * 1024
-    # Protocol errors a connection may make before it is closed with 4400.
+    # Refused commands (protocol errors, forbidden, not_found, rate_limited...)
+    # one connection may send in a burst before it is closed with 4400, and how
+    # many more per minute it regains: a page makes a few by accident, a flood
+    # of them is abuse (in memory per connection: a reconnect costs a handshake
+    # and a snapshot, and the per-viewer budgets behind them live in Redis).
     max_protocol_errors: int = 20
+    refusals_per_min: float = 10.0
+    # Pings one connection may send: burst and refill per minute (a page pings
+    # once per heartbeat, 25 s, when idle); over it a ping counts as refused.
+    pings_burst: int = 10
+    pings_per_min: float = 30.0
+    # The console's list of most active viewers covers this many minutes.
+    activity_minutes: int = 5
     # Open websockets allowed from one IP address on one hub process.
     max_connections_per_ip: int = 2000
 
@@ -107,6 +118,12 @@ class Settings:
     # every process), and the most words one list may hold.
     words_refresh_ms: int = 500
     words_max: int = 20_000
+    # Upvotes and ballots of one viewer in one broadcast: burst and refill per
+    # minute, in Redis (a reconnect or another process does not refill it).
+    # A person upvotes a handful of questions a minute; a script toggling an
+    # upvote 2,000 times a second gets this many and then rate_limited.
+    viewer_actions_burst: int = 30
+    viewer_actions_per_min: float = 30.0
     # Anonymous viewer ids minted per IP per hour (vote-stuffing defence).
     viewer_ids_per_ip_per_hour: int = 200
 

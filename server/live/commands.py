@@ -100,6 +100,18 @@ async def execute(
         ) from None  # fmt: skip
 
 
+async def _viewer_by_pseudonym(
+    store: Store, bid: str, wanted: str, pseudonym: Callable[[str], str]
+) -> str:
+    """The viewer id behind a pseudonym, among the viewers who did anything in
+    the activity window (``keys.ACTIVITY_KEEP_S``) or are banned: a pseudonym is
+    a keyed hash, so the only way back is to recompute it for the candidates."""
+    for vid in await store.recent_viewer_ids(bid):
+        if pseudonym(vid) == wanted:
+            return vid
+    raise Rejection("not_found", "no viewer with this pseudonym was active in the last 15 minutes")
+
+
 async def _run(
     store: Store,
     bid: str,
@@ -157,9 +169,15 @@ async def _run(
         case p.Ban():
             if pseudonym is None:  # pragma: no cover - both callers pass it
                 raise RuntimeError("viewer.ban needs the hub's pseudonyms")
+            if (cmd.qid is None) == (cmd.viewer is None):
+                raise Rejection("invalid", "name the viewer by qid or by viewer, not both")
+            if cmd.viewer is not None:
+                found = await _viewer_by_pseudonym(store, bid, cmd.viewer, pseudonym)
+                return await store.ban(bid, idem, user=user, qid=None, on=cmd.on,
+                                       pseudonym=cmd.viewer, vid=found)  # fmt: skip
             # The asker is read first only to name them in the result and the
             # audit log (it never changes); the script re-reads it atomically.
-            asker = await store.question_asker(bid, cmd.qid)
+            asker = await store.question_asker(bid, cmd.qid or 0)
             if asker is None:
                 raise Rejection(Code.NOT_FOUND, f"question {cmd.qid} does not exist")
             return await store.ban(

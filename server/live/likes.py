@@ -66,8 +66,11 @@ class LikeDesk:
         self._lock = asyncio.Lock()
         self.proc = secrets.token_hex(6)  # this process's flush identity
 
-    async def receive(self, conn: Conn, cmd: protocol.Like) -> None:
-        """Take one like command; its ack follows the flush that writes it."""
+    async def receive(self, conn: Conn, cmd: protocol.Like) -> bool:
+        """Take one like command; its ack follows the flush that writes it.
+
+        False when the viewer's budget granted none of its taps (the caller
+        counts that as a refused command of the connection)."""
         hub, metrics = self._hub, self._hub.metrics
         if cmd.n > self._max_batch:
             raise Rejection(Code.INVALID, f"at most {self._max_batch} taps per like message")
@@ -78,7 +81,7 @@ class LikeDesk:
             if not self._pending(conn.bid, tab_key, cmd.id):
                 conn.send_text(_encode(protocol.ack(cmd.id, {"accepted": 0, "duplicate": True})))
             conn.last_like_id = cmd.id
-            return
+            return True
         if conn.last_like_id is None:
             # First like on this socket: it may resend one counted before a reconnect.
             try:
@@ -90,7 +93,7 @@ class LikeDesk:
             if counted == cmd.id:
                 conn.last_like_id = cmd.id
                 conn.send_text(_encode(protocol.ack(cmd.id, {"accepted": 0, "duplicate": True})))
-                return
+                return True
         conn.last_like_id = cmd.id
         metrics.likes_received_total.inc(cmd.n)
         granted = self._buckets.take(str(conn.vid), cmd.n, int(time.monotonic() * 1000))
@@ -99,10 +102,11 @@ class LikeDesk:
             metrics.rate_limited_total.inc(kind="likes")
         if granted == 0:
             conn.send_text(_encode(protocol.ack(cmd.id, {"accepted": 0, "throttled": cmd.n})))
-            return
+            return False
         self._buffer.add(conn.bid, granted)
         self._acks[conn.bid].append((conn, cmd.id, granted))
         self._last_ids[conn.bid][tab_key] = cmd.id
+        return True
 
     def _waiting(self, bid: str) -> list[list[tuple[Conn, str, int]]]:
         lists = [self._acks[bid]] if bid in self._acks else []

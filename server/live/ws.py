@@ -9,6 +9,14 @@ because a close before accept reaches a browser as an unreadable 1006
 Per message, the order is: decode (a typed protocol error, nothing written),
 authorise the role, validate in the domain, write once, then ack. Messages of
 one socket are handled one after another, so its acks come in order.
+
+Budgets (docs/reliability.md 13 and 30): what must survive a reconnect lives
+in Redis per viewer (questions, upvotes and ballots: the scripts; likes: the
+like desk per viewer id), what a reconnect cannot cheat lives here per
+connection: pings, and refused commands (protocol errors, ``forbidden``,
+``not_found``, ``rate_limited``...). A connection out of refusals is abusive
+and is closed with 4400; a viewer closed so is counted as very active, so
+moderators find them in the list of active viewers and can ban them.
 """
 
 from __future__ import annotations
@@ -17,13 +25,15 @@ import asyncio
 import functools
 import logging
 import secrets
+import time
 from typing import Any
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from server import auth, protocol
 from server.domain.broadcast import validate_broadcast_id
-from server.domain.errors import Rejection
+from server.domain.errors import Code, Rejection
+from server.domain.ratelimit import TokenBucket
 from server.live.commands import Actor, authorize, execute
 from server.live.conn import Conn
 from server.live.hub import Hub
@@ -31,6 +41,13 @@ from server.protocol import Close, ProtocolError, Role
 from server.store.redis_client import REDIS_DOWN
 
 log = logging.getLogger("xs.ws")
+
+# Refusals that do not count against a connection's budget: the service's
+# fault, not the client's.
+_NOT_ABUSE = frozenset({"unavailable", "internal"})
+# Activity noted for a viewer whose socket was closed for abuse (the console's
+# list of active viewers ranks by it): well above what a person does in minutes.
+ABUSE_WEIGHT = 100
 
 
 def _client_ip(ws: WebSocket) -> str:
@@ -182,9 +199,15 @@ async def _authenticate(
     return True
 
 
+def _now_ms() -> int:
+    return int(time.monotonic() * 1000)
+
+
 async def _receive_loop(hub: Hub, ws: WebSocket, conn: Conn) -> None:
     metrics, settings = hub.metrics, hub.settings
-    errors = 0
+    now = _now_ms()
+    refusals = TokenBucket.full(settings.refusals_per_min / 60, settings.max_protocol_errors, now)
+    pings = TokenBucket.full(settings.pings_per_min / 60, settings.pings_burst, now)
     # A viewer's address only as a keyed hash: the per-address question limit.
     ip_key = auth.hash_ip(hub.secret, conn.ip) if conn.role is Role.VIEWER else ""
     actor = Actor(conn.role, vid=conn.vid, user=conn.user, ip=ip_key)
@@ -193,9 +216,14 @@ async def _receive_loop(hub: Hub, ws: WebSocket, conn: Conn) -> None:
         raw = await _receive_text(ws)
         metrics.frames_in_total.inc()
         cmd_id: str | None = None
+        cmd: object = None
+        refused = False
         try:
             cmd = protocol.decode(raw)
             if isinstance(cmd, protocol.Ping):
+                if not pings.take(1, _now_ms()):
+                    metrics.rate_limited_total.inc(kind="pings")
+                    raise Rejection(Code.RATE_LIMITED, "too many pings")
                 _send(conn, protocol.pong())
                 continue
             if isinstance(cmd, protocol.Hello):
@@ -203,27 +231,31 @@ async def _receive_loop(hub: Hub, ws: WebSocket, conn: Conn) -> None:
             cmd_id = cmd.id
             if isinstance(cmd, protocol.Like):
                 authorize(actor, cmd)  # who may do what: commands.py's one rule
-                await hub.likes.receive(conn, cmd)
-                continue
-            result = await execute(
-                hub.store, conn.bid, actor, cmd,
-                settings=await hub.broadcast_settings(conn.bid),
-                name_max_len=settings.name_max_len,
-                words=await hub.words.matchers(conn.bid) if isinstance(cmd, protocol.Ask) else (),
-                pseudonym=pseudonym,
-            )  # fmt: skip
-            if isinstance(cmd, protocol.Vote):
-                conn.voted.add(cmd.poll)
-            result.pop("ok", None)
-            metrics.acks_total.inc(type=type(cmd).__name__)
-            _send(conn, protocol.ack(cmd.id, result))
+                # Every tap throttled: answered by the desk, counted as refused.
+                refused = not await hub.likes.receive(conn, cmd)
+            else:
+                result = await execute(
+                    hub.store, conn.bid, actor, cmd,
+                    settings=await hub.broadcast_settings(conn.bid),
+                    name_max_len=settings.name_max_len,
+                    words=await hub.words.matchers(conn.bid)
+                    if isinstance(cmd, protocol.Ask) else (),
+                    pseudonym=pseudonym,
+                )  # fmt: skip
+                if isinstance(cmd, protocol.Vote):
+                    conn.voted.add(cmd.poll)
+                result.pop("ok", None)
+                metrics.acks_total.inc(type=type(cmd).__name__)
+                _send(conn, protocol.ack(cmd.id, result))
         except ProtocolError as exc:
-            errors += 1
+            refused = True
             metrics.errors_total.inc(code=exc.code)
             _send(conn, protocol.error(exc.code, exc.message, id=exc.id, retryable=False))
         except Rejection as exc:
-            if exc.code in ("invalid", "forbidden"):
-                errors += 1
+            refused = exc.code not in _NOT_ABUSE
+            if exc.code == "rate_limited" and isinstance(cmd, (protocol.Upvote, protocol.Vote)):
+                kind = "upvotes" if isinstance(cmd, protocol.Upvote) else "votes"
+                metrics.rate_limited_total.inc(kind=kind)
             if exc.code == "unavailable":
                 # execute() and the like desk turn a Redis failure into this code.
                 metrics.redis_errors_total.inc(op="command")
@@ -240,6 +272,15 @@ async def _receive_loop(hub: Hub, ws: WebSocket, conn: Conn) -> None:
             metrics.errors_total.inc(code="internal")
             _send(conn, protocol.error("internal", "internal error; retry with the same id",
                                        id=cmd_id, retryable=True))  # fmt: skip
-        if errors > settings.max_protocol_errors:
-            conn.close(Close.PROTOCOL_ABUSE, "too many invalid messages")
+        if refused and not refusals.take(1, _now_ms()):
+            if conn.vid is not None:
+                hub.spawn(_note_abuse(hub, conn.bid, conn.vid))
+            conn.close(Close.PROTOCOL_ABUSE, "too many refused or invalid messages")
             return
+
+
+async def _note_abuse(hub: Hub, bid: str, vid: str) -> None:
+    try:
+        await hub.store.note_activity(bid, vid, ABUSE_WEIGHT)
+    except Exception:  # the close matters, the note is a hint for moderators
+        hub.metrics.redis_errors_total.inc(op="activity")

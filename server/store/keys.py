@@ -169,6 +169,23 @@ def ban_questions(bid: str) -> str:
     return prefix(bid) + "banq"
 
 
+def viewer_budget(bid: str, vid: str) -> str:
+    """``xs:{bid}:rlv:<vid>``: a viewer's budget of upvotes and ballots (a token
+    bucket hash, ``viewer_budget()`` in ``lua/_prelude.lua``; expires when full)."""
+    return f"{prefix(bid)}rlv:{vid}"
+
+
+# How long a minute of activity is kept (``ACTIVITY_KEEP_S`` in lua/_prelude.lua):
+# a moderator can name a viewer active within it by pseudonym (viewer.ban).
+ACTIVITY_KEEP_S = 900
+
+
+def activity(bid: str, minute: int) -> str:
+    """``xs:{bid}:act:<minute>``: zset viewer id -> actions in that minute
+    (Unix ms // 60000), kept ``ACTIVITY_KEEP_S``."""
+    return f"{prefix(bid)}act:{minute}"
+
+
 # --- Across broadcasts: each index under a hash tag of its own ---------------------
 # A question's write stays in its broadcast's slot; what spans broadcasts lives
 # under {season}, {dept}, {qcode} and {ix} and is derived by the indexer

@@ -8,6 +8,7 @@ what is tested. Waits are Playwright's ``expect`` (polling the DOM), never sleep
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import re
 from collections.abc import AsyncIterator, Callable
@@ -15,7 +16,9 @@ from typing import Any
 
 import pytest
 from playwright.async_api import Browser, Page, WebSocketRoute, expect
+from websockets.exceptions import ConnectionClosed
 
+from server.client import Disconnected, HubClient
 from tests.browser.conftest import IMG_DIR
 from tests.integration.harness import HubProcess, Moderator, new_moderator, viewer
 
@@ -726,6 +729,39 @@ async def test_ban_from_the_ui_and_unban(
     assert await troll.wait_closed() == 4403
     await c.show("rejected")
     await expect(c.row("加微信").locator(".q-badge-reason")).to_have_text("原因：提问人已被封禁")
+    await banned.locator("button[data-act='unban']").click()
+    await expect(banned).to_have_count(0, timeout=WAIT_MS)
+    assert not c.errors
+
+
+async def test_ban_a_flooder_who_never_asked_from_the_active_viewers(
+    browser: Browser, hub: HubProcess, mod: Moderator, dialogs: list[str]
+) -> None:
+    bid = await live_broadcast(mod, title="刷票", settings={"moderation": False})
+    qid = await ask(hub, bid, "公交站能否加装遮雨棚？")
+    flooder = await viewer(hub.base, bid)
+    await flooder.connect()
+    with contextlib.suppress(ConnectionClosed):
+        for i in range(300):
+            await flooder.send({"type": "upvote", "id": f"f{i}", "qid": qid, "on": i % 2 == 0})
+    assert await flooder.wait_closed(timeout=10) == 4400  # out of refusals
+
+    c = await open_console(browser, hub, mod, bid, dialogs)
+    rows = c.page.locator(".qs-active .qs-active-row")
+    await expect(rows.first).to_be_visible(timeout=WAIT_MS)
+    pseudonym = await rows.first.get_attribute("data-viewer")
+    assert pseudonym and len(pseudonym) == 10
+    await rows.first.locator("button").click()
+    await expect(c.page.locator("#ban-viewer-dialog")).to_be_visible()
+    await c.page.click("#ban-viewer-dialog .c-btn-danger")
+    await expect(c.toast("已封禁")).to_have_count(1, timeout=WAIT_MS)
+    banned = c.page.locator(".qs-banned .qs-ban")
+    await expect(banned).to_have_count(1, timeout=WAIT_MS)
+    await expect(rows.first.locator(".q-badge-banned")).to_be_visible(timeout=WAIT_MS)
+    again = HubClient(hub.base, bid, "viewer", cookies=flooder.cookies)
+    with pytest.raises(Disconnected) as closed:
+        await again.connect()
+    assert closed.value.code == 4403
     await banned.locator("button[data-act='unban']").click()
     await expect(banned).to_have_count(0, timeout=WAIT_MS)
     assert not c.errors
