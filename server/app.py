@@ -19,6 +19,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server.domain.errors import Rejection
+from server.live.admission import STATE_KEY
 from server.live.hub import Hub
 from server.live.ws import websocket_endpoint
 from server.ops.bootstrap import ensure_first_admin
@@ -110,7 +111,9 @@ def build_app(settings: Settings) -> Starlette:
         # of every socket at once (the p99 of acks); frozen, 1-10 ms.
         gc.freeze()
         try:
-            yield {}
+            # The lifespan state reaches uvicorn's protocols (app_state): the
+            # request deadline and per-address counts (server/live/admission.py).
+            yield {STATE_KEY: hub.admission}
         finally:
             await hub.stop()
 

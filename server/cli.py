@@ -104,6 +104,7 @@ def _exit_on_signal(signum: int, frame: object) -> None:
 def _serve(settings: Settings, embedded: Any) -> int:
     import uvicorn
 
+    from server.live.admission import DeadlineHttpToolsProtocol
     from server.logging_filters import install as install_log_redaction
 
     # server.app is imported here, not at the top, so the CLI works without
@@ -123,7 +124,9 @@ def _serve(settings: Settings, embedded: Any) -> int:
         ws_ping_interval=settings.ws_ping_interval_s,
         ws_ping_timeout=settings.ws_ping_timeout_s,
         loop="uvloop" if importlib.util.find_spec("uvloop") else "asyncio",
-        http="httptools",
+        # uvicorn's httptools protocol plus a deadline for each request and
+        # per-address counts of connections that have not finished theirs.
+        http=DeadlineHttpToolsProtocol if settings.request_deadline_s > 0 else "httptools",
         lifespan="on",
         access_log=False,
         log_level=settings.log_level,

@@ -231,6 +231,14 @@ class Metrics:
         self.closes_total = r.add(
             Counter("xs_closes_total", "Websockets closed, by close code.", ["code"])
         )
+        self.half_open_closed_total = r.add(
+            Counter(
+                "xs_half_open_closed_total",
+                "Connections closed before finishing their request, by reason "
+                "(deadline, per_address, total).",
+                ["reason"],
+            )
+        )
         self.origin_refused_total = r.add(
             Counter("xs_origin_refused_total", "Handshakes refused for their Origin.")
         )

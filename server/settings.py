@@ -73,8 +73,17 @@ class Settings:
     pings_per_min: float = 30.0
     # The console's list of most active viewers covers this many minutes.
     activity_minutes: int = 5
-    # Open websockets allowed from one IP address on one hub process.
+    # Connections allowed from one IP address on one hub process: open
+    # websockets and connections still sending their first request, together.
     max_connections_per_ip: int = 2000
+    # A TCP connection must send its whole HTTP request (a websocket: its
+    # upgrade request) within this many seconds or it is closed
+    # (server/live/admission.py). Browsers send theirs at once; 0 turns it off.
+    request_deadline_s: float = 5.0
+    # Connections still sending their first request, from all addresses
+    # together; also at most a quarter of the file-descriptor limit, so they
+    # can never exhaust it. Beyond it new connections are closed at once.
+    max_pending_connections: int = 1024
 
     # --- fan-out ---------------------------------------------------------------
     # Minimum time between two frames of one broadcast: events of one tick are

@@ -29,6 +29,7 @@ import redis.asyncio as aioredis
 from server import auth, protocol
 from server.domain.broadcast import BroadcastSettings
 from server.domain.errors import Code, Rejection
+from server.live.admission import Admission, pending_budget
 from server.live.channel import Channel
 from server.live.conn import background
 from server.live.likes import LikeDesk
@@ -66,7 +67,8 @@ class Hub:
         self.channels: dict[str, Channel] = {}
         # bid -> (the live channel's settings mapping, its validated form).
         self._parsed_settings: dict[str, tuple[Any, BroadcastSettings]] = {}
-        self.ip_connections: dict[str, int] = {}  # open websockets per client address
+        # Open websockets and half-open connections per client address.
+        self.admission = Admission(settings, self.metrics, pending_max=pending_budget(settings))
         self._starting: dict[str, asyncio.Future[Channel]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._loops: list[asyncio.Task[None]] = []

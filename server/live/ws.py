@@ -66,8 +66,10 @@ async def websocket_endpoint(ws: WebSocket) -> None:
         await ws.close(code=Close.FORBIDDEN)  # before accept: HTTP 403
         return
     ip = _client_ip(ws)
-    counts = hub.ip_connections
-    if counts.get(ip, 0) >= settings.max_connections_per_ip:
+    # Open websockets and, through server.live.admission, this address's
+    # connections still sending their request (docs/reliability.md 12, 31).
+    counts = hub.admission.open
+    if hub.admission.count(ip) >= settings.max_connections_per_ip:
         await ws.accept()
         metrics.rate_limited_total.inc(kind="connections")
         await ws.close(code=Close.TOO_MANY_CONNECTIONS, reason="too many connections")

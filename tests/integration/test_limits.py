@@ -16,10 +16,9 @@ from typing import Any
 import orjson
 import pytest
 from websockets.asyncio.client import connect
-from websockets.exceptions import ConnectionClosed
 from websockets.typing import Origin
 
-from server.client import Disconnected, HubClient, fetch_viewer_cookie
+from server.client import HubClient, fetch_viewer_cookie
 from server.domain.resume import parse_stream_id
 from tests.integration import harness
 from tests.integration.faults import (
@@ -32,6 +31,7 @@ from tests.integration.faults import (
     kernel_queued,
     positions,
     raw_viewer,
+    refused_with,
     running_hub,
     scrape,
 )
@@ -47,18 +47,6 @@ async def acked(client: HubClient, type: str, **fields: Any) -> Json:
     assert reply["type"] == "ack", reply
     result: Json = reply["result"]
     return result
-
-
-async def refused_with(client: HubClient) -> int | None:
-    """The close code of a connection the hub refuses (after accepting it)."""
-    try:
-        welcome = await client.connect()
-    except Disconnected as exc:
-        return exc.code
-    except ConnectionClosed as exc:  # closed before the hello could even be sent
-        return exc.rcvd.code if exc.rcvd is not None else None
-    await client.close()
-    raise AssertionError(f"welcomed: {welcome}")
 
 
 async def show(redis_url: str, base: str, **settings: Any) -> tuple[harness.Moderator, str]:
