@@ -285,6 +285,13 @@ class Metrics:
         self.redis_errors_total = r.add(
             Counter("xs_redis_errors_total", "Failed Redis operations.", ["op"])
         )
+        self.redis_failures_total = r.add(
+            Counter(
+                "xs_redis_failures_total",
+                "Failed Redis operations by kind (oom, busy, pool, timeout, connection).",
+                ["kind"],
+            )
+        )
         self.redis_latency_seconds = r.add(
             Histogram("xs_redis_latency_seconds", "Redis round-trip time.", ["op"])
         )

@@ -93,11 +93,12 @@ async def execute(
             await _run(store, bid, actor, cmd, idem, settings, name_max_len,
                        words=words, pseudonym=pseudonym)
         )  # fmt: skip
-    except REDIS_DOWN:
+    except REDIS_DOWN as exc:
+        # The cause stays attached: the transport counts it by kind (oom, busy...).
         raise Rejection(
             Code.UNAVAILABLE, "the service is briefly unavailable; retry with the same id",
             retryable=True,
-        ) from None  # fmt: skip
+        ) from exc  # fmt: skip
 
 
 async def _viewer_by_pseudonym(

@@ -39,6 +39,7 @@ from server.protocol import Role
 from server.settings import Settings
 from server.store.accounts import Accounts, get_or_create_secret
 from server.store.deletion import Deleter
+from server.store.health import RedisHealth
 from server.store.redis_client import REDIS_DOWN, blocking_client, command_client
 from server.store.store import Store
 from server.timezones import resolve_timezone
@@ -61,6 +62,9 @@ class Hub:
         self.store = Store(self.redis, settings)
         self.accounts = Accounts(self.redis, settings)
         self.likes = LikeDesk(self)
+        # Redis failures by kind, one rate-limited log line each; OOM/BUSY mark
+        # the store degraded until a write passes (/readyz probes it).
+        self.redis_health = RedisHealth(self.metrics, proc=self.likes.proc)
         self.words = WordsDesk(self)  # compiled sensitive-word lists, kept fresh
         self.deleter = Deleter(self.store, settings)
         self.secret = b""
@@ -193,11 +197,16 @@ class Hub:
         try:
             started = time.perf_counter()
             await asyncio.wait_for(self.store.ping(), timeout=self.settings.redis_timeout_s)
-            detail["redis"] = "ok"
             self.metrics.redis_latency_seconds.observe(time.perf_counter() - started, op="ping")
-        except Exception:
+            # PING answers while Redis refuses writes (OOM, BUSY): after such a
+            # refusal, ready only once a probe write passes.
+            writable = await asyncio.wait_for(
+                self.redis_health.probe(self.redis), timeout=self.settings.redis_timeout_s
+            )
+            detail["redis"] = "ok" if writable else "refusing writes"
+        except Exception as exc:
             detail["redis"] = "unreachable"
-            self.metrics.redis_errors_total.inc(op="ping")
+            self.redis_health.failed(exc, op="ping")
         dead = [bid for bid, ch in self.channels.items() if not ch.tailer_alive]
         detail["tailers"] = {"running": len(self.channels), "unhealthy": len(dead)}
         return detail["redis"] == "ok" and not dead and self.started, detail
@@ -218,9 +227,9 @@ class Hub:
                     if reported.get("err") == "not_found":
                         # Deleted (the script wrote nothing): let go of the channel.
                         await self._forget(bid)
-                except REDIS_DOWN:
+                except REDIS_DOWN as exc:
                     channel.seen_vids |= seen
-                    self.metrics.redis_errors_total.inc(op="presence")
+                    self.redis_health.failed(exc, op="presence")
                 except Exception:
                     log.exception("presence report failed")
 

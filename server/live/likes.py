@@ -86,10 +86,10 @@ class LikeDesk:
             # First like on this socket: it may resend one counted before a reconnect.
             try:
                 counted = await hub.store.last_like_id(conn.bid, tab_key)
-            except REDIS_DOWN:
+            except REDIS_DOWN as exc:
                 raise Rejection(
                     Code.UNAVAILABLE, "likes are briefly unavailable", retryable=True
-                ) from None
+                ) from exc
             if counted == cmd.id:
                 conn.last_like_id = cmd.id
                 conn.send_text(_encode(protocol.ack(cmd.id, {"accepted": 0, "duplicate": True})))
@@ -169,8 +169,8 @@ class LikeDesk:
             result = await self._hub.store.flush_likes(
                 bid, proc=self.proc, seq=batch.seq, delta=batch.delta, last_ids=batch.last_ids
             )
-        except REDIS_DOWN:
-            metrics.redis_errors_total.inc(op="likes_flush")
+        except REDIS_DOWN as exc:
+            self._hub.redis_health.failed(exc, op="likes_flush")
             return  # kept in flight: retried next interval with the same sequence
         except Rejection as exc:
             # The broadcast was deleted meanwhile: the script wrote nothing, and
@@ -181,6 +181,7 @@ class LikeDesk:
                                                       retryable=False)))  # fmt: skip
             return
         metrics.redis_latency_seconds.observe(time.perf_counter() - started, op="likes_flush")
+        self._hub.redis_health.succeeded()
         del self._inflight[bid]
         metrics.like_flushes_total.inc()
         metrics.likes_flushed_total.inc(batch.delta)

@@ -248,6 +248,7 @@ async def _receive_loop(hub: Hub, ws: WebSocket, conn: Conn) -> None:
                     conn.voted.add(cmd.poll)
                 result.pop("ok", None)
                 metrics.acks_total.inc(type=type(cmd).__name__)
+                hub.redis_health.succeeded()
                 _send(conn, protocol.ack(cmd.id, result))
         except ProtocolError as exc:
             refused = True
@@ -259,14 +260,15 @@ async def _receive_loop(hub: Hub, ws: WebSocket, conn: Conn) -> None:
                 kind = "upvotes" if isinstance(cmd, protocol.Upvote) else "votes"
                 metrics.rate_limited_total.inc(kind=kind)
             if exc.code == "unavailable":
-                # execute() and the like desk turn a Redis failure into this code.
-                metrics.redis_errors_total.inc(op="command")
+                # execute() and the like desk turn a Redis failure into this
+                # code, with the failure as its cause.
+                hub.redis_health.failed(exc.__cause__ or exc, op="command")
             metrics.errors_total.inc(code=exc.code)
             retry = exc.retryable or exc.code in protocol.RETRYABLE_CODES
             _send(conn, protocol.error(exc.code, exc.message, id=cmd_id, retryable=retry))
-        except REDIS_DOWN:
+        except REDIS_DOWN as exc:
             metrics.errors_total.inc(code="unavailable")
-            metrics.redis_errors_total.inc(op="command")
+            hub.redis_health.failed(exc, op="command")
             message = "the service is briefly unavailable; retry with the same id"
             _send(conn, protocol.error("unavailable", message, id=cmd_id, retryable=True))
         except Exception:
@@ -284,5 +286,7 @@ async def _receive_loop(hub: Hub, ws: WebSocket, conn: Conn) -> None:
 async def _note_abuse(hub: Hub, bid: str, vid: str) -> None:
     try:
         await hub.store.note_activity(bid, vid, ABUSE_WEIGHT)
-    except Exception:  # the close matters, the note is a hint for moderators
-        hub.metrics.redis_errors_total.inc(op="activity")
+    except REDIS_DOWN as exc:  # the close matters, the note is a hint for moderators
+        hub.redis_health.failed(exc, op="activity")
+    except Rejection:  # the broadcast was deleted meanwhile
+        pass

@@ -14,6 +14,12 @@ from __future__ import annotations
 BROADCASTS = "xs:broadcasts"  # zset of broadcast ids by creation time (deployment-wide)
 
 
+def probe(proc: str) -> str:
+    """``xs:probe:<process>``: a key /readyz writes (PX 1000) to see whether a
+    degraded Redis takes writes again (server/store/health.py)."""
+    return f"xs:probe:{proc}"
+
+
 def join(code: str) -> str:
     """``xs:join:<code>`` -> bid: a short join code (deployment-wide, like ``BROADCASTS``)."""
     return f"xs:join:{code}"

@@ -237,8 +237,10 @@ def test_project_metrics() -> None:
     m.tailer_restarts_total.inc()
     m.origin_refused_total.inc()
     m.snapshot_reads_total.inc(kind="shared")
+    m.half_open_closed_total.inc(reason="deadline")
+    m.redis_failures_total.inc(kind="oom")
     meta, samples = parse(m.render())
-    assert len(meta) == 20
+    assert len(meta) == 22
     for name, (help_text, _) in meta.items():
         assert name.startswith("xs_") and help_text
     names = {s[0] for s in samples}
