@@ -54,7 +54,11 @@ async def viewer(request: Request) -> Response:
     """Give the browser an anonymous viewer id (a signed cookie), once."""
     response = json_response({"ok": True})
     if not await give_viewer_id(request, response):
-        raise HTTPError(429, "rate_limited", "too many new viewers from this address")
+        # The window is the clock hour (Accounts.allow_new_viewer_id).
+        return JSONResponse(
+            {"error": "rate_limited", "message": "too many new viewers from this address"},
+            status_code=429, headers={"Retry-After": str(3600 - int(time.time()) % 3600)},
+        )  # fmt: skip
     return response
 
 
