@@ -30,7 +30,7 @@ log = logging.getLogger("xs.app")
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
-# Pages get no inline script and no third-party origin (RELIABILITY 23).
+# Pages get no inline script and no third-party origin (docs/reliability.md 23).
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "

@@ -116,7 +116,7 @@ def _serve(settings: Settings, embedded: Any) -> int:
         app=build_app(settings),
         host=settings.host,
         port=settings.port,
-        # FINDINGS: the sans-I/O implementation is the fastest and enforces
+        # Measured: the sans-I/O implementation is the fastest and enforces
         # ws_max_size; permessage-deflate doubled CPU per frame.
         ws="websockets-sansio",
         ws_max_size=settings.ws_max_size,

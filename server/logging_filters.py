@@ -1,7 +1,7 @@
 """Keep secrets in query strings out of the logs.
 
 uvicorn logs the request line of every websocket, query string included, even
-with the access log off (FINDINGS): ``/ws/b?token=SECRET`` would end up in the
+with the access log off (measured): ``/ws/b?token=SECRET`` would end up in the
 logs. This filter rewrites each query string to ``?<redacted>``.
 """
 

@@ -41,7 +41,7 @@ class Settings:
     # Command connections per hub process; more in-flight commands wait for one.
     redis_pool_size: int = 32
     # BLOCK of the stream tailers' XREAD; their own client's socket timeout is
-    # this plus redis_timeout_s (FINDINGS: redis-py 8 default 5 s < BLOCK breaks).
+    # this plus redis_timeout_s (measured: redis-py 8's default 5 s < BLOCK breaks).
     tail_block_ms: int = 5000
     # Approximate MAXLEN of each broadcast's event stream (the resume window).
     stream_maxlen: int = 20000
@@ -87,7 +87,7 @@ class Settings:
 
     # --- fan-out ---------------------------------------------------------------
     # Minimum time between two frames of one broadcast: events of one tick are
-    # batched into one frame per client (FINDINGS: the cost is per frame).
+    # batched into one frame per client (measured: the cost is per frame; docs/performance.md).
     fanout_tick_ms: int = 20
     # Events kept in memory per broadcast to serve resumes and joins without Redis.
     ring_size: int = 2048

@@ -4,7 +4,7 @@ A ``Channel`` exists while the process has clients of that broadcast. It:
 
 * tails the broadcast's Redis Stream with XREAD from the last id it saw (a
   blocking client of its own), so an event reaches every process, in order,
-  across Redis restarts (RELIABILITY 4);
+  across Redis restarts (docs/reliability.md 4);
 * keeps the last ``ring_size`` events in memory (the ring), which serves joins
   and resumes without touching Redis;
 * batches what arrived in one tick (``fanout_tick_ms``) into one frame per
@@ -12,7 +12,7 @@ A ``Channel`` exists while the process has clients of that broadcast. It:
   written to every socket without awaiting;
 * shares snapshot reads: concurrent joins wait for one Redis read, and a
   cached snapshot stays usable as long as the ring still holds every event
-  after it (RELIABILITY 8).
+  after it (docs/reliability.md 8).
 
 Ordering contract: a connection's ``pos`` is the last stream id written to it.
 Registration, the catch-up write and ``pos`` are set in one synchronous step
@@ -204,7 +204,7 @@ class Channel:
                 await asyncio.sleep(tick - spent)
 
     async def _revalidate(self) -> bool:
-        """After a Redis outage: detect a lost or rolled-back stream (RELIABILITY 2).
+        """After a Redis outage: detect a lost or rolled-back stream (docs/reliability.md 2).
 
         Returns True when the channel was reset (clients resynchronised)."""
         store = self.hub.store

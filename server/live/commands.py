@@ -1,7 +1,7 @@
 """Commands: who may do what, validated by the domain, written by one script.
 
 ``execute`` is shared by the websocket handler and the HTTP API, so both
-enforce the same rules: role check first (RELIABILITY 18: a viewer or overlay
+enforce the same rules: role check first (docs/reliability.md 18: a viewer or overlay
 sending a moderator command gets ``forbidden`` and Redis is unchanged), then
 domain validation (nothing is written for invalid input), then exactly one
 store call. The result is only returned after Redis answered; Redis being

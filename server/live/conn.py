@@ -3,8 +3,8 @@
 Writes never await. A frame is handed to uvicorn's websocket protocol and
 written to the socket's transport at once; if the transport's buffer is full
 (the peer stopped reading), the connection is a slow consumer and is dropped
-with 4008 instead of slowing anyone else (RELIABILITY 10). This is why the
-fan-out loop needs no task or queue per connection (FINDINGS: a task per
+with 4008 instead of slowing anyone else (docs/reliability.md 10). This is why the
+fan-out loop needs no task or queue per connection (measured: a task per
 connection halves throughput) and why frames of one connection are always
 written in order.
 """
@@ -39,7 +39,7 @@ class OutFrame:
 
     Server frames are not masked, so the same bytes are valid on every socket:
     the fan-out writes them straight to each transport instead of framing the
-    message again per client (FINDINGS: the cost is per frame, not per byte).
+    message again per client (measured: the cost is per frame, not per byte).
     """
 
     __slots__ = ("_text", "payload", "wire")

@@ -6,10 +6,10 @@ only in a process. Background loops:
 * likes: ``LikeDesk.run`` flushes buffered likes every ``likes_flush_ms``;
 * presence: every ``presence_interval_s`` each channel reports this process's
   viewer count (an entry that expires after ``presence_ttl_s``, so a killed
-  process stops being counted: RELIABILITY 6);
+  process stops being counted: docs/reliability.md 6);
 * sessions: moderator sockets whose session was logged out, reset or removed
-  are closed within ``session_check_s`` (RELIABILITY 20);
-* reaper: a channel without clients for ``channel_idle_s`` stops tailing;
+  are closed within ``SESSION_CHECK_S`` (docs/reliability.md 20);
+* reaper: a channel without clients for ``CHANNEL_IDLE_S`` stops tailing;
 * words: the sensitive-word lists are re-read when their version moves
   (``words_refresh_ms``, ``server.live.words``).
 """

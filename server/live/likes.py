@@ -1,6 +1,6 @@
 """Likes of one hub process: rate-limited, summed in memory, written every ~200 ms.
 
-A like storm must not cost one Redis command per tap (FINDINGS: that caps a
+A like storm must not cost one Redis command per tap (measured: that caps a
 process near 4k/s). Clients send batched tap counts; this process adds them to
 a per-broadcast delta and writes each delta with one idempotent script call per
 flush interval, so Redis sees at most ``1000 / likes_flush_ms`` like writes per
@@ -17,7 +17,7 @@ Contracts:
   flush, in Redis: a client resending an unacknowledged batch after a
   reconnect, to any process, is acknowledged without counting it again;
 * per-viewer token buckets (in memory, keyed by viewer id, so a reconnect does
-  not refill them) cap what one viewer can add (RELIABILITY 14).
+  not refill them) cap what one viewer can add (docs/reliability.md 14).
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ Admission happens before ``accept()`` only where the browser must not learn
 more than "refused": a foreign Origin is refused with HTTP 403 (RELIABILITY
 19). Everything else is accepted first and then closed with a documented code,
 because a close before accept reaches a browser as an unreadable 1006
-(FINDINGS).
+(docs/reliability.md 17).
 
 Per message, the order is: decode (a typed protocol error, nothing written),
 authorise the role, validate in the domain, write once, then ack. Messages of

@@ -66,7 +66,7 @@ async def give_viewer_id(request: Request, response: Response) -> bool:
     """Set a new ``xs_vid`` cookie on ``response`` unless the request has a valid one.
 
     False when the address has minted too many ids this hour (vote stuffing,
-    RELIABILITY 15); the caller decides how to say so. Shared by ``GET
+    docs/reliability.md 15); the caller decides how to say so. Shared by ``GET
     /api/viewer`` and the viewer page (``server.web.viewer_pages``).
     """
     hub = hub_of(request)
@@ -209,7 +209,7 @@ def _public_meta(meta: dict[str, str]) -> dict[str, Any]:
 async def broadcast(request: Request) -> Response:
     hub = hub_of(request)
     if request.method == "DELETE":
-        # Every key it owns (RELIABILITY 27); administrators only, never a live one.
+        # Every key it owns (docs/reliability.md 27); administrators only, never a live one.
         session = await require_session(request, write=True, admin=True)
         bid = bc.validate_broadcast_id(request.path_params["bid"])
         return json_response(await hub.delete_broadcast(bid, user=session.user))

@@ -146,13 +146,6 @@ async def hub_questions(
         await client.close()
 
 
-def has_merge(hub: HubProcess) -> bool:
-    """Whether this hub knows q.merge / viewer.ban (helper S1's server part)."""
-    from server import protocol
-
-    return hasattr(protocol, "Merge") and hasattr(protocol, "Ban")
-
-
 # --- access ------------------------------------------------------------------------------
 
 
@@ -508,8 +501,6 @@ async def test_filter_by_text_and_tag(
 async def test_merge_by_key(
     browser: Browser, hub: HubProcess, mod: Moderator, dialogs: list[str]
 ) -> None:
-    if not has_merge(hub):
-        pytest.skip("q.merge is not in this hub yet (helper S1)")
     bid = await live_broadcast(mod, title="按键合并")
     q1 = await ask(hub, bid, "社区食堂能不能给老人打折？")
     q2 = await ask(hub, bid, "社区食堂能不能给老年人打折")
@@ -648,14 +639,12 @@ async def test_markup_in_a_question_renders_as_text(
     assert not c.errors
 
 
-# --- merge, ban, flags (server side by helper S1) ----------------------------------------------
+# --- merge, ban, flags ----------------------------------------------
 
 
 async def test_merge_from_the_ui_unites_supporters(
     browser: Browser, hub: HubProcess, mod: Moderator, dialogs: list[str]
 ) -> None:
-    if not has_merge(hub):
-        pytest.skip("q.merge is not in this hub yet (helper S1)")
     from tests.browser.test_viewer import open_viewer
 
     bid = await live_broadcast(mod, title="合并")
@@ -706,8 +695,6 @@ async def test_merge_from_the_ui_unites_supporters(
 async def test_ban_from_the_ui_and_unban(
     browser: Browser, hub: HubProcess, mod: Moderator, dialogs: list[str]
 ) -> None:
-    if not has_merge(hub):
-        pytest.skip("viewer.ban is not in this hub yet (helper S1)")
     bid = await live_broadcast(mod, title="封禁")
     troll = await viewer(hub.base, bid)
     await troll.connect()
@@ -773,8 +760,6 @@ async def test_held_question_shows_its_words_highlighted(
     bid = await live_broadcast(mod, title="敏感词", settings={"moderation": False})
     async with mod.http() as http:
         r = await http.put(f"/api/broadcasts/{bid}/words", json=HELD_WORD)
-        if r.status_code in (404, 405):
-            pytest.skip("per-broadcast word lists are not in this hub yet (helper S1)")
         assert r.status_code == 200, r.text
     c = await open_console(browser, hub, mod, bid, dialogs)
     text = "听说有内 部 消息说票价要涨，是真的吗？"

@@ -34,7 +34,7 @@ from tests.integration.harness import HubProcess
 T = TypeVar("T")
 Json = dict[str, Any]
 
-# Metric names RELIABILITY 28 asks for.
+# Metric names docs/reliability.md 28 asks for.
 REQUIRED_METRICS = (
     "xs_connections",
     "xs_closes_total",

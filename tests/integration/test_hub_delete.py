@@ -1,4 +1,4 @@
-"""Deleting a broadcast (RELIABILITY 27) against a real hub: every key it owns
+"""Deleting a broadcast (docs/reliability.md 27) against a real hub: every key it owns
 is gone, its sockets close with 4404, it is refused while live and for anyone
 but an administrator; the retention sweep picks only ended broadcasts past
 their time."""

@@ -1,5 +1,5 @@
 """Limits the hub enforces on its sockets, and the counters that show them
-(RELIABILITY 9-12, 20, 28).
+(docs/reliability.md 9-12, 20, 28).
 
 Each test runs a hub process of its own with the limit under test turned down,
 so the close codes and the counter deltas it asserts belong to it alone.
@@ -289,7 +289,7 @@ async def test_logout_and_password_reset_close_moderator_sockets(
 
 
 async def test_health_and_counters_exposed(hub: HubProcess) -> None:
-    """Liveness and readiness are separate; every counter RELIABILITY 28 names is there."""
+    """Liveness and readiness are separate; every counter docs/reliability.md 28 names is there."""
     assert (await get(hub.base, "/healthz")).status_code == 200
     ready = await get(hub.base, "/readyz")
     assert ready.status_code == 200 and ready.json()["redis"] == "ok"

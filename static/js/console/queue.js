@@ -1,9 +1,9 @@
-// The queue (issue #4, points 3-6): five views of the questions with live
+// The queue (docs/console.md): five views of the questions with live
 // counts, filter by text and tag, selection and keys, bulk selection, the
 // side column (on air, the selected question, similar ones, bans). What the
-// buttons do is in console-queue-actions.js, the similar questions'
-// bookkeeping in console-queue-similar.js, the DOM of one row in
-// console-queue-row.js.
+// buttons do is in queue-actions.js, the similar questions'
+// bookkeeping in queue-similar.js, the DOM of one row in
+// queue-row.js.
 
 import { askerCounts, canReceiveMerge, counts, queueList, VIEWS } from './model.js';
 import { queueActions } from './queue-actions.js';
