@@ -110,7 +110,9 @@ async def _viewer_by_pseudonym(
     for vid in await store.recent_viewer_ids(bid):
         if pseudonym(vid) == wanted:
             return vid
-    raise Rejection("not_found", "no viewer with this pseudonym was active in the last 15 minutes")
+    raise Rejection(
+        Code.NOT_FOUND, "no viewer with this pseudonym was active in the last 15 minutes"
+    )
 
 
 async def _run(
@@ -171,7 +173,7 @@ async def _run(
             if pseudonym is None:  # pragma: no cover - both callers pass it
                 raise RuntimeError("viewer.ban needs the hub's pseudonyms")
             if (cmd.qid is None) == (cmd.viewer is None):
-                raise Rejection("invalid", "name the viewer by qid or by viewer, not both")
+                raise Rejection(Code.INVALID, "name the viewer by qid or by viewer, not both")
             if cmd.viewer is not None:
                 found = await _viewer_by_pseudonym(store, bid, cmd.viewer, pseudonym)
                 return await store.ban(bid, idem, user=user, qid=None, on=cmd.on,

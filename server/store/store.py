@@ -269,11 +269,13 @@ class Store:
         active = await self.active_viewers(bid, minutes=keys.ACTIVITY_KEEP_S // 60, limit=None)
         return {vid for vid, _ in active} | await self.banned_ids(bid)
 
-    async def note_activity(self, bid: str, vid: str, weight: int) -> None:
-        """Count ``weight`` actions of a viewer that no write script saw."""
-        await self._scripts["activity"](
+    async def note_activity(self, bid: str, vid: str, weight: int) -> Result:
+        """Count ``weight`` actions of a viewer that no write script saw
+        (``lua/activity.lua``; ``not_found`` for a deleted broadcast)."""
+        raw = await self._scripts["activity"](
             keys=[keys.meta(bid), keys.events(bid)], args=[keys.prefix(bid), vid, weight]
         )
+        return raise_for(orjson.loads(raw))
 
     async def active_viewers(
         self, bid: str, *, minutes: int, limit: int | None
