@@ -126,3 +126,35 @@ async def test_a_deadline_does_not_cut_a_normal_request_or_a_keep_alive_connecti
                 await asyncio.sleep(1.0)
         finally:
             writer.close()
+
+
+async def test_half_open_connections_in_all_stay_under_their_cap(
+    embedded_redis: Any, tmp_path: Path
+) -> None:
+    """Beyond ``max_pending_connections`` half-open connections (in all, from
+    any address; at most a quarter of the descriptor limit) a new connection is
+    closed at once, so they can never use up the process's descriptors; the
+    open websocket is not affected and, after the deadline, new ones come in."""
+    env = {**ENV, "MAX_PENDING_CONNECTIONS": "40"}
+    with running_hub(embedded_redis.url, tmp_path, **env) as hub:
+        port = int(hub.base.rsplit(":", 1)[1])
+        mod = await harness.new_moderator(embedded_redis.url, hub.base)
+        bid = (await mod.create_broadcast())["id"]
+        live = HubClient(hub.base, bid, "moderator", cookies=mod.cookies)
+        await live.connect()
+        opened = [await _open(port) for _ in range(60)]
+        try:
+            at_once = await asyncio.gather(
+                *(_closed_by_server(reader, within=0.5) for reader, _ in opened)
+            )
+            assert at_once.count(True) == 20  # the forty first wait for their deadline
+            assert (await live.command("bc.update", title="连接数受控"))["type"] == "ack"
+            for reader, _ in opened:
+                assert await _closed_by_server(reader, within=8.0)
+            assert (await get(hub.base, "/healthz")).status_code == 200
+        finally:
+            for _, writer in opened:
+                writer.close()
+            await live.close()
+        after = await scrape(hub.base)
+        assert after.value("xs_half_open_closed_total", reason="total") == 20
