@@ -45,6 +45,10 @@ log = logging.getLogger("xs.ws")
 # Refusals that do not count against a connection's budget: the service's
 # fault, not the client's.
 _NOT_ABUSE = frozenset({"unavailable", "internal"})
+# What counts against a moderator's refusals: a console of staff meets
+# not_found and conflict in normal work (two moderators on one queue, a bulk
+# action racing another), so only what no correct console sends counts.
+_MODERATOR_ABUSE = frozenset({"invalid", "forbidden"})
 # Activity noted for a viewer whose socket was closed for abuse (the console's
 # list of active viewers ranks by it): well above what a person does in minutes.
 ABUSE_WEIGHT = 100
@@ -255,7 +259,9 @@ async def _receive_loop(hub: Hub, ws: WebSocket, conn: Conn) -> None:
             metrics.errors_total.inc(code=exc.code)
             _send(conn, protocol.error(exc.code, exc.message, id=exc.id, retryable=False))
         except Rejection as exc:
-            refused = exc.code not in _NOT_ABUSE
+            refused = exc.code not in _NOT_ABUSE and (
+                conn.role is not Role.MODERATOR or exc.code in _MODERATOR_ABUSE
+            )
             if exc.code == "rate_limited" and isinstance(cmd, (protocol.Upvote, protocol.Vote)):
                 kind = "upvotes" if isinstance(cmd, protocol.Upvote) else "votes"
                 metrics.rate_limited_total.inc(kind=kind)

@@ -181,3 +181,18 @@ async def test_the_list_of_active_viewers_is_for_moderators_only(
     async with mod.http() as http:
         http.cookies.clear()
         assert (await http.get(f"/api/broadcasts/{bid}/viewers")).status_code == 401
+
+
+async def test_a_console_meeting_many_conflicts_stays_open(
+    hub: HubProcess, mod: Moderator, redis: aioredis.Redis, clients: Clients
+) -> None:
+    """Conflicts and missing questions are a console's daily work (another
+    moderator acted first): they never count against its refusals."""
+    bid, qid = await _approved_question(mod, clients, redis, hub)
+    console = clients.add(mod.client(bid))
+    await console.connect()
+    for i in range(3 * DEFAULTS.max_protocol_errors):
+        reply = await console.command("q.status", qid=qid if i % 2 else qid + 100,
+                                      status="approved", expect="pending")  # fmt: skip
+        assert reply["type"] == "error" and reply["code"] in ("conflict", "not_found"), reply
+    assert ok(await console.command("q.star", qid=qid, on=True))["changed"] is True
