@@ -19,6 +19,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server.domain.errors import Rejection
+from server.live.admission import STATE_KEY
 from server.live.hub import Hub
 from server.live.uvicorn_ws import KeepRawSend
 from server.live.ws import websocket_endpoint
@@ -34,6 +35,7 @@ from server.web import (
     public_api,
     record,
     viewer_pages,
+    viewers,
     webhooks,
     words,
 )
@@ -43,7 +45,7 @@ log = logging.getLogger("xs.app")
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
-# Pages get no inline script and no third-party origin (RELIABILITY 23).
+# Pages get no inline script and no third-party origin (docs/reliability.md 23).
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "
@@ -107,7 +109,9 @@ def build_app(settings: Settings) -> Starlette:
         # of every socket at once (the p99 of acks); frozen, 1-10 ms.
         gc.freeze()
         try:
-            yield {}
+            # The lifespan state reaches uvicorn's protocols (app_state): the
+            # request deadline and per-address counts (server/live/admission.py).
+            yield {STATE_KEY: hub.admission}
         finally:
             await hub.stop()
             log.info("hub stopped")
@@ -119,6 +123,7 @@ def build_app(settings: Settings) -> Starlette:
         *public_api.routes,
         *webhooks.routes,
         *words.routes,
+        *viewers.routes,
         *overlay_pages.routes,
         *viewer_pages.routes,
         *console_pages.routes,

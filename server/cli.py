@@ -108,6 +108,8 @@ def _exit_on_signal(signum: int, frame: object) -> None:
 def _serve(settings: Settings, embedded: Any) -> int:
     import uvicorn
 
+    from server.live.admission import DeadlineHttpToolsProtocol
+
     # server.app is imported here, not at the top, so the CLI works without
     # loading (or type-depending on) the web application.
     build_app: Callable[[Settings], Callable[..., Any]] = importlib.import_module(
@@ -117,7 +119,7 @@ def _serve(settings: Settings, embedded: Any) -> int:
         app=build_app(settings),
         host=settings.host,
         port=settings.port,
-        # FINDINGS: the sans-I/O implementation is the fastest and enforces
+        # Measured: the sans-I/O implementation is the fastest and enforces
         # ws_max_size; permessage-deflate doubled CPU per frame.
         ws="websockets-sansio",
         ws_max_size=settings.ws_max_size,
@@ -125,7 +127,9 @@ def _serve(settings: Settings, embedded: Any) -> int:
         ws_ping_interval=settings.ws_ping_interval_s,
         ws_ping_timeout=settings.ws_ping_timeout_s,
         loop="uvloop" if importlib.util.find_spec("uvloop") else "asyncio",
-        http="httptools",
+        # uvicorn's httptools protocol plus a deadline for each request and
+        # per-address counts of connections that have not finished theirs.
+        http=DeadlineHttpToolsProtocol if settings.request_deadline_s > 0 else "httptools",
         lifespan="on",
         # Logging is configured already (cmd_run, server/logging_setup.py):
         # uvicorn only sets its loggers' levels and, with the access log

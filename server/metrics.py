@@ -246,6 +246,14 @@ class Metrics:
         self.closes_total = r.add(
             Counter("xs_closes_total", "Websockets closed, by close code.", ["code"])
         )
+        self.half_open_closed_total = r.add(
+            Counter(
+                "xs_half_open_closed_total",
+                "Connections closed before finishing their request, by reason "
+                "(deadline, per_address, total).",
+                ["reason"],
+            )
+        )
         self.origin_refused_total = r.add(
             Counter("xs_origin_refused_total", "Handshakes refused for their Origin.")
         )
@@ -291,6 +299,13 @@ class Metrics:
         # --- Redis ---
         self.redis_errors_total = r.add(
             Counter("xs_redis_errors_total", "Failed Redis operations.", ["op"])
+        )
+        self.redis_failures_total = r.add(
+            Counter(
+                "xs_redis_failures_total",
+                "Failed Redis operations by kind (oom, busy, pool, timeout, connection).",
+                ["kind"],
+            )
         )
         self.redis_latency_seconds = r.add(
             Histogram("xs_redis_latency_seconds", "Redis round-trip time.", ["op"])

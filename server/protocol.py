@@ -434,14 +434,17 @@ class Merge:
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Ban:
-    """Ban (``on``) or unban the asker of question ``qid`` in this broadcast.
+    """Ban (``on``) or unban a viewer in this broadcast.
 
-    Moderators never see viewer ids; they name a viewer by one of their questions."""
+    Moderators never see viewer ids; they name a viewer by one of their
+    questions (``qid``) or by the pseudonym the list of active viewers shows
+    (``viewer``): exactly one of the two."""
 
     TYPE: ClassVar[str] = "viewer.ban"
     id: str
-    qid: int
     on: bool
+    qid: int | None = None
+    viewer: str | None = None
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -726,6 +729,8 @@ FOLLOWUP_COMMANDS: frozenset[type] = frozenset(
 _CHECK_ID = _matching(_ID_RE, "1 to 64 characters of A-Z a-z 0-9 _ . : -")
 _ID = {"id": _req(_CHECK_ID)}
 _QID = _int(1)
+# A pseudonym as server.auth.pseudonym writes it: 10 lower-case base32 characters.
+_PSEUDONYM = _matching(re.compile(r"[a-z2-7]{10}"), "a viewer's pseudonym")
 _TEXT = _str(4000)
 _SINCE = _object({"epoch": _req(_str(64)), "pos": _req(_str(45))}, Since)
 _SETTINGS: dict[str, _Field] = {
@@ -775,7 +780,7 @@ _SPECS: dict[str, tuple[type[Message], dict[str, _Field]]] = {
     "q.star": (Star, {**_ID, "qid": _req(_QID), "on": _req(_bool)}),
     "q.edit": (Edit, {**_ID, "qid": _req(_QID), "text": _req(_TEXT), "expect": _opt(_TEXT)}),
     "q.merge": (Merge, {**_ID, "qid": _req(_QID), "into": _req(_QID)}),
-    "viewer.ban": (Ban, {**_ID, "qid": _req(_QID), "on": _req(_bool)}),
+    "viewer.ban": (Ban, {**_ID, "qid": _opt(_QID), "viewer": _opt(_PSEUDONYM), "on": _req(_bool)}),
     "poll.create": (
         CreatePoll,
         {

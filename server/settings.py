@@ -41,7 +41,7 @@ class Settings:
     # Command connections per hub process; more in-flight commands wait for one.
     redis_pool_size: int = 32
     # BLOCK of the stream tailers' XREAD; their own client's socket timeout is
-    # this plus redis_timeout_s (FINDINGS: redis-py 8 default 5 s < BLOCK breaks).
+    # this plus redis_timeout_s (measured: redis-py 8's default 5 s < BLOCK breaks).
     tail_block_ms: int = 5000
     # Approximate MAXLEN of each broadcast's event stream (the resume window).
     stream_maxlen: int = 20000
@@ -63,14 +63,34 @@ class Settings:
     # A close frame queued behind a full buffer (a slow consumer's 4008) gets
     # this long to be written; then the transport is aborted.
     close_grace_s: float = 5.0
-    # Protocol errors a connection may make before it is closed with 4400.
+    # Refused commands (protocol errors, forbidden, not_found, rate_limited...)
+    # one connection may send in a burst before it is closed with 4400, and how
+    # many more per minute it regains: a page makes a few by accident, a flood
+    # of them is abuse (in memory per connection: a reconnect costs a handshake
+    # and a snapshot, and the per-viewer budgets behind them live in Redis).
     max_protocol_errors: int = 20
-    # Open websockets allowed from one IP address on one hub process.
+    refusals_per_min: float = 10.0
+    # Pings one connection may send: burst and refill per minute (a page pings
+    # once per heartbeat, 25 s, when idle); over it a ping counts as refused.
+    pings_burst: int = 10
+    pings_per_min: float = 30.0
+    # The console's list of most active viewers covers this many minutes.
+    activity_minutes: int = 5
+    # Connections allowed from one IP address on one hub process: open
+    # websockets and connections still sending their first request, together.
     max_connections_per_ip: int = 2000
+    # A TCP connection must send its whole HTTP request (a websocket: its
+    # upgrade request) within this many seconds or it is closed
+    # (server/live/admission.py). Browsers send theirs at once; 0 turns it off.
+    request_deadline_s: float = 5.0
+    # Connections still sending their first request, from all addresses
+    # together; also at most a quarter of the file-descriptor limit, so they
+    # can never exhaust it. Beyond it new connections are closed at once.
+    max_pending_connections: int = 1024
 
     # --- fan-out ---------------------------------------------------------------
     # Minimum time between two frames of one broadcast: events of one tick are
-    # batched into one frame per client (FINDINGS: the cost is per frame).
+    # batched into one frame per client (measured: the cost is per frame; docs/performance.md).
     fanout_tick_ms: int = 20
     # Events kept in memory per broadcast to serve resumes and joins without Redis.
     ring_size: int = 2048
@@ -137,6 +157,12 @@ class Settings:
     # every process), and the most words one list may hold.
     words_refresh_ms: int = 500
     words_max: int = 20_000
+    # Upvotes and ballots of one viewer in one broadcast: burst and refill per
+    # minute, in Redis (a reconnect or another process does not refill it).
+    # A person upvotes a handful of questions a minute; a script toggling an
+    # upvote 2,000 times a second gets this many and then rate_limited.
+    viewer_actions_burst: int = 30
+    viewer_actions_per_min: float = 30.0
     # Anonymous viewer ids minted per IP per hour (vote-stuffing defence).
     viewer_ids_per_ip_per_hour: int = 200
 

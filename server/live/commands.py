@@ -1,7 +1,7 @@
 """Commands: who may do what, validated by the domain, written by one script.
 
 ``execute`` is shared by the websocket handler and the HTTP API, so both
-enforce the same rules: role check first (RELIABILITY 18: a viewer or overlay
+enforce the same rules: role check first (docs/reliability.md 18: a viewer or overlay
 sending a moderator command gets ``forbidden`` and Redis is unchanged), then
 domain validation (nothing is written for invalid input), then exactly one
 store call. The result is only returned after Redis answered; Redis being
@@ -93,11 +93,26 @@ async def execute(
             await _run(store, bid, actor, cmd, idem, settings, name_max_len,
                        words=words, pseudonym=pseudonym)
         )  # fmt: skip
-    except REDIS_DOWN:
+    except REDIS_DOWN as exc:
+        # The cause stays attached: the transport counts it by kind (oom, busy...).
         raise Rejection(
             Code.UNAVAILABLE, "the service is briefly unavailable; retry with the same id",
             retryable=True,
-        ) from None  # fmt: skip
+        ) from exc  # fmt: skip
+
+
+async def _viewer_by_pseudonym(
+    store: Store, bid: str, wanted: str, pseudonym: Callable[[str], str]
+) -> str:
+    """The viewer id behind a pseudonym, among the viewers who did anything in
+    the activity window (``keys.ACTIVITY_KEEP_S``) or are banned: a pseudonym is
+    a keyed hash, so the only way back is to recompute it for the candidates."""
+    for vid in await store.recent_viewer_ids(bid):
+        if pseudonym(vid) == wanted:
+            return vid
+    raise Rejection(
+        Code.NOT_FOUND, "no viewer with this pseudonym was active in the last 15 minutes"
+    )
 
 
 async def _run(
@@ -157,9 +172,15 @@ async def _run(
         case p.Ban():
             if pseudonym is None:  # pragma: no cover - both callers pass it
                 raise RuntimeError("viewer.ban needs the hub's pseudonyms")
+            if (cmd.qid is None) == (cmd.viewer is None):
+                raise Rejection(Code.INVALID, "name the viewer by qid or by viewer, not both")
+            if cmd.viewer is not None:
+                found = await _viewer_by_pseudonym(store, bid, cmd.viewer, pseudonym)
+                return await store.ban(bid, idem, user=user, qid=None, on=cmd.on,
+                                       pseudonym=cmd.viewer, vid=found)  # fmt: skip
             # The asker is read first only to name them in the result and the
             # audit log (it never changes); the script re-reads it atomically.
-            asker = await store.question_asker(bid, cmd.qid)
+            asker = await store.question_asker(bid, cmd.qid or 0)
             if asker is None:
                 raise Rejection(Code.NOT_FOUND, f"question {cmd.qid} does not exist")
             return await store.ban(

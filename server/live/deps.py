@@ -14,6 +14,7 @@ from typing import Any
 
 from server.metrics import Metrics
 from server.settings import Settings
+from server.store.health import RedisHealth
 from server.store.store import Store
 
 Spawn = Callable[[Coroutine[Any, Any, Any]], None]
@@ -26,3 +27,5 @@ class LiveDeps:
     store: Store
     # Runs a coroutine as a task the hub keeps referenced and cancels at stop.
     spawn: Spawn
+    # Redis failures by kind (OOM, BUSY, a full pool...): one place counts and logs them.
+    health: RedisHealth

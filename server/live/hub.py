@@ -6,10 +6,10 @@ only in a process. Background loops:
 * likes: ``LikeDesk.run`` flushes buffered likes every ``likes_flush_ms``;
 * presence: every ``presence_interval_s`` each channel reports this process's
   viewer count (an entry that expires after ``presence_ttl_s``, so a killed
-  process stops being counted: RELIABILITY 6);
+  process stops being counted: docs/reliability.md 6);
 * sessions: moderator sockets whose session was logged out, reset or removed
-  are closed within ``session_check_s`` (RELIABILITY 20);
-* reaper: a channel without clients for ``channel_idle_s`` stops tailing;
+  are closed within ``SESSION_CHECK_S`` (docs/reliability.md 20);
+* reaper: a channel without clients for ``CHANNEL_IDLE_S`` stops tailing;
 * words: the sensitive-word lists are re-read when their version moves
   (``words_refresh_ms``, ``server.live.words``);
 * webhooks: the delivery worker (``server.live.webhooks``), when
@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import secrets
 import time
 from collections.abc import Coroutine
 from typing import Any
@@ -32,6 +33,7 @@ from server import auth, protocol
 from server.domain.broadcast import BroadcastSettings
 from server.domain.errors import Code, Rejection
 from server.live import uvicorn_ws
+from server.live.admission import Admission, pending_budget
 from server.live.channel import Channel
 from server.live.conn import background
 from server.live.deps import LiveDeps
@@ -46,6 +48,7 @@ from server.protocol import Role
 from server.settings import Settings
 from server.store.accounts import Accounts, get_or_create_secret
 from server.store.deletion import Deleter
+from server.store.health import RedisHealth
 from server.store.redis_client import REDIS_DOWN, command_client
 from server.store.store import Store
 from server.timezones import resolve_timezone
@@ -67,8 +70,11 @@ class Hub:
         self.store = Store(self.redis, settings)
         self.accounts = Accounts(self.redis, settings)
         self._tasks: set[asyncio.Task[Any]] = set()
+        # Redis failures by kind, one rate-limited log line each; OOM/BUSY mark
+        # the store degraded until a write passes (/readyz probes it).
+        self.redis_health = RedisHealth(self.metrics, proc=secrets.token_hex(6))
         # What channels, likes and words may use of this process (not the hub).
-        self.deps = LiveDeps(settings, self.metrics, self.store, self.spawn)
+        self.deps = LiveDeps(settings, self.metrics, self.store, self.spawn, self.redis_health)
         self.likes = LikeDesk(self.deps)
         # Every channel's stream, read with a bounded number of connections.
         self.tailer = Tailer(self.deps, self.redis)
@@ -87,7 +93,8 @@ class Hub:
         self.channels: dict[str, Channel] = {}
         # bid -> (the live channel's settings mapping, its validated form).
         self._parsed_settings: dict[str, tuple[Any, BroadcastSettings]] = {}
-        self.ip_connections: dict[str, int] = {}  # open websockets per client address
+        # Open websockets and half-open connections per client address.
+        self.admission = Admission(settings, self.metrics, pending_max=pending_budget(settings))
         self._starting: Flights[str, Channel] = Flights()  # channels being started
         self._loops: list[asyncio.Task[None]] = []
         self.started = False
@@ -178,6 +185,25 @@ class Hub:
         self._parsed_settings[bid] = (raw, parsed)
         return parsed
 
+    async def delete_broadcast(self, bid: str, *, user: str, force: bool = False) -> dict[str, Any]:
+        """Delete a broadcast (server/store/deletion.py) and close this process's
+        channel of it at once. Other processes close theirs when their tailer
+        reads the ``deleted`` event or, if the sweep removed the stream before
+        they read it, when their next presence report is refused."""
+        result = await self.deleter.delete(bid, user=user, force=force)
+        await self._forget(bid)
+        return result
+
+    async def _forget(self, bid: str) -> None:
+        """A deleted broadcast: its sockets here close with 4404, its channel stops."""
+        channel = self.channels.pop(bid, None)
+        self._parsed_settings.pop(bid, None)
+        if channel is None:
+            return
+        for conn in [c for group in channel.conns.values() for c in group]:
+            conn.close(protocol.Close.NOT_FOUND, "the broadcast was deleted")
+        self.tailer.remove(bid)
+
     def pseudonym(self, vid: str, bid: str) -> str:
         return auth.pseudonym(self.secret, vid, bid)
 
@@ -188,11 +214,16 @@ class Hub:
         try:
             started = time.perf_counter()
             await asyncio.wait_for(self.store.ping(), timeout=self.settings.redis_timeout_s)
-            detail["redis"] = "ok"
             self.metrics.redis_latency_seconds.observe(time.perf_counter() - started, op="ping")
-        except Exception:
+            # PING answers while Redis refuses writes (OOM, BUSY): after such a
+            # refusal, ready only once a probe write passes.
+            writable = await asyncio.wait_for(
+                self.redis_health.probe(self.redis), timeout=self.settings.redis_timeout_s
+            )
+            detail["redis"] = "ok" if writable else "refusing writes"
+        except Exception as exc:
             detail["redis"] = "unreachable"
-            self.metrics.redis_errors_total.inc(op="ping")
+            self.redis_health.failed(exc, op="ping")
         dead = [bid for bid in self.channels if not self.tailer.healthy(bid)]
         detail["tailers"] = {
             "running": len(self.channels),
@@ -214,13 +245,16 @@ class Hub:
         for bid, channel in list(self.channels.items()):
             visits, channel.visits = channel.visits, []
             try:
-                await self.store.report_presence(
+                reported = await self.store.report_presence(
                     bid, proc=self.likes.proc, count=channel.viewer_count(), ttl_ms=ttl_ms,
                     visits=visits,
                 )  # fmt: skip
-            except REDIS_DOWN:
+                if reported.get("err") == "not_found":
+                    # Deleted (the script wrote nothing): let go of the channel.
+                    await self._forget(bid)
+            except REDIS_DOWN as exc:
                 channel.visits[:0] = visits  # reported next time, still in order
-                self.metrics.redis_errors_total.inc(op="presence")
+                self.redis_health.failed(exc, op="presence")
             except Exception:
                 log.exception("presence report failed")
 
@@ -254,7 +288,7 @@ class Hub:
             try:
                 now = int(time.time() * 1000)
                 for bid in await self.deleter.expired(now, self.settings.retention_days):
-                    await self.deleter.delete(bid, user="retention", force=True)
+                    await self.delete_broadcast(bid, user="retention", force=True)
                     log.info("deleted an expired broadcast (retention_days=%d)",
                              self.settings.retention_days)  # fmt: skip
             except asyncio.CancelledError:

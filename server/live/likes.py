@@ -1,6 +1,6 @@
 """Likes of one hub process: rate-limited, summed in memory, written every ~200 ms.
 
-A like storm must not cost one Redis command per tap (FINDINGS: that caps a
+A like storm must not cost one Redis command per tap (measured: that caps a
 process near 4k/s). Clients send batched tap counts; this process adds them to
 a per-broadcast delta and writes each delta with one idempotent script call per
 flush interval, so Redis sees at most ``1000 / likes_flush_ms`` like writes per
@@ -17,7 +17,7 @@ Contracts:
   flush, in Redis: a client resending an unacknowledged batch after a
   reconnect, to any process, is acknowledged without counting it again;
 * per-viewer token buckets (in memory, keyed by viewer id, so a reconnect does
-  not refill them) cap what one viewer can add (RELIABILITY 14).
+  not refill them) cap what one viewer can add (docs/reliability.md 14).
 """
 
 from __future__ import annotations
@@ -63,8 +63,11 @@ class LikeDesk:
         self._lock = asyncio.Lock()
         self.proc = secrets.token_hex(6)  # this process's flush identity
 
-    async def receive(self, conn: Conn, cmd: protocol.Like) -> None:
-        """Take one like command; its ack follows the flush that writes it."""
+    async def receive(self, conn: Conn, cmd: protocol.Like) -> bool:
+        """Take one like command; its ack follows the flush that writes it.
+
+        False when the viewer's budget granted none of its taps (the caller
+        counts that as a refused command of the connection)."""
         store, metrics = self._deps.store, self._deps.metrics
         if cmd.n > self._max_batch:
             raise Rejection(Code.INVALID, f"at most {self._max_batch} taps per like message")
@@ -75,19 +78,19 @@ class LikeDesk:
             if not self._pending(conn.bid, tab_key, cmd.id):
                 conn.send_text(_encode(protocol.ack(cmd.id, {"accepted": 0, "duplicate": True})))
             conn.last_like_id = cmd.id
-            return
+            return True
         if conn.last_like_id is None:
             # First like on this socket: it may resend one counted before a reconnect.
             try:
                 counted = await store.last_like_id(conn.bid, tab_key)
-            except REDIS_DOWN:
+            except REDIS_DOWN as exc:
                 raise Rejection(
                     Code.UNAVAILABLE, "likes are briefly unavailable", retryable=True
-                ) from None
+                ) from exc
             if counted == cmd.id:
                 conn.last_like_id = cmd.id
                 conn.send_text(_encode(protocol.ack(cmd.id, {"accepted": 0, "duplicate": True})))
-                return
+                return True
         conn.last_like_id = cmd.id
         metrics.likes_received_total.inc(cmd.n)
         granted = self._buckets.take(str(conn.vid), cmd.n, int(time.monotonic() * 1000))
@@ -96,10 +99,11 @@ class LikeDesk:
             metrics.rate_limited_total.inc(kind="likes")
         if granted == 0:
             conn.send_text(_encode(protocol.ack(cmd.id, {"accepted": 0, "throttled": cmd.n})))
-            return
+            return False
         self._buffer.add(conn.bid, granted)
         self._acks[conn.bid].append((conn, cmd.id, granted))
         self._last_ids[conn.bid][tab_key] = cmd.id
+        return True
 
     def _waiting(self, bid: str) -> list[list[tuple[Conn, str, int]]]:
         lists = [self._acks[bid]] if bid in self._acks else []
@@ -162,10 +166,19 @@ class LikeDesk:
             result = await self._deps.store.flush_likes(
                 bid, proc=self.proc, seq=batch.seq, delta=batch.delta, last_ids=batch.last_ids
             )
-        except REDIS_DOWN:
-            metrics.redis_errors_total.inc(op="likes_flush")
+        except REDIS_DOWN as exc:
+            self._deps.health.failed(exc, op="likes_flush")
             return  # kept in flight: retried next interval with the same sequence
+        except Rejection as exc:
+            # The broadcast was deleted meanwhile: the script wrote nothing, and
+            # the batch is dropped with an answer to each like it carried.
+            del self._inflight[bid]
+            for conn, cmd_id, _ in batch.acks:
+                conn.send_text(_encode(protocol.error(exc.code, exc.message, id=cmd_id,
+                                                      retryable=False)))  # fmt: skip
+            return
         metrics.redis_latency_seconds.observe(time.perf_counter() - started, op="likes_flush")
+        self._deps.health.succeeded()
         del self._inflight[bid]
         metrics.like_flushes_total.inc()
         metrics.likes_flushed_total.inc(batch.delta)

@@ -94,7 +94,7 @@ class WordsDesk:
             await asyncio.sleep(interval)
             try:
                 await self.refresh()
-            except REDIS_DOWN:
-                self._deps.metrics.redis_errors_total.inc(op="words")
+            except REDIS_DOWN as exc:
+                self._deps.health.failed(exc, op="words")
             except Exception:
                 log.exception("reloading the sensitive-word lists failed")

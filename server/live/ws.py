@@ -4,11 +4,19 @@ Admission happens before ``accept()`` only where the browser must not learn
 more than "refused": a foreign Origin is refused with HTTP 403 (RELIABILITY
 19). Everything else is accepted first and then closed with a documented code,
 because a close before accept reaches a browser as an unreadable 1006
-(FINDINGS).
+(docs/reliability.md 17).
 
 Per message, the order is: decode (a typed protocol error, nothing written),
 authorise the role, validate in the domain, write once, then ack. Messages of
 one socket are handled one after another, so its acks come in order.
+
+Budgets (docs/reliability.md 13 and 30): what must survive a reconnect lives
+in Redis per viewer (questions, upvotes and ballots: the scripts; likes: the
+like desk per viewer id), what a reconnect cannot cheat lives here per
+connection: pings, and refused commands (protocol errors, ``forbidden``,
+``not_found``, ``rate_limited``...). A connection out of refusals is abusive
+and is closed with 4400; a viewer closed so is counted as very active, so
+moderators find them in the list of active viewers and can ban them.
 """
 
 from __future__ import annotations
@@ -17,13 +25,15 @@ import asyncio
 import functools
 import logging
 import secrets
+import time
 from typing import Any
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from server import auth, protocol
 from server.domain.broadcast import validate_broadcast_id
-from server.domain.errors import Rejection
+from server.domain.errors import Code, Rejection
+from server.domain.ratelimit import TokenBucket
 from server.live.commands import Actor, authorize, execute
 from server.live.conn import Conn
 from server.live.hub import Hub
@@ -31,6 +41,17 @@ from server.protocol import Close, ProtocolError, Role
 from server.store.redis_client import REDIS_DOWN
 
 log = logging.getLogger("xs.ws")
+
+# Refusals that do not count against a connection's budget: the service's
+# fault, not the client's.
+_NOT_ABUSE = frozenset({"unavailable", "internal"})
+# What counts against a moderator's refusals: a console of staff meets
+# not_found and conflict in normal work (two moderators on one queue, a bulk
+# action racing another), so only what no correct console sends counts.
+_MODERATOR_ABUSE = frozenset({"invalid", "forbidden"})
+# Activity noted for a viewer whose socket was closed for abuse (the console's
+# list of active viewers ranks by it): well above what a person does in minutes.
+ABUSE_WEIGHT = 100
 
 
 def _client_ip(ws: WebSocket) -> str:
@@ -49,8 +70,10 @@ async def websocket_endpoint(ws: WebSocket) -> None:
         await ws.close(code=Close.FORBIDDEN)  # before accept: HTTP 403
         return
     ip = _client_ip(ws)
-    counts = hub.ip_connections
-    if counts.get(ip, 0) >= settings.max_connections_per_ip:
+    # Open websockets and, through server.live.admission, this address's
+    # connections still sending their request (docs/reliability.md 12, 31).
+    counts = hub.admission.open
+    if hub.admission.count(ip) >= settings.max_connections_per_ip:
         await ws.accept()
         metrics.rate_limited_total.inc(kind="connections")
         await ws.close(code=Close.TOO_MANY_CONNECTIONS, reason="too many connections")
@@ -188,9 +211,15 @@ async def _authenticate(
     return True
 
 
+def _now_ms() -> int:
+    return int(time.monotonic() * 1000)
+
+
 async def _receive_loop(hub: Hub, ws: WebSocket, conn: Conn) -> None:
     metrics, settings = hub.metrics, hub.settings
-    errors = 0
+    now = _now_ms()
+    refusals = TokenBucket.full(settings.refusals_per_min / 60, settings.max_protocol_errors, now)
+    pings = TokenBucket.full(settings.pings_per_min / 60, settings.pings_burst, now)
     # A viewer's address only as a keyed hash: the per-address question limit.
     ip_key = auth.hash_ip(hub.secret, conn.ip) if conn.role is Role.VIEWER else ""
     actor = Actor(conn.role, vid=conn.vid, user=conn.user, ip=ip_key)
@@ -199,9 +228,14 @@ async def _receive_loop(hub: Hub, ws: WebSocket, conn: Conn) -> None:
         raw = await _receive_text(ws)
         metrics.frames_in_total.inc()
         cmd_id: str | None = None
+        cmd: object = None
+        refused = False
         try:
             cmd = protocol.decode(raw)
             if isinstance(cmd, protocol.Ping):
+                if not pings.take(1, _now_ms()):
+                    metrics.rate_limited_total.inc(kind="pings")
+                    raise Rejection(Code.RATE_LIMITED, "too many pings")
                 _send(conn, protocol.pong())
                 continue
             if isinstance(cmd, protocol.Hello):
@@ -209,40 +243,47 @@ async def _receive_loop(hub: Hub, ws: WebSocket, conn: Conn) -> None:
             cmd_id = cmd.id
             if isinstance(cmd, protocol.Like):
                 authorize(actor, cmd)  # who may do what: commands.py's one rule
-                await hub.likes.receive(conn, cmd)
-                continue
-            if type(cmd) in protocol.FOLLOWUP_COMMANDS:
-                result = await hub.followup.execute(conn.bid, actor, cmd)
+                # Every tap throttled: answered by the desk, counted as refused.
+                refused = not await hub.likes.receive(conn, cmd)
             else:
-                result = await execute(
-                    hub.store, conn.bid, actor, cmd,
-                    settings=await hub.broadcast_settings(conn.bid),
-                    name_max_len=settings.name_max_len,
-                    words=await hub.words.matchers(conn.bid)
-                    if isinstance(cmd, protocol.Ask) else (),
-                    pseudonym=pseudonym,
-                )  # fmt: skip
-            if isinstance(cmd, protocol.Vote):
-                conn.voted.add(cmd.poll)
-            result.pop("ok", None)
-            metrics.acks_total.inc(type=type(cmd).__name__)
-            _send(conn, protocol.ack(cmd.id, result))
+                if type(cmd) in protocol.FOLLOWUP_COMMANDS:
+                    result = await hub.followup.execute(conn.bid, actor, cmd)
+                else:
+                    result = await execute(
+                        hub.store, conn.bid, actor, cmd,
+                        settings=await hub.broadcast_settings(conn.bid),
+                        name_max_len=settings.name_max_len,
+                        words=await hub.words.matchers(conn.bid)
+                        if isinstance(cmd, protocol.Ask) else (),
+                        pseudonym=pseudonym,
+                    )  # fmt: skip
+                if isinstance(cmd, protocol.Vote):
+                    conn.voted.add(cmd.poll)
+                result.pop("ok", None)
+                metrics.acks_total.inc(type=type(cmd).__name__)
+                hub.redis_health.succeeded()
+                _send(conn, protocol.ack(cmd.id, result))
         except ProtocolError as exc:
-            errors += 1
+            refused = True
             metrics.errors_total.inc(code=exc.code)
             _send(conn, protocol.error(exc.code, exc.message, id=exc.id, retryable=False))
         except Rejection as exc:
-            if exc.code in ("invalid", "forbidden"):
-                errors += 1
+            refused = exc.code not in _NOT_ABUSE and (
+                conn.role is not Role.MODERATOR or exc.code in _MODERATOR_ABUSE
+            )
+            if exc.code == "rate_limited" and isinstance(cmd, (protocol.Upvote, protocol.Vote)):
+                kind = "upvotes" if isinstance(cmd, protocol.Upvote) else "votes"
+                metrics.rate_limited_total.inc(kind=kind)
             if exc.code == "unavailable":
-                # execute() and the like desk turn a Redis failure into this code.
-                metrics.redis_errors_total.inc(op="command")
+                # execute() and the like desk turn a Redis failure into this
+                # code, with the failure as its cause.
+                hub.redis_health.failed(exc.__cause__ or exc, op="command")
             metrics.errors_total.inc(code=exc.code)
             retry = exc.retryable or exc.code in protocol.RETRYABLE_CODES
             _send(conn, protocol.error(exc.code, exc.message, id=cmd_id, retryable=retry))
-        except REDIS_DOWN:
+        except REDIS_DOWN as exc:
             metrics.errors_total.inc(code="unavailable")
-            metrics.redis_errors_total.inc(op="command")
+            hub.redis_health.failed(exc, op="command")
             message = "the service is briefly unavailable; retry with the same id"
             _send(conn, protocol.error("unavailable", message, id=cmd_id, retryable=True))
         except Exception:
@@ -250,6 +291,17 @@ async def _receive_loop(hub: Hub, ws: WebSocket, conn: Conn) -> None:
             metrics.errors_total.inc(code="internal")
             _send(conn, protocol.error("internal", "internal error; retry with the same id",
                                        id=cmd_id, retryable=True))  # fmt: skip
-        if errors > settings.max_protocol_errors:
-            conn.close(Close.PROTOCOL_ABUSE, "too many invalid messages")
+        if refused and not refusals.take(1, _now_ms()):
+            if conn.vid is not None:
+                hub.spawn(_note_abuse(hub, conn.bid, conn.vid))
+            conn.close(Close.PROTOCOL_ABUSE, "too many refused or invalid messages")
             return
+
+
+async def _note_abuse(hub: Hub, bid: str, vid: str) -> None:
+    try:
+        await hub.store.note_activity(bid, vid, ABUSE_WEIGHT)
+    except REDIS_DOWN as exc:  # the close matters, the note is a hint for moderators
+        hub.redis_health.failed(exc, op="activity")
+    except Rejection:  # the broadcast was deleted meanwhile
+        pass

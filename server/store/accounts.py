@@ -30,7 +30,7 @@ Contracts:
 * A session is valid only while its key exists, its account exists and its
   ``pwv`` equals the account's: a reset that raced a login still wins.
 * Writes are safe to retry after a lost reply (redis-py 8 retries by default,
-  FINDINGS): a create retried with the same hash (random salt) is recognised as
+  docs/reliability.md 3): a create retried with the same hash (random salt) is recognised as
   our own; the other writes are idempotent or only over-count a throttle by one.
 * The scripts are ``lua/mod_*.lua``, ``lua/session_*.lua`` and
   ``lua/login_failed.lua``; the keys are named in ``server/store/keys.py``.
@@ -395,7 +395,7 @@ class Accounts:
         """Which of these session digests still exist (one pipelined round trip).
 
         The hub polls this to close moderator sockets whose session ended
-        (logout, reset, removal, expiry): RELIABILITY 20.
+        (logout, reset, removal, expiry): docs/reliability.md 20.
         """
         wanted = list(dict.fromkeys(digests))
         if not wanted:
@@ -409,7 +409,7 @@ class Accounts:
     # --- viewer ids ------------------------------------------------------------------
     async def allow_new_viewer_id(self, ip_hash: str, limit: int, now_s: int) -> bool:
         """Count one minted viewer id for this address and hour; True while within
-        ``limit`` (RELIABILITY 15: mass-created anonymous ids are capped)."""
+        ``limit`` (docs/reliability.md 15: mass-created anonymous ids are capped)."""
         key = keys.viewer_ids_minted(ip_hash, now_s // 3600)
         async with self._r.pipeline(transaction=True) as pipe:
             pipe.incr(key)

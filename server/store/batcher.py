@@ -1,7 +1,7 @@
 """Concurrent script calls of one process, sent to Redis as one pipeline.
 
 redis-py costs ~150 us of hub CPU per awaited command, while a pipeline costs
-a fraction of that per command (FINDINGS). Commands from many sockets arrive
+a fraction of that per command (measured; docs/performance.md). Commands from many sockets arrive
 in the same event-loop turn; the batcher queues their script calls and sends
 everything queued as one non-transactional pipeline, one pipeline in flight at
 a time, so batches grow exactly when load does and a lone command waits for

@@ -1,6 +1,6 @@
 """Deleting a broadcast, and the retention sweep that deletes ended ones.
 
-RELIABILITY 27: deleting a broadcast removes every key it owns. Its keys all
+docs/reliability.md 27: deleting a broadcast removes every key it owns. Its keys all
 share the hash tag ``{<bid>}`` (one Cluster slot), so they are found with a
 bounded ``SCAN MATCH xs:{<bid>}:*`` and deleted per batch by one script; the
 two deployment-wide keys that name it (the index ``xs:broadcasts`` and its

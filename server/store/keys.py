@@ -14,6 +14,12 @@ from __future__ import annotations
 BROADCASTS = "xs:broadcasts"  # zset of broadcast ids by creation time (deployment-wide)
 
 
+def probe(proc: str) -> str:
+    """``xs:probe:<process>``: a key /readyz writes (PX 1000) to see whether a
+    degraded Redis takes writes again (server/store/health.py)."""
+    return f"xs:probe:{proc}"
+
+
 def join(code: str) -> str:
     """``xs:join:<code>`` -> bid: a short join code (deployment-wide, like ``BROADCASTS``)."""
     return f"xs:join:{code}"
@@ -175,6 +181,23 @@ def timeline(bid: str, metric: str) -> str:
     """``xs:{bid}:tl:<metric>``: minute (since the Unix epoch) -> figure of that minute
     (``server/domain/report.py`` ``TIMELINE_METRICS``; written by the write scripts)."""
     return f"{prefix(bid)}tl:{metric}"
+
+
+def viewer_budget(bid: str, vid: str) -> str:
+    """``xs:{bid}:rlv:<vid>``: a viewer's budget of upvotes and ballots (a token
+    bucket hash, ``viewer_budget()`` in ``lua/_prelude.lua``; expires when full)."""
+    return f"{prefix(bid)}rlv:{vid}"
+
+
+# How long a minute of activity is kept (``ACTIVITY_KEEP_S`` in lua/_prelude.lua):
+# a moderator can name a viewer active within it by pseudonym (viewer.ban).
+ACTIVITY_KEEP_S = 900
+
+
+def activity(bid: str, minute: int) -> str:
+    """``xs:{bid}:act:<minute>``: zset viewer id -> actions in that minute
+    (Unix ms // 60000), kept ``ACTIVITY_KEEP_S``."""
+    return f"{prefix(bid)}act:{minute}"
 
 
 # --- Across broadcasts: each index under a hash tag of its own ---------------------

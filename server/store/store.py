@@ -41,7 +41,7 @@ _SCRIPTS = (
     "ask", "set_status", "q_update", "upvote", "poll_create", "poll_state", "ballot",
     "bc_create", "bc_update", "overlay", "likes_flush", "presence", "snapshot",
     "viewer_state", "rotate_key", "epoch_bump", "rehearsal", "merge", "ban", "words_put",
-    "bc_index", "poll_delete",
+    "bc_index", "poll_delete", "activity",
 )  # fmt: skip
 
 
@@ -106,6 +106,8 @@ class Store:
         self._q_per_min = settings.questions_per_min
         self._ip_burst = settings.questions_ip_burst
         self._ip_per_min = settings.questions_ip_per_min
+        self._act_burst = settings.viewer_actions_burst
+        self._act_per_min = settings.viewer_actions_per_min
         self._scripts = scripts.register(redis, _SCRIPTS)
         self._batcher = ScriptBatcher(redis)
         self._code_prefixes: dict[str, str] = {}  # bid -> 查询码 prefix (never changes)
@@ -309,12 +311,43 @@ class Store:
         return text(raw) if raw is not None else None
 
     async def ban(
-        self, bid: str, idem: str, *, user: str, qid: int, on: bool, pseudonym: str
-    ) -> Result:
-        """Ban or unban the asker of ``qid`` (``lua/ban.lua``)."""
+        self, bid: str, idem: str, *, user: str, qid: int | None, on: bool, pseudonym: str,
+        vid: str = "",
+    ) -> Result:  # fmt: skip
+        """Ban or unban the asker of ``qid``, or (``qid`` None) the viewer ``vid``
+        (``lua/ban.lua``)."""
         return await self._run(
-            "ban", bid, idem, user, qid, "1" if on else "0", pseudonym, self._ttl, self._maxlen
+            "ban", bid, idem, user, "" if qid is None else qid, "1" if on else "0", pseudonym,
+            self._ttl, self._maxlen, vid,
+        )  # fmt: skip
+
+    async def recent_viewer_ids(self, bid: str) -> set[str]:
+        """Every viewer id active within ``keys.ACTIVITY_KEEP_S``, and the banned."""
+        active = await self.active_viewers(bid, minutes=keys.ACTIVITY_KEEP_S // 60, limit=None)
+        return {vid for vid, _ in active} | await self.banned_ids(bid)
+
+    async def note_activity(self, bid: str, vid: str, weight: int) -> Result:
+        """Count ``weight`` actions of a viewer that no write script saw
+        (``lua/activity.lua``; ``not_found`` for a deleted broadcast)."""
+        raw = await self._scripts["activity"](
+            keys=[keys.meta(bid), keys.events(bid)], args=[keys.prefix(bid), vid, weight]
         )
+        return raise_for(orjson.loads(raw))
+
+    async def active_viewers(
+        self, bid: str, *, minutes: int, limit: int | None
+    ) -> list[tuple[str, int]]:
+        """The most active viewer ids of the last ``minutes`` (with their action
+        counts), most active first: one ``ZUNION`` of the per-minute sets. The
+        minutes are Redis's (``TIME``), as in the scripts that count them."""
+        seconds, _ = await self.redis.time()
+        minute = int(seconds) // 60
+        found: Any = await self.redis.zunion(
+            [keys.activity(bid, m) for m in range(minute - minutes + 1, minute + 1)],
+            withscores=True,
+        )
+        ranked = sorted(((text(v), int(n)) for v, n in found), key=lambda r: (-r[1], r[0]))
+        return ranked if limit is None else ranked[:limit]
 
     async def banned_ids(self, bid: str) -> set[str]:
         return {text(v) for v in await self.redis.smembers(keys.banned(bid))}
@@ -388,7 +421,7 @@ class Store:
     async def upvote(self, bid: str, idem: str, *, vid: str, qid: int, on: bool) -> Result:
         return await self._run(
             "upvote", bid, idem, vid, qid, "1" if on else "0", self._ttl, self._maxlen,
-            ",".join(_PUBLIC),
+            ",".join(_PUBLIC), self._act_burst, self._act_per_min,
         )  # fmt: skip
 
     # --- polls ----------------------------------------------------------------------
@@ -423,8 +456,9 @@ class Store:
         self, bid: str, idem: str, *, vid: str, pid: int, choices: Sequence[int]
     ) -> Result:
         return await self._run(
-            "ballot", bid, idem, vid, pid, orjson.dumps(list(choices)), self._ttl, self._maxlen
-        )
+            "ballot", bid, idem, vid, pid, orjson.dumps(list(choices)), self._ttl, self._maxlen,
+            self._act_burst, self._act_per_min,
+        )  # fmt: skip
 
     async def show_overlay(
         self, bid: str, idem: str, *, user: str, show: str | None, pid: int | None

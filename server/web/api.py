@@ -62,7 +62,11 @@ async def viewer(request: Request) -> Response:
     """Give the browser an anonymous viewer id (a signed cookie), once."""
     response = json_response({"ok": True})
     if not await give_viewer_id(request, response):
-        raise HTTPError(429, "rate_limited", "too many new viewers from this address")
+        # The window is the clock hour (Accounts.allow_new_viewer_id).
+        return JSONResponse(
+            {"error": "rate_limited", "message": "too many new viewers from this address"},
+            status_code=429, headers={"Retry-After": str(3600 - int(time.time()) % 3600)},
+        )  # fmt: skip
     return response
 
 
@@ -70,7 +74,7 @@ async def give_viewer_id(request: Request, response: Response) -> bool:
     """Set a new ``xs_vid`` cookie on ``response`` unless the request has a valid one.
 
     False when the address has minted too many ids this hour (vote stuffing,
-    RELIABILITY 15); the caller decides how to say so. Shared by ``GET
+    docs/reliability.md 15); the caller decides how to say so. Shared by ``GET
     /api/viewer`` and the viewer page (``server.web.viewer_pages``).
     """
     hub = hub_of(request)
@@ -216,10 +220,10 @@ def _public_meta(meta: dict[str, str]) -> dict[str, Any]:
 async def broadcast(request: Request) -> Response:
     hub = hub_of(request)
     if request.method == "DELETE":
-        # Every key it owns (RELIABILITY 27); administrators only, never a live one.
+        # Every key it owns (docs/reliability.md 27); administrators only, never a live one.
         session = await require_session(request, write=True, admin=True)
         bid = bc.validate_broadcast_id(request.path_params["bid"])
-        return json_response(await hub.deleter.delete(bid, user=session.user))
+        return json_response(await hub.delete_broadcast(bid, user=session.user))
     await require_session(request, write=False)
     bid = request.path_params["bid"]
     meta = await hub.store.broadcast_meta(bc.validate_broadcast_id(bid))

@@ -8,6 +8,7 @@ the session's CSRF token or from another origin).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -21,6 +22,8 @@ from server.live.hub import Hub
 from server.protocol import ProtocolError
 from server.store.accounts import AlreadyExists, Session
 from server.store.redis_client import REDIS_DOWN
+
+log = logging.getLogger("xs.http")
 
 MAX_BODY = 64 * 1024  # HTTP bodies are small JSON documents
 
@@ -63,8 +66,24 @@ async def read_body(request: Request) -> dict[str, Any]:
     return data
 
 
+# Seconds a client waits before retrying after a 503: about how long the hub
+# needs to notice Redis back (a reconnect, or the /readyz probe of a full Redis).
+RETRY_AFTER_S = "2"
+
+
+def unavailable(request: Request, exc: BaseException) -> Response:
+    """The JSON 503 for a Redis failure (counted by kind, logged once a while)."""
+    hub_of(request).redis_health.failed(exc, op="http")
+    return JSONResponse(
+        {"error": "unavailable", "message": "the service is briefly unavailable; retry"},
+        status_code=503, headers={"Retry-After": RETRY_AFTER_S},
+    )  # fmt: skip
+
+
 def guarded(handler: Handler) -> Handler:
-    """Map typed failures to JSON errors; Redis down -> 503 with Retry-After."""
+    """Map typed failures to JSON errors; Redis unavailable (down, full, busy, no
+    free connection) -> 503 with Retry-After; anything else -> a JSON 500, never
+    a stack trace or starlette's plain-text page."""
 
     async def wrapper(request: Request) -> Response:
         try:
@@ -73,18 +92,17 @@ def guarded(handler: Handler) -> Handler:
             return json_response({"error": exc.code, "message": exc.message}, exc.status)
         except Rejection as exc:
             if exc.code == "unavailable":  # execute() turns a Redis failure into this code
-                hub_of(request).metrics.redis_errors_total.inc(op="http")
+                return unavailable(request, exc.__cause__ or exc)
             status = {"not_found": 404, "forbidden": 403, "conflict": 409,
-                      "rate_limited": 429, "unavailable": 503}.get(exc.code, 400)  # fmt: skip
+                      "rate_limited": 429}.get(exc.code, 400)  # fmt: skip
             return json_response({"error": exc.code, "message": exc.message}, status)
         except ProtocolError as exc:
             return json_response({"error": exc.code, "message": exc.message}, 400)
-        except REDIS_DOWN:
-            hub_of(request).metrics.redis_errors_total.inc(op="http")
-            return JSONResponse(
-                {"error": "unavailable", "message": "the service is briefly unavailable"},
-                status_code=503, headers={"Retry-After": "2"},
-            )  # fmt: skip
+        except REDIS_DOWN as exc:
+            return unavailable(request, exc)
+        except Exception:
+            log.exception("request failed: %s %s", request.method, request.url.path)
+            return json_response({"error": "internal", "message": "internal error"}, 500)
 
     return wrapper
 

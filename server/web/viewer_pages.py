@@ -6,7 +6,7 @@ from the path and opens the websocket. The page needs the signed ``xs_vid``
 cookie before it connects, so this route sets it when missing (the same
 per-address limit as ``GET /api/viewer``). Nothing from Redis is written into
 the HTML: broadcast data reaches the page over the socket and is rendered as
-text (FINDINGS: orjson output is not HTML-safe).
+text (orjson output is not HTML-safe: ``</script>`` passes through).
 
 The join page (``/``) is a plain form: ``GET /j?code=`` redirects to the
 broadcast, and an unknown code (typed, or a stale ``/j/<code>`` link) gets the

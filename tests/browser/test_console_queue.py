@@ -8,6 +8,7 @@ what is tested. Waits are Playwright's ``expect`` (polling the DOM), never sleep
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import re
 from collections.abc import AsyncIterator, Callable
@@ -15,7 +16,9 @@ from typing import Any
 
 import pytest
 from playwright.async_api import Browser, Page, WebSocketRoute, expect
+from websockets.exceptions import ConnectionClosed
 
+from server.client import Disconnected, HubClient
 from tests.browser.conftest import IMG_DIR
 from tests.integration.harness import HubProcess, Moderator, new_moderator, viewer
 
@@ -141,13 +144,6 @@ async def hub_questions(
         return {q["id"]: q for q in client.state.questions.values()}
     finally:
         await client.close()
-
-
-def has_merge(hub: HubProcess) -> bool:
-    """Whether this hub knows q.merge / viewer.ban (helper S1's server part)."""
-    from server import protocol
-
-    return hasattr(protocol, "Merge") and hasattr(protocol, "Ban")
 
 
 # --- access ------------------------------------------------------------------------------
@@ -505,8 +501,6 @@ async def test_filter_by_text_and_tag(
 async def test_merge_by_key(
     browser: Browser, hub: HubProcess, mod: Moderator, dialogs: list[str]
 ) -> None:
-    if not has_merge(hub):
-        pytest.skip("q.merge is not in this hub yet (helper S1)")
     bid = await live_broadcast(mod, title="按键合并")
     q1 = await ask(hub, bid, "社区食堂能不能给老人打折？")
     q2 = await ask(hub, bid, "社区食堂能不能给老年人打折")
@@ -645,14 +639,12 @@ async def test_markup_in_a_question_renders_as_text(
     assert not c.errors
 
 
-# --- merge, ban, flags (server side by helper S1) ----------------------------------------------
+# --- merge, ban, flags ----------------------------------------------
 
 
 async def test_merge_from_the_ui_unites_supporters(
     browser: Browser, hub: HubProcess, mod: Moderator, dialogs: list[str]
 ) -> None:
-    if not has_merge(hub):
-        pytest.skip("q.merge is not in this hub yet (helper S1)")
     from tests.browser.test_viewer import open_viewer
 
     bid = await live_broadcast(mod, title="合并")
@@ -703,8 +695,6 @@ async def test_merge_from_the_ui_unites_supporters(
 async def test_ban_from_the_ui_and_unban(
     browser: Browser, hub: HubProcess, mod: Moderator, dialogs: list[str]
 ) -> None:
-    if not has_merge(hub):
-        pytest.skip("viewer.ban is not in this hub yet (helper S1)")
     bid = await live_broadcast(mod, title="封禁")
     troll = await viewer(hub.base, bid)
     await troll.connect()
@@ -731,14 +721,45 @@ async def test_ban_from_the_ui_and_unban(
     assert not c.errors
 
 
+async def test_ban_a_flooder_who_never_asked_from_the_active_viewers(
+    browser: Browser, hub: HubProcess, mod: Moderator, dialogs: list[str]
+) -> None:
+    bid = await live_broadcast(mod, title="刷票", settings={"moderation": False})
+    qid = await ask(hub, bid, "公交站能否加装遮雨棚？")
+    flooder = await viewer(hub.base, bid)
+    await flooder.connect()
+    with contextlib.suppress(ConnectionClosed):
+        for i in range(300):
+            await flooder.send({"type": "upvote", "id": f"f{i}", "qid": qid, "on": i % 2 == 0})
+    assert await flooder.wait_closed(timeout=10) == 4400  # out of refusals
+
+    c = await open_console(browser, hub, mod, bid, dialogs)
+    rows = c.page.locator(".qs-active .qs-active-row")
+    await expect(rows.first).to_be_visible(timeout=WAIT_MS)
+    pseudonym = await rows.first.get_attribute("data-viewer")
+    assert pseudonym and len(pseudonym) == 10
+    await rows.first.locator("button").click()
+    await expect(c.page.locator("#ban-viewer-dialog")).to_be_visible()
+    await c.page.click("#ban-viewer-dialog .c-btn-danger")
+    await expect(c.toast("已封禁")).to_have_count(1, timeout=WAIT_MS)
+    banned = c.page.locator(".qs-banned .qs-ban")
+    await expect(banned).to_have_count(1, timeout=WAIT_MS)
+    await expect(rows.first.locator(".q-badge-banned")).to_be_visible(timeout=WAIT_MS)
+    again = HubClient(hub.base, bid, "viewer", cookies=flooder.cookies)
+    with pytest.raises(Disconnected) as closed:
+        await again.connect()
+    assert closed.value.code == 4403
+    await banned.locator("button[data-act='unban']").click()
+    await expect(banned).to_have_count(0, timeout=WAIT_MS)
+    assert not c.errors
+
+
 async def test_held_question_shows_its_words_highlighted(
     browser: Browser, hub: HubProcess, mod: Moderator, dialogs: list[str]
 ) -> None:
     bid = await live_broadcast(mod, title="敏感词", settings={"moderation": False})
     async with mod.http() as http:
         r = await http.put(f"/api/broadcasts/{bid}/words", json=HELD_WORD)
-        if r.status_code in (404, 405):
-            pytest.skip("per-broadcast word lists are not in this hub yet (helper S1)")
         assert r.status_code == 200, r.text
     c = await open_console(browser, hub, mod, bid, dialogs)
     text = "听说有内 部 消息说票价要涨，是真的吗？"

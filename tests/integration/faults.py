@@ -26,14 +26,15 @@ import anyio
 import httpx
 import orjson
 import redis.asyncio as aioredis
+from websockets.exceptions import ConnectionClosed
 
-from server.client import HubClient
+from server.client import Disconnected, HubClient
 from tests.integration.harness import HubProcess
 
 T = TypeVar("T")
 Json = dict[str, Any]
 
-# Metric names RELIABILITY 28 asks for.
+# Metric names docs/reliability.md 28 asks for.
 REQUIRED_METRICS = (
     "xs_connections",
     "xs_closes_total",
@@ -259,3 +260,15 @@ def drained_until_closed(sock: socket.socket, timeout: float) -> bool:
         except ConnectionResetError:
             return True
     return False
+
+
+async def refused_with(client: HubClient) -> int | None:
+    """The close code of a connection the hub refuses (after accepting it)."""
+    try:
+        welcome = await client.connect()
+    except Disconnected as exc:
+        return exc.code
+    except ConnectionClosed as exc:  # closed before the hello could even be sent
+        return exc.rcvd.code if exc.rcvd is not None else None
+    await client.close()
+    raise AssertionError(f"welcomed: {welcome}")

@@ -68,7 +68,7 @@ async def viewer_identity(redis: aioredis.Redis) -> tuple[dict[str, str], str]:
     """A signed ``xs_vid`` cookie and its viewer id, exactly as ``GET /api/viewer`` makes them.
 
     Signed here rather than minted over HTTP because the per-address cap on new
-    viewer ids (RELIABILITY 15) is shared by the whole test session; the tests
+    viewer ids (docs/reliability.md 15) is shared by the whole test session; the tests
     that are about the cookie itself use ``/api/viewer``.
     """
     vid = auth.new_viewer_id()

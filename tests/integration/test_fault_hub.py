@@ -1,4 +1,4 @@
-"""A hub process going away under its clients: SIGTERM and kill -9 (RELIABILITY 5, 6).
+"""A hub process going away under its clients: SIGTERM and kill -9 (docs/reliability.md 5, 6).
 
 Two hub processes share one Redis of the test's own. The clients are on the
 first; while it is down a moderator keeps working through the second. When the

@@ -1,4 +1,4 @@
-"""Redis faults under a running hub: kill -9, rollback, lost replies (RELIABILITY 1-4).
+"""Redis faults under a running hub: kill -9, rollback, lost replies (docs/reliability.md 1-4).
 
 Each test has a redis-server of its own (the ``embedded_redis`` fixture) that it
 kills, restarts or rolls back, and a hub process of its own on it.
@@ -45,7 +45,7 @@ Json = dict[str, Any]
 
 # Fast failure and fast recovery: a 1 s command timeout, a 1 s XREAD BLOCK.
 FAST = {"REDIS_TIMEOUT_S": "1", "TAIL_BLOCK_MS": "1000", "QUESTIONS_BURST": "50"}
-# How soon after Redis answers again the hub must serve (RELIABILITY 1: "within seconds").
+# How soon after Redis answers again the hub must serve (docs/reliability.md 1: "within seconds").
 RECOVERY_S = 5.0
 
 

@@ -1,4 +1,4 @@
-"""Acks and idempotency of every command against a real hub (RELIABILITY 3, 15, 16).
+"""Acks and idempotency of every command against a real hub (docs/reliability.md 3, 15, 16).
 
 An ack carries the result of the Redis write, which the write script also stored
 under the command's idempotency key: a resend of the same id, on the same socket
@@ -397,7 +397,7 @@ async def test_two_moderators_editing_at_once_never_lose_an_edit(
     hub: HubProcess, mod: Moderator, redis: aioredis.Redis, clients: Clients
 ) -> None:
     """Both start from the same text; the second to arrive is refused with
-    ``conflict`` and the first one's edit stays (issue 4: never a lost update)."""
+    ``conflict`` and the first one's edit stays (never a lost update)."""
     bid = (await mod.create_broadcast(settings={"moderation": False}))["id"]
     viewer = await new_viewer(clients, redis, hub.base, bid)
     qid = ok(await viewer.command("ask", text="地铁5号线什么时候开工"))["qid"]

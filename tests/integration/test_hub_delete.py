@@ -1,11 +1,13 @@
-"""Deleting a broadcast (RELIABILITY 27) against a real hub: every key it owns
+"""Deleting a broadcast (docs/reliability.md 27) against a real hub: every key it owns
 is gone, its sockets close with 4404, it is refused while live and for anyone
 but an administrator; the retention sweep picks only ended broadcasts past
 their time."""
 
 from __future__ import annotations
 
+import asyncio
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -111,3 +113,37 @@ async def test_retention_picks_only_ended_broadcasts_past_their_time(
     await deleter.delete(old, user="retention", force=True)
     assert await _keys_of(redis, old) == []
     assert await redis.exists(keys.meta(recent)) and await redis.exists(keys.meta(running))
+
+
+@pytest.fixture(scope="module")
+def quick_presence_hub(
+    redis_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[HubProcess]:
+    """A hub whose presence report runs every 0.2 s, so a test can wait past it."""
+    process = HubProcess(
+        redis_url, tmp_path_factory.mktemp("hub-presence"), PRESENCE_INTERVAL_S="0.2"
+    ).start()
+    try:
+        yield process
+    finally:
+        process.stop()
+
+
+async def test_a_process_holding_the_channel_recreates_nothing_after_delete(
+    hub: HubProcess,
+    quick_presence_hub: HubProcess,
+    mod: Moderator,
+    redis: aioredis.Redis,
+    clients: Clients,
+) -> None:
+    """The viewer is served by one process; another deletes the broadcast."""
+    bid = (await mod.create_broadcast(settings={"moderation": False}))["id"]
+    viewer = await new_viewer(clients, redis, quick_presence_hub.base, bid)
+    ok(await viewer.command("ask", text="公交夜班线路能否加密？"))
+    await viewer.send({"type": "like", "id": "l1", "n": 3})
+    assert (await _delete(mod, bid))[0] == 200
+    assert await viewer.wait_closed() == 4404
+    # The serving process reports presence every 0.2 s (and flushes likes):
+    # ten reports later nothing of the broadcast exists.
+    await asyncio.sleep(2.0)
+    assert await _keys_of(redis, bid) == []

@@ -1,4 +1,4 @@
-"""Bad input and bad credentials against a real hub (RELIABILITY 9, 12, 13, 17, 19).
+"""Bad input and bad credentials against a real hub (docs/reliability.md 9, 12, 13, 17, 19).
 
 A malformed message gets a typed ``error``, writes nothing and leaves the
 socket open and usable; repeated abuse closes it with 4400; a bad handshake or

@@ -1,4 +1,5 @@
-"""Two hub processes on one Redis serve one broadcast as one (issue "The hub", point 8).
+"""Two hub processes on one Redis serve one broadcast as one (docs/architecture.md:
+every process serves every broadcast from Redis).
 
 Process A is the module's hub; process B is started by the test. Every write
 goes through Redis and reaches the other process through its stream tailer.

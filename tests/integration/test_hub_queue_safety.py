@@ -1,5 +1,5 @@
 """Keeping the queue safe against a real hub: merging questions, banning a
-viewer, the per-address question limit (issue 4, "Similar questions" and "Safety").
+viewer, the per-address question limit (docs/architecture.md, "Keeping the queue safe").
 
 Every assertion is on what really went over the sockets or into Redis.
 """

@@ -1,4 +1,4 @@
-"""The resume decision table (RELIABILITY 7) against real hub processes.
+"""The resume decision table (docs/reliability.md 7) against real hub processes.
 
 One test per named outcome. Each asserts the ``resume`` of the welcome, what
 the client received after it (a snapshot, one events frame with exactly the
@@ -216,7 +216,7 @@ async def test_resume_racing_the_tailer_loses_nothing(
 ) -> None:
     """Reconnecting right after events were acked, before this hub tailed them.
 
-    The decision is taken against the events the hub has read (FINDINGS of this
+    The decision is taken against the events the hub has read (found by this
     suite: it may then say "current" for events still in flight); whatever it
     says, they arrive right after, each once.
     """

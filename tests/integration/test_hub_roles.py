@@ -1,4 +1,4 @@
-"""Who may see and do what (RELIABILITY 17, 18, 20, 21, 25, 26) against a real hub.
+"""Who may see and do what (docs/reliability.md 17, 18, 20, 21, 25, 26) against a real hub.
 
 Privacy assertions scan every message a client received (re-encoded as the JSON
 that went over the wire), not only the state it ended with.

@@ -1,4 +1,4 @@
-"""Like storms: the per-viewer budget, exact totals, idempotent batches (RELIABILITY 14).
+"""Like storms: the per-viewer budget, exact totals, idempotent batches (docs/reliability.md 14).
 
 The hub runs with a small budget (10 taps/s, burst 20) so a two-second storm
 shows the limit; totals are read back from Redis and compared with the acks.

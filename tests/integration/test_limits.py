@@ -1,5 +1,5 @@
 """Limits the hub enforces on its sockets, and the counters that show them
-(RELIABILITY 9-12, 20, 28).
+(docs/reliability.md 9-12, 20, 28).
 
 Each test runs a hub process of its own with the limit under test turned down,
 so the close codes and the counter deltas it asserts belong to it alone.
@@ -16,10 +16,9 @@ from typing import Any
 import orjson
 import pytest
 from websockets.asyncio.client import connect
-from websockets.exceptions import ConnectionClosed
 from websockets.typing import Origin
 
-from server.client import Disconnected, HubClient, fetch_viewer_cookie
+from server.client import HubClient, fetch_viewer_cookie
 from server.domain.resume import parse_stream_id
 from tests.integration import harness
 from tests.integration.faults import (
@@ -32,6 +31,7 @@ from tests.integration.faults import (
     kernel_queued,
     positions,
     raw_viewer,
+    refused_with,
     running_hub,
     scrape,
 )
@@ -47,18 +47,6 @@ async def acked(client: HubClient, type: str, **fields: Any) -> Json:
     assert reply["type"] == "ack", reply
     result: Json = reply["result"]
     return result
-
-
-async def refused_with(client: HubClient) -> int | None:
-    """The close code of a connection the hub refuses (after accepting it)."""
-    try:
-        welcome = await client.connect()
-    except Disconnected as exc:
-        return exc.code
-    except ConnectionClosed as exc:  # closed before the hello could even be sent
-        return exc.rcvd.code if exc.rcvd is not None else None
-    await client.close()
-    raise AssertionError(f"welcomed: {welcome}")
 
 
 async def show(redis_url: str, base: str, **settings: Any) -> tuple[harness.Moderator, str]:
@@ -306,7 +294,7 @@ async def test_logout_and_password_reset_close_moderator_sockets(
 
 
 async def test_health_and_counters_exposed(hub: HubProcess) -> None:
-    """Liveness and readiness are separate; every counter RELIABILITY 28 names is there."""
+    """Liveness and readiness are separate; every counter docs/reliability.md 28 names is there."""
     assert (await get(hub.base, "/healthz")).status_code == 200
     ready = await get(hub.base, "/readyz")
     assert ready.status_code == 200 and ready.json()["redis"] == "ok"

@@ -290,7 +290,7 @@ def questions_in(value: Any) -> Iterator[dict[str, Any]]:
 
 @given(events)
 def test_overlay_gets_only_public_questions(event: dict[str, Any]) -> None:
-    """RELIABILITY 25: nothing a moderator has not approved reaches the overlay."""
+    """docs/reliability.md 25: nothing a moderator has not approved reaches the overlay."""
     out = project(event, OV, pseudonym=pseudonym)
     for found in questions_in(out):
         assert found["status"] in ("approved", "on_air", "answered")

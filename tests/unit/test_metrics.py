@@ -252,9 +252,11 @@ def test_project_metrics() -> None:
     m.tailer_restarts_total.inc()
     m.origin_refused_total.inc()
     m.snapshot_reads_total.inc(kind="shared")
+    m.half_open_closed_total.inc(reason="deadline")
+    m.redis_failures_total.inc(kind="oom")
     meta, samples = parse(m.render().decode())
     meta = {name: v for name, v in meta.items() if not name.startswith("process_")}
-    assert len(meta) == 20
+    assert len(meta) == 22
     for name, (help_text, _) in meta.items():
         assert name.startswith("xs_") and help_text
     names = {s[0] for s in samples}
@@ -294,6 +296,11 @@ EXPOSED_BEFORE = {
     ("xs_redis_latency_seconds", "histogram", ("op",)),
     ("xs_tailer_restarts_total", "counter", ()),
 }
+# Added since, on purpose (each new series is listed here, so none appears by accident).
+ADDED_SINCE = {
+    ("xs_half_open_closed_total", "counter", ("reason",)),
+    ("xs_redis_failures_total", "counter", ("kind",)),
+}
 
 
 def touched_metrics() -> Metrics:
@@ -319,7 +326,7 @@ def test_exposition_keeps_the_names_types_and_labels_dashboards_use() -> None:
         labels = {tuple(sorted(set(s[1]) - {"le"})) for s in series}
         assert len(labels) == 1, (name, labels)
         exposed.add((name, kind, labels.pop()))
-    assert exposed == EXPOSED_BEFORE
+    assert exposed == EXPOSED_BEFORE | ADDED_SINCE
     # A histogram keeps its three sample names; counters keep "_total" on the sample.
     names = {s[0] for s in samples}
     assert {"xs_redis_latency_seconds_bucket", "xs_redis_latency_seconds_sum"} <= names

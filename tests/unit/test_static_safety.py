@@ -1,4 +1,4 @@
-"""Everything under static/ treats data as text (RELIABILITY 23, STYLE 10).
+"""Everything under static/ treats data as text (docs/reliability.md 23).
 
 A grep, on purpose: it is cheap, it covers every page (the viewer's, the
 console's, the overlay's) and every future file, and it fails on the first

@@ -183,3 +183,31 @@ end
 local function first_shown(qkey, now)
   if redis.call('HSETNX', qkey, 'approved_at', now) == 1 then tl_add('approved', 1, now) end
 end
+
+-- One viewer's budget of upvotes and ballots (docs/reliability.md 30): a token
+-- bucket in Redis (xs:{b}:rlv:<vid>), so a reconnect or another hub process
+-- does not refill it. Takes one token and returns nil, or returns the seconds
+-- until the next token when the budget is spent (nothing is written then).
+-- The key expires once the bucket would be full again.
+local function viewer_budget(vid, size, per_min)
+  local key = P .. 'rlv:' .. vid
+  local now = now_ms()
+  local b = redis.call('HMGET', key, 'tokens', 'ts')
+  local tokens = tonumber(b[1]) or size
+  local ts = tonumber(b[2]) or now
+  if now > ts then tokens = math.min(size, tokens + (now - ts) * per_min / 60000) end
+  if tokens < 1 then return math.ceil((1 - tokens) * 60 / per_min) end
+  redis.call('HSET', key, 'tokens', tostring(tokens - 1), 'ts', now)
+  redis.call('PEXPIRE', key, math.ceil(size * 60000 / per_min) + 1000)
+  return nil
+end
+
+-- Counts a viewer's actions per minute (xs:{b}:act:<minute>, vid -> count,
+-- kept ACTIVITY_KEEP_S) so moderators can find, by pseudonym, the most active
+-- viewers of the last minutes, including those who never asked a question.
+local ACTIVITY_KEEP_S = 900
+local function note_activity(vid, n)
+  local key = P .. 'act:' .. math.floor(now_ms() / 60000)
+  redis.call('ZINCRBY', key, n, vid)
+  redis.call('EXPIRE', key, ACTIVITY_KEEP_S)
+end

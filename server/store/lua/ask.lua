@@ -67,6 +67,7 @@ if ip ~= '' and ip_per_min > 0 then
 end
 spend(bkey, tokens, burst, per_min)
 if ikey then spend(ikey, ip_tokens, ip_burst, ip_per_min) end
+note_activity(vid, 1)
 
 local settings = cjson.decode(redis.call('HGET', KEYS[1], 'settings') or '{}')
 local status = 'approved'

@@ -26,7 +26,7 @@ if ARGV[5] ~= '' then
       {current = cur, rehearsal = true}), ttl)
   end
   redis.call('HSET', KEYS[1], 'state', ARGV[5])
-  -- When it ended: the retention sweep (server/retention.py) counts from here.
+  -- When it ended: the retention sweep (server/store/deletion.py) counts from here.
   if ARGV[5] == 'ended' then redis.call('HSET', KEYS[1], 'ended', now_ms()) end
   if ARGV[5] == 'live' then redis.call('HSETNX', KEYS[1], 'started', now_ms()) end
 end

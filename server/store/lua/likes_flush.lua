@@ -6,6 +6,9 @@
 -- KEYS: 1 meta, 2 events, 3 likes total, 4 flush-seq hash, 5 last-like-id hash
 -- ARGV: 1 key prefix, 2 process id, 3 flush seq, 4 delta, 5 maxlen, 6.. pairs (viewer:tab, like id)
 -- include: _prelude.lua
+-- A flush can run late, after the broadcast was deleted: refused, nothing
+-- written (the likes it carried are answered not_found).
+if not broadcast_state() then return err('not_found', 'no such broadcast') end
 local proc, seq, delta = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
 local last = tonumber(redis.call('HGET', KEYS[4], proc) or '-1')
 if last >= seq then

@@ -15,6 +15,8 @@ local ttl, maxlen = tonumber(ARGV[6]), tonumber(ARGV[7])
 
 local done = idem_get(KEYS[3])
 if done then return done end
+-- Nothing is written, not even the refusal, once the broadcast is gone.
+if not broadcast_state() then return err('not_found', 'no such broadcast') end
 
 local qkey, ikey = P .. 'q:' .. qid, P .. 'q:' .. into
 local cur = redis.call('HGET', qkey, 'status')

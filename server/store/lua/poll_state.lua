@@ -7,6 +7,8 @@ local pid, target, allowed = ARGV[2], ARGV[3], ARGV[4]
 local ttl, maxlen = tonumber(ARGV[5]), tonumber(ARGV[6])
 local done = idem_get(KEYS[3])
 if done then return done end
+-- Nothing is written, not even the refusal, once the broadcast is gone.
+if not broadcast_state() then return err('not_found', 'no such broadcast') end
 local pkey = P .. 'p:' .. pid
 local cur = redis.call('HGET', pkey, 'state')
 if not cur then return idem_put(KEYS[3], err('not_found', 'poll ' .. pid .. ' does not exist'), ttl) end

@@ -15,6 +15,9 @@
 -- died without saying so) continues its view, unless it was marked so more
 -- than the stale time ago (VISIT_STALE_MS: a close that was never reported).
 -- include: _prelude.lua
+-- A process may still hold the channel of a broadcast deleted seconds ago: its
+-- report must not recreate presence, uniq or events (refused, nothing written).
+if not broadcast_state() then return err('not_found', 'no such broadcast') end
 local proc, count, ttl, gap = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[6])
 local stale = tonumber(ARGV[7])
 local now = now_ms()

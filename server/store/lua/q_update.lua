@@ -11,6 +11,8 @@ local ttl, maxlen, user, expect = tonumber(ARGV[5]), tonumber(ARGV[6]), ARGV[7],
 
 local done = idem_get(KEYS[3])
 if done then return done end
+-- Nothing is written, not even the refusal, once the broadcast is gone.
+if not broadcast_state() then return err('not_found', 'no such broadcast') end
 local qkey = P .. 'q:' .. qid
 if redis.call('EXISTS', qkey) == 0 then
   return idem_put(KEYS[3], err('not_found', 'question ' .. qid .. ' does not exist'), ttl)

@@ -13,6 +13,8 @@ local ttl, maxlen = tonumber(ARGV[8]), tonumber(ARGV[9])
 
 local done = idem_get(KEYS[3])
 if done then return done end
+-- Nothing is written, not even the refusal, once the broadcast is gone.
+if not broadcast_state() then return err('not_found', 'no such broadcast') end
 
 local qkey = P .. 'q:' .. qid
 local cur = redis.call('HGET', qkey, 'status')

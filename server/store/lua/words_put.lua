@@ -11,7 +11,7 @@
 -- resend of the same PUT (a redis-py retry included) is harmless.
 -- include: _prelude.lua
 local mode, user = ARGV[2], ARGV[3]
-if mode == 'broadcast' and redis.call('EXISTS', KEYS[1]) == 0 then
+if mode == 'broadcast' and not broadcast_state() then
   return err('not_found', 'no such broadcast')
 end
 local old = {}

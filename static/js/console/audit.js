@@ -1,7 +1,7 @@
 // The console's 日志 Audit panel: every moderator action on this broadcast,
 // newest first, in readable words; more on demand; a CSV export.
 //
-// HTTP (spec-console.md, "Audit log"): GET /api/broadcasts/<bid>/audit
+// HTTP (docs/protocol.md, "HTTP endpoints"): GET /api/broadcasts/<bid>/audit
 // ?limit=&before= -> {entries: [{id, ts, user, action, target, detail}], next},
 // GET /api/broadcasts/<bid>/audit.csv. The log is read when the tab is shown
 // and on the refresh button; it is not pushed over the websocket.
@@ -12,7 +12,7 @@ import { errorText, h, mountWithLang, setText, whenShown } from './panel-kit.js'
 
 const PAGE = 100;
 const CLIP = 80; // characters of a quoted text in the detail column
-// Kinds of change (console-model.js) that come from a moderator's write.
+// Kinds of change (model.js) that come from a moderator's write.
 const AUDITED_KINDS = new Set(['snapshot', 'question', 'poll', 'broadcast', 'overlay', 'ban']);
 
 // --- pure helpers (node --test) --------------------------------------------------------

@@ -2,9 +2,9 @@
 //
 // It logs the moderator in (/api/me; no session -> /login), opens the one
 // HubSocket with role moderator, folds every frame into the model
-// (console-model.js, pure) and hands the model to the tabs: the queue
-// (console-queue.js, here) and the panels of spec-console.md ("Console UI
-// contract"), each a module exporting mount(el, ctx), imported dynamically so
+// (model.js, pure) and hands the model to the tabs: the queue (queue.js) and
+// the panels (docs/console.md, "For developers: the shell and its panels"),
+// each a module exporting mount(el, ctx), imported dynamically so
 // a missing or broken panel shows "loading failed" in its own tab only.
 //
 // Untrusted text is only ever put into the page with textContent.
@@ -18,7 +18,7 @@ import { HubSocket } from '../shared/socket.js';
 
 const $ = (id) => document.getElementById(id);
 const TABS = ['queue', 'polls', 'overlay', 'settings', 'words', 'audit', 'followup'];
-const PANELS = TABS.slice(1); // U3's modules: ./console-<name>.js
+const PANELS = TABS.slice(1); // the panels' modules, ./<name>.js
 const TOAST_MS = { ok: 4000, info: 5000, error: 9000 };
 const MAX_TOASTS = 4;
 
@@ -33,7 +33,7 @@ let mounted = false;
 
 const keys = new Keys(() => active);
 
-// --- ctx: what panels get (spec-console.md) ---------------------------------------------
+// --- ctx: what panels get (docs/console.md) ---------------------------------------------
 
 /** A websocket command; resolves with the ack's result, rejects with {code, message}. */
 function send(type, fields = {}) {
@@ -237,7 +237,7 @@ function bindTabs() {
   }
 }
 
-/** U3's panels: each imported and mounted on its own; a failure stays in its tab. */
+/** The panels: each imported and mounted on its own; a failure stays in its tab. */
 function mountPanels() {
   mounted = true;
   for (const name of PANELS) {

@@ -173,7 +173,7 @@ function build(el, ctx) {
           text: `#${p.id} ${String(p.question ?? '')} · ${t(`polls_state_${p.state}`)}` })));
     }
     pollSelect.value = want == null ? '' : String(want);
-    // The shell's model keeps the on-air question's id (console-model.js).
+    // The shell's model keeps the on-air question's id (model.js).
     const air = latest?.onAir ?? null;
     const onAir = air !== null && typeof air === 'object' ? air : (latest?.questions?.get?.(air) ?? null);
     setText(airNote, onAir ? t('overlay_on_air', { text: clipText(onAir.text, 60) }) : t('overlay_nothing_on_air'));

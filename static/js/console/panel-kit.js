@@ -1,6 +1,6 @@
 // Small DOM and HTTP helpers shared by the console's panels (polls, overlay,
 // settings, words, audit). The panels are mounted by the console shell through
-// the `ctx` contract (spec-console.md, "Console UI contract").
+// the `ctx` contract (docs/console.md, "For developers: the shell and its panels").
 //
 // Text only: h() sets children as text nodes and attributes with
 // setAttribute; it has no way to parse HTML, so data can never become markup.

@@ -162,9 +162,10 @@ export function queueActions(ctx, { busy, note, render, clearChecked }) {
         ctx.toast(errorText(err), 'error');
       }
     },
-    async unban(qid) {
+    /** `who`: {qid} (banned by a question) or {viewer} (by pseudonym). */
+    async unban(who) {
       try {
-        await ctx.send('viewer.ban', { qid, on: false });
+        await ctx.send('viewer.ban', { ...who, on: false });
         ctx.toast(t('unbanned'), 'ok');
       } catch (err) {
         ctx.toast(errorText(err), 'error');

@@ -106,15 +106,18 @@ function bannedBox(model, t) {
     li.dataset.asker = b.asker;
     const q = model.questions.get(b.qid);
     li.append(el('span', 'q-asker-id', String(b.asker).slice(0, 6)));
-    li.append(el('span', 'qs-ban-q', q ? t('ban_because', { id: b.qid, text: q.text.slice(0, 40) }) : `#${b.qid}`));
-    li.append(button(t('act_unban'), 'unban', { data: { qid: b.qid } }));
+    // Banned by a question, or by pseudonym from the list of active viewers (no qid).
+    const why = b.qid == null ? '' : q ? t('ban_because', { id: b.qid, text: q.text.slice(0, 40) }) : `#${b.qid}`;
+    li.append(el('span', 'qs-ban-q', why));
+    li.append(button(t('act_unban'), 'unban', { data: b.qid == null ? { viewer: b.asker } : { qid: b.qid } }));
     list.append(li);
   }
   box.append(list);
   return box;
 }
 
-/** The whole column for the current model and selection. */
+/** The whole column for the current model and selection; `info.active` is the
+ * live box of active viewers (active.js), kept as it is and placed last. */
 export function renderSide(column, model, selectedQ, similar, info) {
   const parts = [onAirBox(model, info.t)];
   if (selectedQ !== undefined) {
@@ -122,5 +125,6 @@ export function renderSide(column, model, selectedQ, similar, info) {
     if (selectedQ.status !== 'merged') parts.push(similarBox(selectedQ, similar, model, info.t));
   }
   parts.push(bannedBox(model, info.t));
+  if (info.active) parts.push(info.active);
   column.replaceChildren(...parts);
 }

@@ -1,14 +1,15 @@
-// The queue (issue #4, points 3-6): five views of the questions with live
+// The queue (docs/console.md): five views of the questions with live
 // counts, filter by text and tag, selection and keys, bulk selection, the
 // side column (on air, the selected question, similar ones, bans). What the
-// buttons do is in console-queue-actions.js, the similar questions'
-// bookkeeping in console-queue-similar.js, the DOM of one row in
-// console-queue-row.js.
+// buttons do is in queue-actions.js, the similar questions'
+// bookkeeping in queue-similar.js, the DOM of one row in
+// queue-row.js.
 
 import { askerCounts, canReceiveMerge, counts, queueList, VIEWS } from './model.js';
 import { queueActions } from './queue-actions.js';
 import { buildRow, el } from './queue-row.js';
 import { renderSide } from './queue-side.js';
+import { mountActiveViewers } from './active.js';
 import { QueueSimilarity } from './queue-similar.js';
 
 const NOTE_MS = 8000; // a conflict note stays on its row this long
@@ -111,6 +112,7 @@ export function mountQueue(root, ctx) {
   main.append(views, toolbar, bulk, list, more, empty);
   const side = el('aside', 'q-side');
   side.id = 'q-side';
+  const active = mountActiveViewers(ctx);
   const layout = el('div', 'q-layout');
   layout.append(main, side);
   root.replaceChildren(layout);
@@ -220,7 +222,8 @@ export function mountQueue(root, ctx) {
       alike.map((s) => `${s.id}:${model.questions.get(s.id)?.status}:${model.questions.get(s.id)?.votes}`).join(',')];
     if (ui.sideKey && key.every((v, i) => v === ui.sideKey[i])) return;
     ui.sideKey = key;
-    const info = { t, lang: ctx.lang, askerCount: q && askers.get(q.asker) };
+    const info = { t, lang: ctx.lang, askerCount: q && askers.get(q.asker), active: active.node };
+    active.redraw();
     renderSide(side, model, q, alike, info);
   }
 
@@ -327,7 +330,7 @@ export function mountQueue(root, ctx) {
     const qid = Number(button.dataset.qid);
     const act = button.dataset.act;
     if (act === 'unban') {
-      actions.unban(qid);
+      actions.unban(button.dataset.viewer ? { viewer: button.dataset.viewer } : { qid });
       return;
     }
     const q = ctx.state.questions.get(qid);

@@ -52,7 +52,7 @@ function applyLook(params) {
   if (params.colors.fg) root.style.setProperty('--xs-fg', params.colors.fg);
 }
 
-// The link the QR code encodes (server/overlay_pages.py puts it in a meta tag),
+// The link the QR code encodes (server/web/overlay_pages.py puts it in a meta tag),
 // shown without its scheme; else this page's own /b/<bid>.
 function joinLink(bid) {
   const meta = document.querySelector('meta[name="xs-join-url"]')?.getAttribute('content');

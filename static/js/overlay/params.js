@@ -7,11 +7,11 @@
 // Every parameter is optional but `key`; a bad value is ignored with a warning
 // (the page must still come up on air), never half-applied. docs/obs.md lists them.
 
-// Mirrors WIDGETS in server/overlay_pages.py.
+// Mirrors WIDGETS in server/web/overlay_pages.py.
 export const WIDGETS = ['question', 'poll', 'likes', 'viewers', 'qr', 'ticker'];
 // Counters and the join code carry no viewer text, so a URL may keep them on
 // screen without a moderator (`on=`). The others appear only when the
-// moderator's `overlay` command shows them (RELIABILITY 25).
+// moderator's `overlay` command shows them (docs/reliability.md 25).
 export const ALWAYS_ALLOWED = ['likes', 'viewers', 'qr'];
 export const POSITIONS = ['tl', 'tc', 'tr', 'ml', 'mc', 'mr', 'bl', 'bc', 'br'];
 export const DEFAULT_POS = {

@@ -2,7 +2,7 @@
 //
 // A pure reducer: applyMessage(state, msg) returns a new state and never
 // changes its arguments (no DOM, no I/O, testable with node --test). It
-// mirrors server/client_state.py, which the Python tests use to assert what a
+// mirrors server/client/state.py, which the Python tests use to assert what a
 // page shows; the two change together (docs/protocol.md, "Events").
 //
 // Events carry absolute state, so applying one twice is harmless; still, an
