@@ -16,7 +16,7 @@ PYTEST_ARGS ?=
 LINT_DIRS := $(wildcard server tests bench)
 FORMAT_DIRS := $(wildcard server tests)
 
-.PHONY: venv run test system-deps lint pytest node-test bench clean
+.PHONY: venv run test system-deps lint pytest node-test bench clean contract
 
 venv: $(STAMP)
 
@@ -75,3 +75,7 @@ clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis build *.egg-info
 	find . -path ./data -prune -o -path ./.git -prune -o \
 		-name __pycache__ -type d -prune -exec rm -rf {} +
+
+# The browser's copy of the wire constants (static/js/shared/contract.js).
+contract: $(STAMP)
+	$(BIN)/python -m server.contract

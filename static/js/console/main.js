@@ -15,6 +15,7 @@ import { Keys } from './keys.js';
 import { mountQueue } from './queue.js';
 import { formatCount } from '../shared/format.js';
 import { HubSocket } from '../shared/socket.js';
+import { CLOSE } from '../shared/contract.js';
 
 const $ = (id) => document.getElementById(id);
 const TABS = ['queue', 'polls', 'overlay', 'settings', 'words', 'audit'];
@@ -137,7 +138,7 @@ const socket = new HubSocket({
   onStatus(status) {
     conn = status;
     if (status.state === 'closed' && status.terminal) {
-      if (status.code === 4401) toLogin();
+      if (status.code === CLOSE.UNAUTHORIZED) toLogin();
       terminal = `close_${status.code}`;
     }
     renderConn();

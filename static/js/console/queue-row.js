@@ -6,6 +6,7 @@
 
 import { canMove, markRuns } from './model.js';
 import { relativeTime } from '../shared/format.js';
+import { ANONYMOUS } from '../shared/contract.js';
 
 export function el(tag, className, text) {
   const node = document.createElement(tag);
@@ -42,7 +43,7 @@ function clock(ms) {
 export function metaLine(q, { t, lang, askerCount }) {
   const meta = el('p', 'q-meta');
   meta.append(el('span', 'q-id', `#${q.id}`));
-  const name = q.name && q.name !== '匿名' ? q.name : t('anonymous');
+  const name = q.name && q.name !== ANONYMOUS ? q.name : t('anonymous');
   meta.append(el('span', 'q-name', name));
   if (q.tag) meta.append(el('span', 'q-tag', q.tag));
   if (q.created) {

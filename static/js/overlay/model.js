@@ -7,8 +7,9 @@
 
 import { applyMessage, comparePos, initialState } from '../shared/state.js';
 import { formatCountZh, percent } from '../shared/format.js';
+import { ANONYMOUS } from '../shared/contract.js';
 
-export const ANONYMOUS = '匿名';
+export { ANONYMOUS };
 // The ticker shows at most this many questions (the most upvoted).
 export const TICKER_MAX = 20;
 // Longest ticker item, in characters; the full text belongs to the lower third.

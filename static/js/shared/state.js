@@ -2,14 +2,16 @@
 //
 // A pure reducer: applyMessage(state, msg) returns a new state and never
 // changes its arguments (no DOM, no I/O, testable with node --test). It
-// mirrors server/client_state.py, which the Python tests use to assert what a
+// mirrors server/client/state.py, which the Python tests use to assert what a
 // page shows; the two change together (docs/protocol.md, "Events").
 //
 // Events carry absolute state, so applying one twice is harmless; still, an
 // event whose pos is not after the last applied one is ignored and counted in
 // `duplicates` (a resume must not replay what the page already has).
 
-export const PUBLIC_STATUSES = new Set(['approved', 'on_air', 'answered']);
+import { PUBLIC_STATUSES as PUBLIC } from './contract.js';
+
+export const PUBLIC_STATUSES = new Set(PUBLIC);
 
 /** An empty state. `role` decides what `questions` holds (viewer: public ones only). */
 export function initialState(role = 'viewer') {

@@ -10,7 +10,8 @@
 
 import { charCount, formatCount, percent, relativeTime } from '../shared/format.js';
 import { initLang, lang, setLang, t } from './i18n.js';
-import { HubSocket, randomId } from '../shared/socket.js';
+import { HubSocket, randomId, TERMINAL } from '../shared/socket.js';
+import { ANONYMOUS, CLOSE, DEFAULT_MAX_LEN, LIKE_MAX_BATCH } from '../shared/contract.js';
 import {
   applyMessage,
   comparePos,
@@ -27,9 +28,7 @@ const HEART_PATH =
   'C13.09 3.81 14.76 3 16.5 3 19.58 3 22 5.42 22 8.5c0 3.78-3.4 6.86-8.55 11.54L12 21.35z';
 const ARROW_PATH = 'M12 5l7 8h-4.5v6h-5v-6H5z';
 const LIKE_FLUSH_MS = 300; // taps are summed this long before a like command
-const LIKE_MAX_BATCH = 500; // likes_max_batch of the hub
 const MAX_HEARTS = 24; // floating hearts on screen at once
-const DEFAULT_MAX_LEN = 300;
 
 const bid = decodeURIComponent(location.pathname.split('/')[2] ?? '');
 const KEY_DRAFT = `xs:draft:${bid}`;
@@ -221,7 +220,7 @@ function renderOnAir() {
 function displayName(q) {
   if (settings().show_names === false) return null;
   const name = q.name || '';
-  return name === '' || name === '匿名' ? t('anonymous') : name;
+  return name === '' || name === ANONYMOUS ? t('anonymous') : name;
 }
 
 function metaParts(q, withTime = true) {
@@ -791,7 +790,7 @@ function floatHeart() {
 // --- connection end -----------------------------------------------------------------
 
 async function onTerminal(code) {
-  if (code === 4401 && !view.reauthTried) {
+  if (code === CLOSE.UNAUTHORIZED && !view.reauthTried) {
     // The cookie is missing or no longer valid (cleared, expired, new secret):
     // ask for a viewer id once and connect again.
     view.reauthTried = true;
@@ -807,8 +806,8 @@ async function onTerminal(code) {
       view.terminal = { key: 'close_4401' };
     }
   } else {
-    const known = [4401, 4403, 4404, 4400, 1009];
-    view.terminal = { key: known.includes(code) ? `close_${code}` : 'close_other' };
+    // Every terminal code has its own explanation in the i18n table.
+    view.terminal = { key: TERMINAL.has(code) ? `close_${code}` : 'close_other' };
   }
   render();
 }
