@@ -21,7 +21,7 @@ from typing import Any, ClassVar, Final, Literal, NoReturn, TypeAlias, TypedDict
 
 import orjson
 
-PROTOCOL_VERSION: Final = 1
+PROTOCOL_VERSION: Final = 2
 
 # JSON numbers a JavaScript client can represent exactly (Number.MAX_SAFE_INTEGER + 1).
 MAX_SAFE_INT: Final = 2**53

@@ -244,7 +244,7 @@ async def test_first_message_must_be_a_valid_hello(
         ('{"type": "ask", "id": "a", "text": "先提问"}', "bad_type"),
         ("hello", "bad_json"),
         ('{"type": "hello", "role": "admin"}', "bad_field"),
-        ('{"type": "hello", "role": "viewer", "v": 2}', "bad_field"),
+        ('{"type": "hello", "role": "viewer", "v": 1}', "bad_field"),
         ('{"type": "hello", "role": "viewer", "since": {"epoch": "e"}}', "bad_field"),
         ('{"type": "hello", "role": "viewer", "tab": "short"}', "bad_field"),
     ]

@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import {
   BACKOFF_CAP_MS,
   HubSocket,
+  PROTOCOL_VERSION,
   RECONNECT,
   TERMINAL,
   backoffDelay,
@@ -129,7 +130,7 @@ test('hello carries role, version, tab; no since on first connect', () => {
   const [hello] = sockets[0].sent;
   assert.equal(hello.type, 'hello');
   assert.equal(hello.role, 'viewer');
-  assert.equal(hello.v, 1);
+  assert.equal(hello.v, PROTOCOL_VERSION);
   assert.match(hello.tab, /^[0-9a-f]{16}$/);
   assert.equal('since' in hello, false);
   assert.equal('key' in hello, false);

@@ -11,10 +11,10 @@
 // class names for custom CSS are in docs/obs.md.
 
 import { HubSocket } from '../shared/socket.js';
+import { applyMessage } from '../shared/state.js';
 import { CLOSE } from '../shared/contract.js';
 import { el, motionWanted } from './dom.js';
 import {
-  applyOverlayMessage,
   initialOverlayState,
   isVisible,
   pollView,
@@ -160,7 +160,7 @@ function main() {
     key: params.key,
     onMessage(msg) {
       if (msg.type !== 'snapshot' && msg.type !== 'events') return;
-      state = applyOverlayMessage(state, msg);
+      state = applyMessage(state, msg);
       schedule();
     },
     onStatus(status) {

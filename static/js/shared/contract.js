@@ -2,7 +2,7 @@
 // and server/domain/: do not edit. tests/unit/test_contract.py fails when it drifts.
 
 /** the `v` of hello and welcome */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 /** close codes by name (server/protocol.py Close) */
 export const CLOSE = Object.freeze({"NORMAL":1000,"GOING_AWAY":1001,"TOO_BIG":1009,"INTERNAL":1011,"RESTART":1012,"TRY_AGAIN":1013,"SLOW_CONSUMER":4008,"PROTOCOL_ABUSE":4400,"UNAUTHORIZED":4401,"FORBIDDEN":4403,"NOT_FOUND":4404,"HELLO_TIMEOUT":4408,"TOO_MANY_CONNECTIONS":4429});
 /** what a browser reports when the connection drops (never sent) */

@@ -133,9 +133,6 @@ const HANDLERS = {
     s.questions.delete(e.qid);
     if (s.onAir !== null && s.onAir.id === e.qid) s.onAir = null;
   },
-  on_air(s, e) {
-    s.onAir = e.q ?? null;
-  },
   votes(s, e) {
     for (const table of [s.questions, s.mine]) {
       const q = table.get(e.qid);
