@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
 from collections.abc import Coroutine
@@ -30,6 +31,7 @@ from server import auth, protocol
 from server.domain.broadcast import BroadcastSettings
 from server.domain.errors import Code, Rejection
 from server.live.channel import Channel
+from server.live.commands import Actor, execute
 from server.live.conn import background
 from server.live.likes import LikeDesk
 from server.live.words import WordsDesk
@@ -39,7 +41,7 @@ from server.settings import Settings
 from server.store.accounts import Accounts, get_or_create_secret
 from server.store.deletion import Deleter
 from server.store.redis_client import REDIS_DOWN, blocking_client, command_client
-from server.store.store import Store
+from server.store.store import Result, Store
 from server.timezones import resolve_timezone
 
 log = logging.getLogger("xs.hub")
@@ -164,6 +166,21 @@ class Hub:
 
     def pseudonym(self, vid: str, bid: str) -> str:
         return auth.pseudonym(self.secret, vid, bid)
+
+    async def execute(self, bid: str, actor: Actor, cmd: protocol.Command) -> Result:
+        """Run one command for any transport (websocket, HTTP) with its context.
+
+        The context is assembled here once: the broadcast's settings, the
+        sensitive-word lists (read only for a question, the one command
+        screened), the length limit of names, and the pseudonyms moderators see.
+        Likes never come here: the like desk buffers and acknowledges them."""
+        return await execute(
+            self.store, bid, actor, cmd,
+            settings=await self.broadcast_settings(bid),
+            name_max_len=self.settings.name_max_len,
+            words=await self.words.matchers(bid) if isinstance(cmd, protocol.Ask) else (),
+            pseudonym=functools.partial(self.pseudonym, bid=bid),
+        )  # fmt: skip
 
     # --- health ---------------------------------------------------------------------
 

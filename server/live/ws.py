@@ -14,7 +14,6 @@ one socket are handled one after another, so its acks come in order.
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 import secrets
 from typing import Any
@@ -24,7 +23,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from server import auth, protocol
 from server.domain.broadcast import validate_broadcast_id
 from server.domain.errors import Rejection
-from server.live.commands import Actor, authorize, execute
+from server.live.commands import Actor, authorize
 from server.live.conn import Conn
 from server.live.hub import Hub
 from server.protocol import Close, ProtocolError, Role
@@ -188,7 +187,6 @@ async def _receive_loop(hub: Hub, ws: WebSocket, conn: Conn) -> None:
     # A viewer's address only as a keyed hash: the per-address question limit.
     ip_key = auth.hash_ip(hub.secret, conn.ip) if conn.role is Role.VIEWER else ""
     actor = Actor(conn.role, vid=conn.vid, user=conn.user, ip=ip_key)
-    pseudonym = functools.partial(hub.pseudonym, bid=conn.bid)
     while conn.live:
         raw = await _receive_text(ws)
         metrics.frames_in_total.inc()
@@ -205,13 +203,7 @@ async def _receive_loop(hub: Hub, ws: WebSocket, conn: Conn) -> None:
                 authorize(actor, cmd)  # who may do what: commands.py's one rule
                 await hub.likes.receive(conn, cmd)
                 continue
-            result = await execute(
-                hub.store, conn.bid, actor, cmd,
-                settings=await hub.broadcast_settings(conn.bid),
-                name_max_len=settings.name_max_len,
-                words=await hub.words.matchers(conn.bid) if isinstance(cmd, protocol.Ask) else (),
-                pseudonym=pseudonym,
-            )  # fmt: skip
+            result = await hub.execute(conn.bid, actor, cmd)
             if isinstance(cmd, protocol.Vote):
                 conn.voted.add(cmd.poll)
             result.pop("ok", None)

@@ -20,7 +20,7 @@ from starlette.routing import Route
 
 from server import auth, protocol
 from server.domain import broadcast as bc
-from server.live.commands import Actor, execute
+from server.live.commands import Actor
 from server.live.hub import Hub
 from server.metrics import CONTENT_TYPE
 from server.protocol import Role
@@ -230,11 +230,7 @@ async def command(request: Request) -> Response:
     cmd = protocol.decode_value(await read_body(request))
     if isinstance(cmd, (protocol.Hello, protocol.Ping, protocol.Like)):
         raise HTTPError(400, "bad_type", "not a command that can be sent over HTTP")
-    result = await execute(
-        hub.store, bid, Actor(Role.MODERATOR, user=session.user), cmd,
-        settings=await hub.broadcast_settings(bid), name_max_len=hub.settings.name_max_len,
-        pseudonym=lambda vid: hub.pseudonym(vid, bid),
-    )  # fmt: skip
+    result = await hub.execute(bid, Actor(Role.MODERATOR, user=session.user), cmd)
     result.pop("ok", None)
     return json_response(protocol.ack(cmd.id, result))
 
