@@ -7,13 +7,8 @@
 import { canMove, markRuns } from './model.js';
 import { relativeTime } from '../shared/format.js';
 import { ANONYMOUS } from '../shared/contract.js';
+import { el } from '../shared/dom.js';
 
-export function el(tag, className, text) {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined && text !== null) node.textContent = String(text);
-  return node;
-}
 
 /**
  * The question's text, its flagged spans wrapped in <mark>. The hub matched

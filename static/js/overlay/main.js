@@ -13,7 +13,8 @@
 import { HubSocket } from '../shared/socket.js';
 import { applyMessage } from '../shared/state.js';
 import { CLOSE } from '../shared/contract.js';
-import { el, motionWanted } from './dom.js';
+import { motionWanted } from './dom.js';
+import { el } from '../shared/dom.js';
 import {
   initialOverlayState,
   isVisible,
