@@ -16,7 +16,7 @@ PYTEST_ARGS ?=
 LINT_DIRS := $(wildcard server tests bench)
 FORMAT_DIRS := $(wildcard server tests)
 
-.PHONY: venv run test system-deps lint pytest node-test bench clean contract
+.PHONY: venv run test system-deps lint pytest node-test bench docs-images clean contract
 
 venv: $(STAMP)
 
@@ -69,6 +69,12 @@ node-test:
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+# The pictures of docs/img, drawn by the browser tests marked docs_image
+# (tests/browser/conftest.py docs_image()). Only this target writes tracked
+# files; every other run of those tests draws into a temp dir.
+docs-images: system-deps $(STAMP)
+	XS_DOCS_IMAGES=1 $(BIN)/python -m pytest -q -p no:cacheprovider -m docs_image tests/browser
 
 # Keeps ./data: it holds the embedded Redis's AOF (the broadcasts and accounts).
 clean:

@@ -22,7 +22,7 @@ import httpx
 import pytest
 
 from server.client import HubClient
-from tests.browser.conftest import IMG_DIR, phone
+from tests.browser.conftest import docs_image, phone
 from tests.browser.watch import Watched
 from tests.integration.harness import HubProcess, Moderator, new_moderator, viewer
 
@@ -122,11 +122,10 @@ async def vote_all(clients: list[HubClient], poll: int, choices: list[int]) -> N
 
 
 async def save_picture(page: Page, name: str) -> None:
-    """docs/img/<name>: the page as it is, without the passing toasts."""
+    """The docs' picture <name>: the page as it is, without the passing toasts."""
     await page.evaluate("() => document.querySelectorAll('.c-toast').forEach((n) => n.remove())")
     await page.wait_for_timeout(600)  # bars and widgets finish their transitions
-    IMG_DIR.mkdir(parents=True, exist_ok=True)
-    await page.screenshot(path=str(IMG_DIR / name))
+    await page.screenshot(path=docs_image(name))
 
 
 def poll_card(page: Page, pid: int) -> Locator:
@@ -136,6 +135,7 @@ def poll_card(page: Page, pid: int) -> Locator:
 # --- polls ------------------------------------------------------------------------------
 
 
+@pytest.mark.docs_image
 async def test_poll_from_console_to_viewer_and_back(
     hub: HubProcess, moderator: Moderator, browser: Browser
 ) -> None:
@@ -270,6 +270,7 @@ async def test_copy_a_poll_from_an_earlier_broadcast(
 # --- overlay ------------------------------------------------------------------------------
 
 
+@pytest.mark.docs_image
 async def test_overlay_control_preview_and_kill_switch(
     hub: HubProcess, moderator: Moderator, browser: Browser
 ) -> None:

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from playwright.async_api import Browser, Page, WebSocketRoute, expect
 
-from tests.browser.conftest import IMG_DIR
+from tests.browser.conftest import docs_image
 from tests.integration.harness import HubProcess, Moderator, new_moderator, viewer
 
 pytestmark = [pytest.mark.anyio, pytest.mark.browser]
@@ -141,13 +141,6 @@ async def hub_questions(
         return {q["id"]: q for q in client.state.questions.values()}
     finally:
         await client.close()
-
-
-def has_merge(hub: HubProcess) -> bool:
-    """Whether this hub knows q.merge / viewer.ban (helper S1's server part)."""
-    from server import protocol
-
-    return hasattr(protocol, "Merge") and hasattr(protocol, "Ban")
 
 
 # --- access ------------------------------------------------------------------------------
@@ -505,8 +498,6 @@ async def test_filter_by_text_and_tag(
 async def test_merge_by_key(
     browser: Browser, hub: HubProcess, mod: Moderator, dialogs: list[str]
 ) -> None:
-    if not has_merge(hub):
-        pytest.skip("q.merge is not in this hub yet (helper S1)")
     bid = await live_broadcast(mod, title="按键合并")
     q1 = await ask(hub, bid, "社区食堂能不能给老人打折？")
     q2 = await ask(hub, bid, "社区食堂能不能给老年人打折")
@@ -645,14 +636,12 @@ async def test_markup_in_a_question_renders_as_text(
     assert not c.errors
 
 
-# --- merge, ban, flags (server side by helper S1) ----------------------------------------------
+# --- merge, ban, flags ----------------------------------------------------------------------------
 
 
 async def test_merge_from_the_ui_unites_supporters(
     browser: Browser, hub: HubProcess, mod: Moderator, dialogs: list[str]
 ) -> None:
-    if not has_merge(hub):
-        pytest.skip("q.merge is not in this hub yet (helper S1)")
     from tests.browser.test_viewer import open_viewer
 
     bid = await live_broadcast(mod, title="合并")
@@ -703,8 +692,6 @@ async def test_merge_from_the_ui_unites_supporters(
 async def test_ban_from_the_ui_and_unban(
     browser: Browser, hub: HubProcess, mod: Moderator, dialogs: list[str]
 ) -> None:
-    if not has_merge(hub):
-        pytest.skip("viewer.ban is not in this hub yet (helper S1)")
     bid = await live_broadcast(mod, title="封禁")
     troll = await viewer(hub.base, bid)
     await troll.connect()
@@ -737,8 +724,6 @@ async def test_held_question_shows_its_words_highlighted(
     bid = await live_broadcast(mod, title="敏感词", settings={"moderation": False})
     async with mod.http() as http:
         r = await http.put(f"/api/broadcasts/{bid}/words", json=HELD_WORD)
-        if r.status_code in (404, 405):
-            pytest.skip("per-broadcast word lists are not in this hub yet (helper S1)")
         assert r.status_code == 200, r.text
     c = await open_console(browser, hub, mod, bid, dialogs)
     text = "听说有内 部 消息说票价要涨，是真的吗？"
@@ -793,6 +778,7 @@ SEED = [
 ]
 
 
+@pytest.mark.docs_image
 async def test_screenshot_busy_queue(browser: Browser, hub: HubProcess, mod: Moderator) -> None:
     bid = await live_broadcast(
         mod, title="城市轨道交通第三期建设规划 · 市民协商会",
@@ -848,11 +834,10 @@ async def test_screenshot_busy_queue(browser: Browser, hub: HubProcess, mod: Mod
         if await c.page.locator("#q-list mark").count() == 0:
             print("note: no word list on this hub; the held question is not highlighted")
         await c.page.mouse.move(0, 0)
-        IMG_DIR.mkdir(parents=True, exist_ok=True)
-        await c.page.screenshot(path=str(IMG_DIR / "console.png"))
+        await c.page.screenshot(path=docs_image("console.png"))
         await c.show("approved")
-        await c.page.screenshot(path=str(IMG_DIR / "console-approved.png"))
+        await c.page.screenshot(path=docs_image("console-approved.png"))
     finally:
         await asyncio.gather(*(v.close() for v in voters))
-    assert (IMG_DIR / "console.png").stat().st_size > 20_000
+    assert docs_image("console.png").stat().st_size > 20_000
     assert not c.errors
