@@ -37,8 +37,15 @@ async def healthz(request: Request) -> Response:
     return PlainTextResponse("ok")
 
 
+@guarded
 async def readyz(request: Request) -> Response:
-    ready, detail = await hub_of(request).readiness()
+    """Readiness, and the sensitive-word list versions this process applies
+    (``?words=<bid>`` adds that broadcast's)."""
+    hub = hub_of(request)
+    ready, detail = await hub.readiness()
+    asked = request.query_params.get("words")
+    bid = bc.validate_broadcast_id(asked) if asked is not None else None
+    detail["words"] = hub.words.versions(bid)
     return json_response({"ready": ready, **detail}, 200 if ready else 503)
 
 
