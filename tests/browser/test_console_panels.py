@@ -25,6 +25,7 @@ from server.client import HubClient
 from tests.browser.conftest import docs_image, phone
 from tests.browser.watch import Watched
 from tests.integration.harness import HubProcess, Moderator, new_moderator, viewer
+from tests.integration.hub_helpers import words_applied
 
 with contextlib.suppress(ImportError):  # the chromium fixture skips without playwright
     from playwright.async_api import Browser, BrowserContext, Locator, Page, expect
@@ -475,7 +476,7 @@ async def test_rehearsal_fill_then_clear(
 
 
 async def test_words_edit_import_and_their_effect(
-    hub: HubProcess, moderator: Moderator, browser: Browser, tmp_path: Path
+    hub: HubProcess, moderator: Moderator, browser: Browser, tmp_path: Path, redis_url: str
 ) -> None:
     bid = await new_broadcast(moderator, moderation=False)
     await cmd(moderator, bid, "bc.state", state="live")
@@ -513,7 +514,7 @@ async def test_words_edit_import_and_their_effect(
     asker = await viewer(hub.base, bid)
     await asker.connect()
     try:
-        await asyncio.sleep(1.5)  # the lists reach every hub process within ~1 s
+        await words_applied(bid, None, hub, redis_url=redis_url)
         blocked = await asker.command("ask", text=f"请问{block}的时间表什么时候公布？")
         held = await asker.command("ask", text=f"我的{hold}什么时候到账？")
         clean = await asker.command("ask", text="地铁站的出入口能不能多开一个？")

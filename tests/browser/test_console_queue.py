@@ -18,6 +18,7 @@ from playwright.async_api import Browser, Page, WebSocketRoute, expect
 
 from tests.browser.conftest import docs_image
 from tests.integration.harness import HubProcess, Moderator, new_moderator, viewer
+from tests.integration.hub_helpers import words_applied
 
 pytestmark = [pytest.mark.anyio, pytest.mark.browser]
 
@@ -779,7 +780,9 @@ SEED = [
 
 
 @pytest.mark.docs_image
-async def test_screenshot_busy_queue(browser: Browser, hub: HubProcess, mod: Moderator) -> None:
+async def test_screenshot_busy_queue(
+    browser: Browser, hub: HubProcess, mod: Moderator, redis_url: str
+) -> None:
     bid = await live_broadcast(
         mod, title="城市轨道交通第三期建设规划 · 市民协商会",
         topic="委员、专家与市民一起讨论地铁新线的走向、换乘与票价",
@@ -787,7 +790,7 @@ async def test_screenshot_busy_queue(browser: Browser, hub: HubProcess, mod: Mod
     )  # fmt: skip
     async with mod.http() as http:  # a held word, if this hub has word lists
         await http.put(f"/api/broadcasts/{bid}/words", json=HELD_WORD)
-    await asyncio.sleep(1.2)  # the list reaches the hub's matcher
+    await words_applied(bid, None, hub, redis_url=redis_url)
     ids: list[int] = []
     repeat = await viewer(hub.base, bid)  # one person with several questions
     await repeat.connect()

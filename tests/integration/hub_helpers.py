@@ -12,6 +12,8 @@ from collections.abc import AsyncIterator, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+import anyio
+import httpx
 import orjson
 import redis.asyncio as aioredis
 
@@ -273,3 +275,29 @@ async def dump(redis: aioredis.Redis, bid: str, *, results: bool = True) -> Json
 def token() -> str:
     """A command id."""
     return secrets.token_hex(8)
+
+
+# Changes apply within words_refresh_ms (500 ms) in every process; a test
+# waits for each process to report the new version on /readyz, at most this
+# long (a deadline for a busy machine, not a wait).
+APPLIED_DEADLINE_S = 15.0
+
+
+async def words_applied(
+    bid: str, version: int | None, *hubs: HubProcess, redis_url: str = ""
+) -> None:
+    """Until every hub process screens ``bid``'s questions with list ``version``
+    (None: the version Redis holds now, read from ``redis_url``). A process
+    that has not loaded the list yet counts: it reads the current one on its
+    first question."""
+    if version is None:
+        async with open_redis(redis_url) as redis:
+            version = int(await redis.get(keys.words_version(bid)) or 0)
+    async with httpx.AsyncClient(timeout=5) as http:
+        with anyio.fail_after(APPLIED_DEADLINE_S):
+            for hub in hubs:
+                while True:
+                    r = await http.get(f"{hub.base}/readyz", params={"words": bid})
+                    if r.json()["words"]["broadcast"] in (None, version):
+                        break
+                    await anyio.sleep(0.05)  # poll interval of an observable state

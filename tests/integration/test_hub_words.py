@@ -8,7 +8,6 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
-import anyio
 import httpx
 import orjson
 import pytest
@@ -23,27 +22,12 @@ from tests.integration.hub_helpers import (
     ok,
     raw,
     running_hub,
+    words_applied,
 )
 
 pytestmark = pytest.mark.anyio
 
 Json = dict[str, Any]
-# Changes apply within words_refresh_ms (500 ms) in every process; a test
-# waits for each process to report the new version on /readyz, at most this
-# long (a deadline for a busy machine, not a wait).
-APPLIED_DEADLINE_S = 15.0
-
-
-async def words_applied(bid: str, version: int, *hubs: HubProcess) -> None:
-    """Until every hub process screens ``bid``'s questions with list ``version``."""
-    async with httpx.AsyncClient(timeout=5) as http:
-        with anyio.fail_after(APPLIED_DEADLINE_S):
-            for hub in hubs:
-                while True:
-                    r = await http.get(f"{hub.base}/readyz", params={"words": bid})
-                    if r.json()["words"]["broadcast"] == version:
-                        break
-                    await anyio.sleep(0.05)  # poll interval of an observable state
 
 
 @pytest.fixture(scope="module")
