@@ -86,6 +86,15 @@ def docs_image(name: str) -> Path:
     return Path(os.environ[_SHOTS_DIR_ENV]) / name
 
 
+@pytest.fixture
+async def dialogs() -> AsyncIterator[list[str]]:
+    """Every alert/confirm/prompt a page of the test opened: there must be none
+    (the pages use <dialog> and inline messages). Pass it to the page helpers."""
+    seen: list[str] = []
+    yield seen
+    assert not seen, f"a browser dialog fired: {seen[:3]}"
+
+
 def phone(**extra: Any) -> dict[str, Any]:
     """Context options of a phone: 390x844, touch, zh-CN."""
     return {

@@ -28,22 +28,9 @@ HELD_WORD = {"words": [{"word": "内部消息", "action": "hold"}]}
 
 
 @pytest.fixture(scope="module")
-async def mod(hub: HubProcess, redis_url: str) -> AsyncIterator[Moderator]:
-    yield await new_moderator(redis_url, hub.base)
-
-
-@pytest.fixture(scope="module")
 async def mod2(hub: HubProcess, redis_url: str) -> AsyncIterator[Moderator]:
     """A second moderator account: the other person at the other laptop."""
     yield await new_moderator(redis_url, hub.base, admin=False)
-
-
-@pytest.fixture
-async def dialogs() -> AsyncIterator[list[str]]:
-    """Every alert/confirm/prompt a page opened (there must be none: the console uses <dialog>)."""
-    seen: list[str] = []
-    yield seen
-    assert not seen, f"a browser dialog fired: {seen[:3]}"
 
 
 class Console:

@@ -14,7 +14,6 @@ import json
 import posixpath
 import random
 import re
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -33,27 +32,13 @@ from server.client import HubClient
 from server.store import keys
 from server.web.viewer_pages import qr_svg
 from tests.browser.conftest import docs_image, phone
-from tests.integration.harness import HubProcess, Moderator, new_moderator, viewer
+from tests.integration.harness import HubProcess, Moderator, viewer
 
 pytestmark = [pytest.mark.anyio, pytest.mark.browser]
 
 ROOT = Path(__file__).resolve().parents[2]
 PAYLOADS = Path("/work/shared/data/xss-payloads.txt")
 WAIT_MS = 8000
-
-
-@pytest.fixture(scope="module")
-async def mod(hub: HubProcess, redis_url: str) -> AsyncIterator[Moderator]:
-    """One moderator for the module: every test works on a broadcast of its own."""
-    yield await new_moderator(redis_url, hub.base)
-
-
-@pytest.fixture
-async def dialogs() -> AsyncIterator[list[str]]:
-    """Every alert/confirm/prompt any page of the test opened (there must be none)."""
-    seen: list[str] = []
-    yield seen
-    assert not seen, f"a dialog fired: {seen[:3]}"
 
 
 async def open_viewer(

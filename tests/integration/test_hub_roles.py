@@ -18,7 +18,7 @@ from server.client import Disconnected, HubClient
 from server.protocol import PUBLIC_STATUSES
 from server.store import keys
 from tests.integration import harness
-from tests.integration.harness import HubProcess, Moderator, new_moderator
+from tests.integration.harness import HubProcess, Moderator
 from tests.integration.hub_helpers import (
     Clients,
     assert_same_as_fresh,
@@ -56,12 +56,6 @@ VIEWER_COMMANDS: list[tuple[str, Json]] = [
     ("vote", {"poll": 1, "choices": [0]}),
     ("like", {"n": 3}),
 ]
-
-
-@pytest.fixture(scope="module")
-async def mod(hub: HubProcess, redis_url: str) -> Moderator:
-    """One moderator for the module (an account costs two scrypt hashes)."""
-    return await new_moderator(redis_url, hub.base)
 
 
 async def _broadcast(mod: Moderator, **settings: Any) -> tuple[str, str]:

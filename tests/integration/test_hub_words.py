@@ -31,11 +31,6 @@ Json = dict[str, Any]
 
 
 @pytest.fixture(scope="module")
-async def mod(hub: HubProcess, redis_url: str) -> Moderator:
-    return await new_moderator(redis_url, hub.base)
-
-
-@pytest.fixture(scope="module")
 def other_hub(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubProcess]:
     """A second hub process on the same Redis."""
     with running_hub(redis_url, Path(tmp_path_factory.mktemp("other"))) as process:
