@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-# FINDINGS: these flags keep chromium quiet and working on a machine with no network.
+# These flags keep chromium quiet and working on a machine with no network.
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",

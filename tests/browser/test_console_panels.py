@@ -1,5 +1,5 @@
 """The live console's panels in a real chromium: polls, overlay control and
-preview, settings and rehearsal, sensitive words, audit log (issue #4).
+preview, settings and rehearsal, sensitive words, audit log (docs/console.md).
 
 One hub process for the module; each test makes its own broadcast. The console
 is the real page (``/console/<bid>``, the shell of ``static/js/console/main.js``)

@@ -1,4 +1,4 @@
-"""The OBS overlay in Chromium at 1920x1080 over a transparent background (issue #5).
+"""The OBS overlay in Chromium at 1920x1080 over a transparent background (docs/obs.md).
 
 Each test drives a real hub with moderator commands, as the console would, and
 watches what a browser source would put on air: which widgets show and how
@@ -39,7 +39,7 @@ WIDGETS = ("question", "poll", "likes", "viewers", "qr", "ticker")
 DRIVE_S = 30
 # Widgets' box shadows reach this far (px at 1080 lines) beyond their boxes.
 SHADOW_PX = 32
-# Markup and a javascript: URL in every field a viewer controls (RELIABILITY 23).
+# Markup and a javascript: URL in every field a viewer controls (shown as text).
 HOSTILE = '<img src=x onerror=alert(1)>"><svg onload=alert(2)> javascript:alert(3) </script>'
 HOSTILE_TAG = "<b onclick=x>交通</b>"  # tags are at most 20 characters
 QUESTIONS = [

@@ -2,9 +2,9 @@
 //
 // It logs the moderator in (/api/me; no session -> /login), opens the one
 // HubSocket with role moderator, folds every frame into the model
-// (console-model.js, pure) and hands the model to the tabs: the queue
-// (console-queue.js, here) and the panels of spec-console.md ("Console UI
-// contract"), each a module exporting mount(el, ctx), imported dynamically so
+// (console/model.js, pure) and hands the model to the tabs: the queue
+// (console/queue.js, here) and the panels (the `ctx` contract below, described
+// in docs/console.md), each a module exporting mount(el, ctx), imported dynamically so
 // a missing or broken panel shows "loading failed" in its own tab only.
 //
 // Untrusted text is only ever put into the page with textContent.
@@ -20,7 +20,7 @@ import { createApi, toLogin } from '../shared/api.js';
 import { $, bindI18n, setText } from '../shared/dom.js';
 
 const TABS = ['queue', 'polls', 'overlay', 'settings', 'words', 'audit'];
-const PANELS = TABS.slice(1); // U3's modules: ./console-<name>.js
+const PANELS = TABS.slice(1); // modules of this folder: ./<name>.js
 const TOAST_MS = { ok: 4000, info: 5000, error: 9000 };
 const MAX_TOASTS = 4;
 
@@ -35,7 +35,7 @@ let mounted = false;
 
 const keys = new Keys(() => active);
 
-// --- ctx: what panels get (spec-console.md) ---------------------------------------------
+// --- ctx: what panels get ----------------------------------------------------------------
 
 /** A websocket command; resolves with the ack's result, rejects with {code, message}. */
 function send(type, fields = {}) {
@@ -200,7 +200,7 @@ function bindTabs() {
   }
 }
 
-/** U3's panels: each imported and mounted on its own; a failure stays in its tab. */
+/** The panels: each imported and mounted on its own; a failure stays in its tab. */
 function mountPanels() {
   mounted = true;
   for (const name of PANELS) {

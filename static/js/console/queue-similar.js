@@ -1,4 +1,4 @@
-// The queue's similar questions (issue #4, point 5): the index of every
+// The queue's similar questions (docs/console.md): the index of every
 // question's text (similar.js), the "相似 n" count of each question against
 // the ones before it, and the fresh list for the selected question.
 //

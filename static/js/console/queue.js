@@ -1,4 +1,4 @@
-// The queue (issue #4, points 3-6): five views of the questions with live
+// The queue (docs/console.md): five views of the questions with live
 // counts, filter by text and tag, selection and keys, bulk selection, the
 // side column (on air, the selected question, similar ones, bans). What the
 // buttons do is in console-queue-actions.js, the similar questions'

@@ -1,4 +1,4 @@
-// Questions that say nearly the same thing (issue #4, point 5). Pure: no DOM.
+// Questions that say nearly the same thing (docs/console.md). Pure: no DOM.
 //
 // Chinese has no spaces between words, so words are not the unit: character
 // bigrams of the normalised text are (NFKC, lower case, punctuation, symbols

@@ -1,7 +1,7 @@
 // The console's 敏感词 Words panel: this broadcast's sensitive-word list
 // (edit, import a .txt file, save) and the deployment-wide list, read-only.
 //
-// HTTP (spec-console.md, "Sensitive words"): GET/PUT
+// HTTP (docs/protocol.md, "Sensitive words"): GET/PUT
 // /api/broadcasts/<bid>/words, GET /api/words. A PUT replaces the whole list;
 // it is sent as text/plain in the import format (one word per line,
 // "<TAB>block" for blocking words), which is about a third of the JSON and

@@ -2,7 +2,7 @@
 // and fitting text into its box.
 //
 // Untrusted text (names, tags, questions, poll options) goes in with
-// textContent and nowhere else (STYLE 10, RELIABILITY 23); styles are set with
+// textContent and nowhere else (markup in them shows as text); styles are set with
 // the CSSOM (`style.setProperty`), which the page's CSP allows, never with a
 // style attribute.
 

@@ -1,7 +1,7 @@
 // What the overlay draws, decided from the shared state (static/js/shared/state.js).
 // Pure (no DOM), so node --test can check the moderation gate on plain data.
 //
-// The gate (RELIABILITY 25): the overlay receives public questions, but viewer
+// The moderation gate (docs/protocol.md, "What each role sees"): the overlay receives public questions, but viewer
 // text is drawn only while the moderator's `overlay` command shows a widget
 // that holds it: the on-air question ("question") or the ticker ("ticker").
 

@@ -11,7 +11,7 @@
 export const WIDGETS = ['question', 'poll', 'likes', 'viewers', 'qr', 'ticker'];
 // Counters and the join code carry no viewer text, so a URL may keep them on
 // screen without a moderator (`on=`). The others appear only when the
-// moderator's `overlay` command shows them (RELIABILITY 25).
+// moderator's `overlay` command shows them (the moderation gate).
 export const ALWAYS_ALLOWED = ['likes', 'viewers', 'qr'];
 export const POSITIONS = ['tl', 'tc', 'tr', 'ml', 'mc', 'mr', 'bl', 'bc', 'br'];
 export const DEFAULT_POS = {

@@ -70,7 +70,7 @@ export class Ticker {
       this._drawStatic(false);
     } else {
       // A question rejected, sent back or edited leaves the strip at once
-      // (RELIABILITY 25); the next items appended come from the new list.
+      // (the moderation gate); the next items appended come from the new list.
       const keys = items.map(itemKey);
       const keep = new Set(keys);
       for (const node of [...this.track.children]) {
