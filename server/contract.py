@@ -75,7 +75,7 @@ def constants() -> list[tuple[str, str, Any]]:
         ("STATUSES", "every question status, in lifecycle order",
          [str(s) for s in status_order]),
         ("PUBLIC_STATUSES", "statuses everyone may see (the rest: moderators and the asker)",
-         _ordered(question.PUBLIC_STATUSES, status_order)),
+         _ordered(protocol.PUBLIC_STATUSES, status_order)),
         ("QUESTION_TRANSITIONS", "status -> statuses a moderator may move it to",
          _transitions(question.QUESTION_TRANSITIONS, status_order)),
         ("ANONYMOUS", "the name a question carries when its asker gave none or names are hidden",
