@@ -284,20 +284,23 @@ APPLIED_DEADLINE_S = 15.0
 
 
 async def words_applied(
-    bid: str, version: int | None, *hubs: HubProcess, redis_url: str = ""
+    bid: str | None, version: int | None, *hubs: HubProcess, redis_url: str = ""
 ) -> None:
-    """Until every hub process screens ``bid``'s questions with list ``version``
-    (None: the version Redis holds now, read from ``redis_url``). A process
-    that has not loaded the list yet counts: it reads the current one on its
-    first question."""
+    """Until every hub process screens questions with ``bid``'s list (None: the
+    deployment-wide list) at ``version`` (None: the version Redis holds now,
+    read from ``redis_url``). A process that has not loaded the list yet
+    counts: it reads the current one on its first question."""
+    key = keys.WORDS_VERSION if bid is None else keys.words_version(bid)
     if version is None:
         async with open_redis(redis_url) as redis:
-            version = int(await redis.get(keys.words_version(bid)) or 0)
+            version = int(await redis.get(key) or 0)
+    params = {} if bid is None else {"words": bid}
+    which = "global" if bid is None else "broadcast"
     async with httpx.AsyncClient(timeout=5) as http:
         with anyio.fail_after(APPLIED_DEADLINE_S):
             for hub in hubs:
                 while True:
-                    r = await http.get(f"{hub.base}/readyz", params={"words": bid})
-                    if r.json()["words"]["broadcast"] in (None, version):
+                    r = await http.get(f"{hub.base}/readyz", params=params)
+                    if r.json()["words"][which] in (None, version):
                         break
                     await anyio.sleep(0.05)  # poll interval of an observable state

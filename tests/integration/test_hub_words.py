@@ -38,7 +38,7 @@ def other_hub(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
 
 
 @pytest.fixture
-async def global_list(mod: Moderator) -> AsyncIterator[str]:
+async def global_list(mod: Moderator, hub: HubProcess, redis_url: str) -> AsyncIterator[str]:
     """A word of the deployment-wide list no other test types; the list as it
     was is put back afterwards (it applies to every broadcast of the session)."""
     word = "全局" + secrets.token_hex(3)
@@ -46,6 +46,8 @@ async def global_list(mod: Moderator) -> AsyncIterator[str]:
         before = (await http.get("/api/words")).json()["words"]
         r = await http.put("/api/words", json={"words": [*before, {"word": word}]})
         assert r.status_code == 200, r.text
+        # This module's hub may have compiled the list already (random order).
+        await words_applied(None, None, hub, redis_url=redis_url)
         try:
             yield word
         finally:
