@@ -267,11 +267,7 @@ def hide_names(item: dict[str, Any]) -> dict[str, Any]:
     An asker's own view (an item with ``mine``) keeps the name they typed."""
     if "mine" in item:
         return item
-    out = item
-    for key in ("q", "left"):
-        q = item.get(key)
-        if isinstance(q, dict) and q.get("name", ANONYMOUS) != ANONYMOUS:
-            if out is item:
-                out = dict(item)
-            out[key] = {**q, "name": ANONYMOUS}
-    return out
+    q = item.get("q")
+    if isinstance(q, dict) and q.get("name", ANONYMOUS) != ANONYMOUS:
+        return {**item, "q": {**q, "name": ANONYMOUS}}
+    return item
