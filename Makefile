@@ -16,7 +16,7 @@ PYTEST_ARGS ?=
 LINT_DIRS := $(wildcard server tests bench)
 FORMAT_DIRS := $(wildcard server tests)
 
-.PHONY: venv run test system-deps lint pytest node-test bench docs-images clean
+.PHONY: venv run test system-deps lint pytest node-test bench docs-images clean contract
 
 venv: $(STAMP)
 
@@ -70,12 +70,12 @@ node-test:
 bench: $(STAMP)
 	$(BIN)/python -m bench
 
-# Pictures for the docs (docs/img/*.png). The tests never write tracked
-# files: browser tests draw their pictures into a temporary folder, and only
-# this target (XS_DOCS_IMAGES=1) keeps them; the report's comes from a
-# scripted show in chromium.
-docs-images: $(STAMP)
-	XS_DOCS_IMAGES=1 $(BIN)/python -m pytest -q -p no:cacheprovider tests/browser/test_followup_pages.py
+# The pictures of docs/img. Only this target writes tracked files: every other
+# run of the browser tests draws into a temp dir. The pictures come from the
+# browser tests marked docs_image (tests/browser/conftest.py docs_image()) and
+# the report drawn from a scripted show (tests/browser/report_image.py).
+docs-images: system-deps $(STAMP)
+	XS_DOCS_IMAGES=1 $(BIN)/python -m pytest -q -p no:cacheprovider -m docs_image tests/browser
 	$(BIN)/python -m tests.browser.report_image
 
 # Keeps ./data: it holds the embedded Redis's AOF (the broadcasts and accounts).
@@ -83,3 +83,7 @@ clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis build *.egg-info
 	find . -path ./data -prune -o -path ./.git -prune -o \
 		-name __pycache__ -type d -prune -exec rm -rf {} +
+
+# The browser's copy of the wire constants (static/js/shared/contract.js).
+contract: $(STAMP)
+	$(BIN)/python -m server.contract

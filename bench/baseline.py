@@ -21,6 +21,8 @@ import time
 import orjson
 from websockets.asyncio.server import ServerConnection, broadcast, serve
 
+from server.protocol import PROTOCOL_VERSION
+
 TEXT = "压测提问：地铁新线的换乘站会不会考虑老年人和推婴儿车的家长？" * 2
 
 
@@ -50,7 +52,7 @@ async def main(port: int, hz: float, log_path: str) -> None:
         await ws.recv()  # hello
         welcome = {
             "type": "welcome",
-            "v": 1,
+            "v": PROTOCOL_VERSION,
             "role": "viewer",
             "epoch": "raw",
             "resume": "fresh",

@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import typing
 from collections.abc import Callable, Mapping
 from enum import IntEnum, StrEnum
 from typing import Any, ClassVar, Final, Literal, NoReturn, TypeAlias, TypedDict, get_args
 
 import orjson
 
-PROTOCOL_VERSION: Final = 1
+PROTOCOL_VERSION: Final = 2
 
 # JSON numbers a JavaScript client can represent exactly (Number.MAX_SAFE_INTEGER + 1).
 MAX_SAFE_INT: Final = 2**53
@@ -656,7 +657,7 @@ class FuRequestExtension:
     reason: str
 
 
-Command: TypeAlias = (
+LiveCommand: TypeAlias = (
     Ask
     | Upvote
     | Like
@@ -672,7 +673,10 @@ Command: TypeAlias = (
     | ShowOverlay
     | UpdateBroadcast
     | SetBroadcastState
-    | FuTriage
+)
+# After the show: the follow-up desk's commands (server/live/followup.py).
+FollowupCommand: TypeAlias = (
+    FuTriage
     | FuAssign
     | FuReview
     | FuReopen
@@ -687,6 +691,7 @@ Command: TypeAlias = (
     | FuReply
     | FuRequestExtension
 )
+Command: TypeAlias = LiveCommand | FollowupCommand
 Message: TypeAlias = Hello | Ping | Command
 
 VIEWER_COMMANDS: frozenset[type] = frozenset({Ask, Upvote, Like, Vote, FuRate})
@@ -717,10 +722,8 @@ MODERATOR_COMMANDS: frozenset[type] = frozenset(
 # A department's staff, over HTTP (/api/office/...): nothing a moderator may send.
 OFFICIAL_COMMANDS: frozenset[type] = frozenset({FuAccept, FuSendBack, FuReply, FuRequestExtension})
 # Commands of the follow-up, executed by server/live/followup.py.
-FOLLOWUP_COMMANDS: frozenset[type] = frozenset(
-    {FuTriage, FuAssign, FuReview, FuReopen, FuClose, FuExtension, EnterQuestion, SetContact,
-     Carry, FuRate} | OFFICIAL_COMMANDS
-)  # fmt: skip
+# The follow-up desk's commands: the members of FollowupCommand (one list).
+FOLLOWUP_COMMANDS: frozenset[type] = frozenset(typing.get_args(FollowupCommand))
 
 # --- the spec table: wire type -> (class, fields) ---------------------------------
 # Every type but hello and ping starts with the command id ("id" in _ID); decode

@@ -72,6 +72,9 @@ def hub(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hu
         process.stop()
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 async def mod(hub: HubProcess, redis_url: str) -> AsyncIterator[Moderator]:
+    """One administrator for a test module (an account costs two scrypt hashes;
+    every test works on broadcasts of its own). Sessions live in Redis, so it is
+    valid on every hub process of the module."""
     yield await new_moderator(redis_url, hub.base)

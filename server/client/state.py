@@ -1,7 +1,8 @@
 """What a client knows about a broadcast, rebuilt from snapshots and events.
 
 Pure and synchronous: ``HubClient`` feeds it every server message, tests feed it
-literal dicts. It mirrors the JS viewer/console reducers (docs/protocol.md,
+literal dicts. It mirrors static/js/shared/state.js (the viewer's and the overlay's reducer;
+tests/golden/ holds the sequences both must agree on) (docs/protocol.md,
 "Events"), so a test can assert what a real page would show.
 
 Events carry absolute state, so applying one twice is harmless; still, an event
@@ -121,9 +122,6 @@ class ClientState:
         if self.on_air is not None and self.on_air.get("id") == qid:
             self.on_air = None
 
-    def _on_air(self, event: Mapping[str, Any]) -> None:
-        self.on_air = event.get("q")
-
     def _votes(self, event: Mapping[str, Any]) -> None:
         qid, votes = event["qid"], event["votes"]
         # Copies, not in-place updates: the recorded messages must stay as received.
@@ -183,7 +181,6 @@ def _key(pos: object) -> StreamId | None:
 _HANDLERS = {
     "question": ClientState._question,
     "question_removed": ClientState._question_removed,
-    "on_air": ClientState._on_air,
     "votes": ClientState._votes,
     "likes": ClientState._likes,
     "presence": ClientState._presence,

@@ -32,7 +32,7 @@ from typing import Any
 from server.protocol import PUBLIC_STATUSES, Role
 
 from .poll import PollState, ResultsVisibility, results_visible
-from .question import ANONYMOUS, QuestionStatus
+from .question import ANONYMOUS
 
 Event = Mapping[str, Any]
 
@@ -173,19 +173,9 @@ def _viewer(event: Event, kind: str) -> dict[str, Any] | None:
 
 def _overlay(event: Event, kind: str) -> dict[str, Any] | None:
     if kind == "question":
-        q = event["q"]
-        if q["status"] == QuestionStatus.ON_AIR:
-            return _with_pos({"type": "on_air", "q": _public_q(q)}, event)
-        if event.get("prev") == QuestionStatus.ON_AIR:
-            # Off the air (always to a public status: the transition table has no
-            # other way out). ``left`` is the question as it is now, so the ticker
-            # learns its new status from the same event.
-            off: dict[str, Any] = {"type": "on_air", "q": None}
-            if q["status"] in PUBLIC_STATUSES:
-                off["left"] = _public_q(q)
-            return _with_pos(off, event)
-        # The rest is what viewers see: public questions for the ticker, which
-        # the overlay draws only while a moderator shows it (show == "ticker").
+        # What viewers see, in the viewers' shape: public questions (the on-air
+        # one among them, which the overlay draws while a moderator shows it)
+        # and ``question_removed`` for one leaving public view.
         return _viewer(event, kind)
     if kind == "votes":
         return _votes(event) if event["status"] in PUBLIC_STATUSES else None

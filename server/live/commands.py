@@ -1,6 +1,7 @@
 """Commands: who may do what, validated by the domain, written by one script.
 
-``execute`` is shared by the websocket handler and the HTTP API, so both
+``execute`` is shared by the websocket handler and the HTTP API (through
+``Hub.execute``, which assembles the context once), so both
 enforce the same rules: role check first (docs/reliability.md 18: a viewer or overlay
 sending a moderator command gets ``forbidden`` and Redis is unchanged), then
 domain validation (nothing is written for invalid input), then exactly one
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, assert_never
 
 from server import protocol as p
 from server.domain import broadcast as bc
@@ -74,7 +75,7 @@ async def execute(
     store: Store,
     bid: str,
     actor: Actor,
-    cmd: Any,
+    cmd: p.LiveCommand,
     *,
     settings: bc.BroadcastSettings,
     name_max_len: int,
@@ -119,7 +120,7 @@ async def _run(
     store: Store,
     bid: str,
     actor: Actor,
-    cmd: Any,
+    cmd: p.LiveCommand,
     idem: str,
     settings: bc.BroadcastSettings,
     name_max_len: int,
@@ -238,4 +239,7 @@ async def _run(
                 bid, idem, state=state.value, user=user,
                 allowed_from=allowed_from(bc.BROADCAST_TRANSITIONS, state),
             )  # fmt: skip
-    raise Rejection(Code.INVALID, "unknown command")  # pragma: no cover
+        case p.Like():  # pragma: no cover - transports hand likes to the like desk
+            raise Rejection(Code.INVALID, "likes are buffered by the like desk")
+        case _:  # a new command without its case fails the type check here
+            assert_never(cmd)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import secrets
 import time
@@ -35,6 +36,7 @@ from server.domain.errors import Code, Rejection
 from server.live import uvicorn_ws
 from server.live.admission import Admission, pending_budget
 from server.live.channel import Channel
+from server.live.commands import Actor, execute
 from server.live.conn import background
 from server.live.deps import LiveDeps
 from server.live.flight import Flights
@@ -50,7 +52,7 @@ from server.store.accounts import Accounts, get_or_create_secret
 from server.store.deletion import Deleter
 from server.store.health import RedisHealth
 from server.store.redis_client import REDIS_DOWN, command_client
-from server.store.store import Store
+from server.store.store import Result, Store
 from server.timezones import resolve_timezone
 
 log = logging.getLogger("xs.hub")
@@ -206,6 +208,24 @@ class Hub:
 
     def pseudonym(self, vid: str, bid: str) -> str:
         return auth.pseudonym(self.secret, vid, bid)
+
+    async def execute(self, bid: str, actor: Actor, cmd: protocol.Command) -> Result:
+        """Run one command for any transport (websocket, HTTP) with its context.
+
+        The context is assembled here once: the broadcast's settings, the
+        sensitive-word lists (read only for a question, the one command
+        screened), the length limit of names, and the pseudonyms moderators see.
+        Likes never come here: the like desk buffers and acknowledges them;
+        the follow-up's commands go to its desk (``server.live.followup``)."""
+        if isinstance(cmd, protocol.FollowupCommand):
+            return await self.followup.execute(bid, actor, cmd)
+        return await execute(
+            self.store, bid, actor, cmd,
+            settings=await self.broadcast_settings(bid),
+            name_max_len=self.settings.name_max_len,
+            words=await self.words.matchers(bid) if isinstance(cmd, protocol.Ask) else (),
+            pseudonym=functools.partial(self.pseudonym, bid=bid),
+        )  # fmt: skip
 
     # --- health ---------------------------------------------------------------------
 

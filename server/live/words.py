@@ -72,6 +72,16 @@ class WordsDesk:
             return sensitive.EMPTY
         return await asyncio.to_thread(compile_list, words)
 
+    def versions(self, bid: str | None = None) -> dict[str, int | None]:
+        """The versions of the lists this process screens with (None: not loaded
+        yet): what ``/readyz?words=<bid>`` reports, so a test or an operator can
+        see a change applied instead of waiting a fixed time."""
+        out: dict[str, int | None] = {"global": self._global[0] if self._global else None}
+        if bid is not None:
+            local = self._local.get(bid)
+            out["broadcast"] = local[0] if local else None
+        return out
+
     async def refresh(self) -> None:
         """Reload every list whose version moved; forget broadcasts gone from here."""
         live = self._live_bids()

@@ -22,7 +22,6 @@ moderators find them in the list of active viewers and can ban them.
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 import secrets
 import time
@@ -34,7 +33,7 @@ from server import auth, protocol
 from server.domain.broadcast import validate_broadcast_id
 from server.domain.errors import Code, Rejection
 from server.domain.ratelimit import TokenBucket
-from server.live.commands import Actor, authorize, execute
+from server.live.commands import Actor, authorize
 from server.live.conn import Conn
 from server.live.hub import Hub
 from server.protocol import Close, ProtocolError, Role
@@ -223,7 +222,6 @@ async def _receive_loop(hub: Hub, ws: WebSocket, conn: Conn) -> None:
     # A viewer's address only as a keyed hash: the per-address question limit.
     ip_key = auth.hash_ip(hub.secret, conn.ip) if conn.role is Role.VIEWER else ""
     actor = Actor(conn.role, vid=conn.vid, user=conn.user, ip=ip_key)
-    pseudonym = functools.partial(hub.pseudonym, bid=conn.bid)
     while conn.live:
         raw = await _receive_text(ws)
         metrics.frames_in_total.inc()
@@ -246,17 +244,7 @@ async def _receive_loop(hub: Hub, ws: WebSocket, conn: Conn) -> None:
                 # Every tap throttled: answered by the desk, counted as refused.
                 refused = not await hub.likes.receive(conn, cmd)
             else:
-                if type(cmd) in protocol.FOLLOWUP_COMMANDS:
-                    result = await hub.followup.execute(conn.bid, actor, cmd)
-                else:
-                    result = await execute(
-                        hub.store, conn.bid, actor, cmd,
-                        settings=await hub.broadcast_settings(conn.bid),
-                        name_max_len=settings.name_max_len,
-                        words=await hub.words.matchers(conn.bid)
-                        if isinstance(cmd, protocol.Ask) else (),
-                        pseudonym=pseudonym,
-                    )  # fmt: skip
+                result = await hub.execute(conn.bid, actor, cmd)
                 if isinstance(cmd, protocol.Vote):
                     conn.voted.add(cmd.poll)
                 result.pop("ok", None)

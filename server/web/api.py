@@ -20,7 +20,7 @@ from starlette.routing import Route
 
 from server import auth, protocol
 from server.domain import broadcast as bc
-from server.live.commands import Actor, execute
+from server.live.commands import Actor
 from server.live.hub import Hub
 from server.metrics import CONTENT_TYPE
 from server.protocol import Role
@@ -45,8 +45,15 @@ async def healthz(request: Request) -> Response:
     return PlainTextResponse("ok")
 
 
+@guarded
 async def readyz(request: Request) -> Response:
-    ready, detail = await hub_of(request).readiness()
+    """Readiness, and the sensitive-word list versions this process applies
+    (``?words=<bid>`` adds that broadcast's)."""
+    hub = hub_of(request)
+    ready, detail = await hub.readiness()
+    asked = request.query_params.get("words")
+    bid = bc.validate_broadcast_id(asked) if asked is not None else None
+    detail["words"] = hub.words.versions(bid)
     return json_response({"ready": ready, **detail}, 200 if ready else 503)
 
 
@@ -245,15 +252,7 @@ async def command(request: Request) -> Response:
     cmd = protocol.decode_value(await read_body(request))
     if isinstance(cmd, (protocol.Hello, protocol.Ping, protocol.Like)):
         raise HTTPError(400, "bad_type", "not a command that can be sent over HTTP")
-    actor = Actor(Role.MODERATOR, user=session.user)
-    if type(cmd) in protocol.FOLLOWUP_COMMANDS:
-        result = await hub.followup.execute(bid, actor, cmd)
-    else:
-        result = await execute(
-            hub.store, bid, actor, cmd,
-            settings=await hub.broadcast_settings(bid), name_max_len=hub.settings.name_max_len,
-            pseudonym=lambda vid: hub.pseudonym(vid, bid),
-        )  # fmt: skip
+    result = await hub.execute(bid, Actor(Role.MODERATOR, user=session.user), cmd)
     result.pop("ok", None)
     return json_response(protocol.ack(cmd.id, result))
 

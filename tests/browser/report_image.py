@@ -15,7 +15,7 @@ from pathlib import Path
 from playwright.async_api import async_playwright
 
 from server.ops.embedded_redis import EmbeddedRedis
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, IMG_DIR
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, DOCS_IMG
 from tests.browser.report_show import play
 from tests.integration.harness import HubProcess, new_moderator
 
@@ -38,8 +38,8 @@ async def main(tmp: Path) -> Path:
             await page.wait_for_selector(
                 "body[data-ready='1'] [data-chart='viewers'][data-drawn='1']"
             )
-            IMG_DIR.mkdir(parents=True, exist_ok=True)
-            out = IMG_DIR / "report.png"
+            DOCS_IMG.mkdir(parents=True, exist_ok=True)
+            out = DOCS_IMG / "report.png"
             await page.screenshot(path=str(out), full_page=True)
             await browser.close()
         return out

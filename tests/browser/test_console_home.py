@@ -24,7 +24,7 @@ from playwright.async_api import Browser, BrowserContext, Page, Route, expect
 from server.ops.embedded_redis import EmbeddedRedis
 from server.settings import Settings
 from server.store.accounts import Accounts
-from tests.browser.conftest import IMG_DIR
+from tests.browser.conftest import docs_image
 from tests.browser.watch import Watched
 from tests.integration.harness import HubProcess, Moderator, new_moderator
 
@@ -635,6 +635,7 @@ async def named_moderator(redis_url: str, base: str, user: str, *, admin: bool) 
     return await Moderator(base, user, password).login()
 
 
+@pytest.mark.docs_image
 async def test_screenshots(
     browser: Browser, embedded_redis: EmbeddedRedis, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
@@ -679,9 +680,8 @@ async def _screenshots(browser: Browser, hub: HubProcess, redis_url: str) -> Non
     await row(page, bids[-1]).get_by_role("button", name=re.compile("链接与二维码")).click()
     await page.wait_for_function(QR_LOADED)
     await page.mouse.move(0, 0)
-    IMG_DIR.mkdir(parents=True, exist_ok=True)
-    await page.screenshot(path=str(IMG_DIR / "console-home.png"))
-    assert (IMG_DIR / "console-home.png").stat().st_size > 20_000
+    await page.screenshot(path=docs_image("console-home.png"))
+    assert docs_image("console-home.png").stat().st_size > 20_000
     if SHOTS_TO:  # for a person checking the layout: the whole page, laptop and tablet
         await page.screenshot(path=f"{SHOTS_TO}/home-full.png", full_page=True)
         await page.get_by_role("button", name="English").click()
@@ -705,6 +705,6 @@ async def _screenshots(browser: Browser, hub: HubProcess, redis_url: str) -> Non
     await lw.page.goto(f"{hub.base}/login")
     await lw.page.get_by_label("用户名").fill("zhang.wei")
     await lw.page.get_by_label("密码", exact=True).focus()
-    await lw.page.screenshot(path=str(IMG_DIR / "login.png"))
+    await lw.page.screenshot(path=docs_image("login.png"))
     lw.check()
     await login_ctx.close()

@@ -22,9 +22,10 @@ import httpx
 import pytest
 
 from server.client import HubClient
-from tests.browser.conftest import IMG_DIR, phone
+from tests.browser.conftest import docs_image, phone
 from tests.browser.watch import Watched
 from tests.integration.harness import HubProcess, Moderator, new_moderator, viewer
+from tests.integration.hub_helpers import words_applied
 
 with contextlib.suppress(ImportError):  # the chromium fixture skips without playwright
     from playwright.async_api import Browser, BrowserContext, Locator, Page, expect
@@ -122,11 +123,10 @@ async def vote_all(clients: list[HubClient], poll: int, choices: list[int]) -> N
 
 
 async def save_picture(page: Page, name: str) -> None:
-    """docs/img/<name>: the page as it is, without the passing toasts."""
+    """The docs' picture <name>: the page as it is, without the passing toasts."""
     await page.evaluate("() => document.querySelectorAll('.c-toast').forEach((n) => n.remove())")
     await page.wait_for_timeout(600)  # bars and widgets finish their transitions
-    IMG_DIR.mkdir(parents=True, exist_ok=True)
-    await page.screenshot(path=str(IMG_DIR / name))
+    await page.screenshot(path=docs_image(name))
 
 
 def poll_card(page: Page, pid: int) -> Locator:
@@ -136,6 +136,7 @@ def poll_card(page: Page, pid: int) -> Locator:
 # --- polls ------------------------------------------------------------------------------
 
 
+@pytest.mark.docs_image
 async def test_poll_from_console_to_viewer_and_back(
     hub: HubProcess, moderator: Moderator, browser: Browser
 ) -> None:
@@ -270,6 +271,7 @@ async def test_copy_a_poll_from_an_earlier_broadcast(
 # --- overlay ------------------------------------------------------------------------------
 
 
+@pytest.mark.docs_image
 async def test_overlay_control_preview_and_kill_switch(
     hub: HubProcess, moderator: Moderator, browser: Browser
 ) -> None:
@@ -474,7 +476,7 @@ async def test_rehearsal_fill_then_clear(
 
 
 async def test_words_edit_import_and_their_effect(
-    hub: HubProcess, moderator: Moderator, browser: Browser, tmp_path: Path
+    hub: HubProcess, moderator: Moderator, browser: Browser, tmp_path: Path, redis_url: str
 ) -> None:
     bid = await new_broadcast(moderator, moderation=False)
     await cmd(moderator, bid, "bc.state", state="live")
@@ -512,7 +514,7 @@ async def test_words_edit_import_and_their_effect(
     asker = await viewer(hub.base, bid)
     await asker.connect()
     try:
-        await asyncio.sleep(1.5)  # the lists reach every hub process within ~1 s
+        await words_applied(bid, None, hub, redis_url=redis_url)
         blocked = await asker.command("ask", text=f"请问{block}的时间表什么时候公布？")
         held = await asker.command("ask", text=f"我的{hold}什么时候到账？")
         clean = await asker.command("ask", text="地铁站的出入口能不能多开一个？")

@@ -19,8 +19,9 @@ from playwright.async_api import Browser, Page, WebSocketRoute, expect
 from websockets.exceptions import ConnectionClosed
 
 from server.client import Disconnected, HubClient
-from tests.browser.conftest import IMG_DIR
+from tests.browser.conftest import docs_image
 from tests.integration.harness import HubProcess, Moderator, new_moderator, viewer
+from tests.integration.hub_helpers import words_applied
 
 pytestmark = [pytest.mark.anyio, pytest.mark.browser]
 
@@ -30,22 +31,9 @@ HELD_WORD = {"words": [{"word": "内部消息", "action": "hold"}]}
 
 
 @pytest.fixture(scope="module")
-async def mod(hub: HubProcess, redis_url: str) -> AsyncIterator[Moderator]:
-    yield await new_moderator(redis_url, hub.base)
-
-
-@pytest.fixture(scope="module")
 async def mod2(hub: HubProcess, redis_url: str) -> AsyncIterator[Moderator]:
     """A second moderator account: the other person at the other laptop."""
     yield await new_moderator(redis_url, hub.base, admin=False)
-
-
-@pytest.fixture
-async def dialogs() -> AsyncIterator[list[str]]:
-    """Every alert/confirm/prompt a page opened (there must be none: the console uses <dialog>)."""
-    seen: list[str] = []
-    yield seen
-    assert not seen, f"a browser dialog fired: {seen[:3]}"
 
 
 class Console:
@@ -639,7 +627,7 @@ async def test_markup_in_a_question_renders_as_text(
     assert not c.errors
 
 
-# --- merge, ban, flags ----------------------------------------------
+# --- merge, ban, flags ----------------------------------------------------------------------------
 
 
 async def test_merge_from_the_ui_unites_supporters(
@@ -814,7 +802,10 @@ SEED = [
 ]
 
 
-async def test_screenshot_busy_queue(browser: Browser, hub: HubProcess, mod: Moderator) -> None:
+@pytest.mark.docs_image
+async def test_screenshot_busy_queue(
+    browser: Browser, hub: HubProcess, mod: Moderator, redis_url: str
+) -> None:
     bid = await live_broadcast(
         mod, title="城市轨道交通第三期建设规划 · 市民协商会",
         topic="委员、专家与市民一起讨论地铁新线的走向、换乘与票价",
@@ -822,7 +813,7 @@ async def test_screenshot_busy_queue(browser: Browser, hub: HubProcess, mod: Mod
     )  # fmt: skip
     async with mod.http() as http:  # a held word, if this hub has word lists
         await http.put(f"/api/broadcasts/{bid}/words", json=HELD_WORD)
-    await asyncio.sleep(1.2)  # the list reaches the hub's matcher
+    await words_applied(bid, None, hub, redis_url=redis_url)
     ids: list[int] = []
     repeat = await viewer(hub.base, bid)  # one person with several questions
     await repeat.connect()
@@ -869,11 +860,10 @@ async def test_screenshot_busy_queue(browser: Browser, hub: HubProcess, mod: Mod
         if await c.page.locator("#q-list mark").count() == 0:
             print("note: no word list on this hub; the held question is not highlighted")
         await c.page.mouse.move(0, 0)
-        IMG_DIR.mkdir(parents=True, exist_ok=True)
-        await c.page.screenshot(path=str(IMG_DIR / "console.png"))
+        await c.page.screenshot(path=docs_image("console.png"))
         await c.show("approved")
-        await c.page.screenshot(path=str(IMG_DIR / "console-approved.png"))
+        await c.page.screenshot(path=docs_image("console-approved.png"))
     finally:
         await asyncio.gather(*(v.close() for v in voters))
-    assert (IMG_DIR / "console.png").stat().st_size > 20_000
+    assert docs_image("console.png").stat().st_size > 20_000
     assert not c.errors

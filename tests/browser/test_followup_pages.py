@@ -9,7 +9,6 @@ docs/img/followup-*.png. Normal runs write no tracked file.
 
 from __future__ import annotations
 
-import os
 import secrets
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -19,15 +18,14 @@ import httpx
 import pytest
 from playwright.async_api import Browser, Page, expect
 
-from tests.browser.conftest import IMG_DIR, phone
+from tests.browser.conftest import docs_image, phone
 from tests.integration.harness import HubProcess, Moderator, new_moderator
 from tests.integration.hub_helpers import running_hub
 
-pytestmark = [pytest.mark.anyio, pytest.mark.browser]
+pytestmark = [pytest.mark.anyio, pytest.mark.browser, pytest.mark.docs_image]
 WAIT_MS = 8000
 PASSWORD = "correct horse battery"
 MARKUP = '<img src=x onerror="alert(1)">'
-KEEP = os.environ.get("XS_DOCS_IMAGES") == "1"
 
 
 @pytest.fixture(scope="module")
@@ -45,8 +43,7 @@ async def admin(fu_hub: HubProcess, redis_url: str) -> AsyncIterator[Moderator]:
 
 async def picture(page: Page, name: str, tmp: Path) -> None:
     await page.wait_for_timeout(300)
-    target = (IMG_DIR if KEEP else tmp) / name
-    target.parent.mkdir(parents=True, exist_ok=True)
+    target = docs_image(name)
     await page.screenshot(path=str(target), full_page=True)
     assert target.stat().st_size > 10_000
 

@@ -24,7 +24,7 @@ import httpx
 import pytest
 
 from server.client import HubClient
-from tests.browser.conftest import IMG_DIR
+from tests.browser.conftest import docs_image
 from tests.integration.harness import HubProcess, Moderator, new_moderator, viewer
 
 with contextlib.suppress(ImportError):  # the chromium fixture skips without playwright
@@ -231,8 +231,7 @@ class Overlay:
             """() => document.documentElement.style.setProperty('background',
                  'repeating-conic-gradient(#3a414d 0% 25%, #2e343e 0% 50%) 0 0 / 48px 48px')"""
         )
-        IMG_DIR.mkdir(parents=True, exist_ok=True)
-        await self.page.screenshot(path=str(IMG_DIR / f"overlay-{name}.png"))
+        await self.page.screenshot(path=docs_image(f"overlay-{name}.png"))
         await self.page.evaluate(
             "() => document.documentElement.style.removeProperty('background')"
         )
@@ -290,6 +289,7 @@ async def test_pages_are_static_and_strict(hub: HubProcess, moderator: Moderator
 # --- widgets follow the console -----------------------------------------------------------
 
 
+@pytest.mark.docs_image
 async def test_each_widget_follows_the_console(
     hub: HubProcess, moderator: Moderator, browser: Browser
 ) -> None:

@@ -14,7 +14,6 @@ import json
 import posixpath
 import random
 import re
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -32,28 +31,14 @@ from playwright.async_api import (
 from server.client import HubClient
 from server.store import keys
 from server.web.viewer_pages import qr_svg
-from tests.browser.conftest import IMG_DIR, phone
-from tests.integration.harness import HubProcess, Moderator, new_moderator, viewer
+from tests.browser.conftest import docs_image, phone
+from tests.integration.harness import HubProcess, Moderator, viewer
 
 pytestmark = [pytest.mark.anyio, pytest.mark.browser]
 
 ROOT = Path(__file__).resolve().parents[2]
 PAYLOADS = Path("/work/shared/data/xss-payloads.txt")
 WAIT_MS = 8000
-
-
-@pytest.fixture(scope="module")
-async def mod(hub: HubProcess, redis_url: str) -> AsyncIterator[Moderator]:
-    """One moderator for the module: every test works on a broadcast of its own."""
-    yield await new_moderator(redis_url, hub.base)
-
-
-@pytest.fixture
-async def dialogs() -> AsyncIterator[list[str]]:
-    """Every alert/confirm/prompt any page of the test opened (there must be none)."""
-    seen: list[str] = []
-    yield seen
-    assert not seen, f"a dialog fired: {seen[:3]}"
 
 
 async def open_viewer(
@@ -589,6 +574,7 @@ async def test_xss_payloads_render_as_text(
 # --- the picture -----------------------------------------------------------------------------
 
 
+@pytest.mark.docs_image
 async def test_screenshot_with_chinese_content(
     browser: Browser, hub: HubProcess, mod: Moderator
 ) -> None:
@@ -651,12 +637,11 @@ async def test_screenshot_with_chinese_content(
     await expect(page.locator("#onair-text")).to_contain_text("5号线南延")
     await expect(page.locator("#q-list .q-item")).to_have_count(4)
     await page.evaluate("window.scrollTo(0, 0)")
-    IMG_DIR.mkdir(parents=True, exist_ok=True)
-    await page.screenshot(path=str(IMG_DIR / "viewer.png"))
+    await page.screenshot(path=docs_image("viewer.png"))
     await page.locator("#questions").scroll_into_view_if_needed()
     await page.evaluate("document.getElementById('questions').scrollIntoView()")
-    await page.screenshot(path=str(IMG_DIR / "viewer-questions.png"))
-    assert (IMG_DIR / "viewer.png").stat().st_size > 10_000
+    await page.screenshot(path=docs_image("viewer-questions.png"))
+    assert docs_image("viewer.png").stat().st_size > 10_000
 
 
 async def test_terminal_close_says_why(browser: Browser, hub: HubProcess) -> None:

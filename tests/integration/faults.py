@@ -29,6 +29,7 @@ import redis.asyncio as aioredis
 from websockets.exceptions import ConnectionClosed
 
 from server.client import Disconnected, HubClient
+from server.protocol import PROTOCOL_VERSION
 from tests.integration.harness import HubProcess
 
 T = TypeVar("T")
@@ -224,7 +225,7 @@ def raw_viewer(
             raise ConnectionError("closed during the handshake")
         head += chunk
     assert head.startswith(b"HTTP/1.1 101"), head
-    hello = {"type": "hello", "role": "viewer", "v": 1, "tab": secrets.token_hex(8)}
+    hello = {"type": "hello", "role": "viewer", "v": PROTOCOL_VERSION, "tab": secrets.token_hex(8)}
     sock.sendall(_mask(orjson.dumps(hello)))
     return sock
 

@@ -12,6 +12,8 @@ from collections.abc import AsyncIterator, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+import anyio
+import httpx
 import orjson
 import redis.asyncio as aioredis
 
@@ -273,3 +275,32 @@ async def dump(redis: aioredis.Redis, bid: str, *, results: bool = True) -> Json
 def token() -> str:
     """A command id."""
     return secrets.token_hex(8)
+
+
+# Changes apply within words_refresh_ms (500 ms) in every process; a test
+# waits for each process to report the new version on /readyz, at most this
+# long (a deadline for a busy machine, not a wait).
+APPLIED_DEADLINE_S = 15.0
+
+
+async def words_applied(
+    bid: str | None, version: int | None, *hubs: HubProcess, redis_url: str = ""
+) -> None:
+    """Until every hub process screens questions with ``bid``'s list (None: the
+    deployment-wide list) at ``version`` (None: the version Redis holds now,
+    read from ``redis_url``). A process that has not loaded the list yet
+    counts: it reads the current one on its first question."""
+    key = keys.WORDS_VERSION if bid is None else keys.words_version(bid)
+    if version is None:
+        async with open_redis(redis_url) as redis:
+            version = int(await redis.get(key) or 0)
+    params = {} if bid is None else {"words": bid}
+    which = "global" if bid is None else "broadcast"
+    async with httpx.AsyncClient(timeout=5) as http:
+        with anyio.fail_after(APPLIED_DEADLINE_S):
+            for hub in hubs:
+                while True:
+                    r = await http.get(f"{hub.base}/readyz", params=params)
+                    if r.json()["words"][which] in (None, version):
+                        break
+                    await anyio.sleep(0.05)  # poll interval of an observable state

@@ -38,7 +38,7 @@ Json = dict[str, Any]
 
 # Event types compared one by one; likes, presence and tallies are coalesced
 # (only the latest of a frame is sent), so they are compared through the state.
-EXACT = ("question", "question_removed", "votes", "poll", "overlay", "broadcast", "on_air")
+EXACT = ("question", "question_removed", "votes", "poll", "overlay", "broadcast")
 PRESENCE = {"PRESENCE_INTERVAL_S": "0.5", "PRESENCE_TTL_S": "2"}
 # After a kill: the TTL, one report interval of the live process, and slack.
 PRESENCE_DEADLINE_S = 2 + 0.5 + 1.5

@@ -26,12 +26,6 @@ pytestmark = pytest.mark.anyio
 Json = dict[str, Any]
 
 
-@pytest.fixture(scope="module")
-async def mod(hub: HubProcess, redis_url: str) -> Moderator:
-    """One administrator for the module (an account costs two scrypt hashes)."""
-    return await new_moderator(redis_url, hub.base)
-
-
 async def _audit(redis: aioredis.Redis, key: str) -> list[Json]:
     """Every entry of an audit stream, oldest first, as stored."""
     rows = await redis.xrange(key)

@@ -37,12 +37,6 @@ pytestmark = pytest.mark.anyio
 Json = dict[str, Any]
 
 
-@pytest.fixture(scope="module")
-async def mod(hub: HubProcess, redis_url: str) -> Moderator:
-    """One moderator for the module (an account costs two scrypt hashes)."""
-    return await new_moderator(redis_url, hub.base)
-
-
 async def _stored(redis: aioredis.Redis, bid: str, actor: str, cmd_id: str) -> Json:
     """The result the write script stored for a command (its idempotency record)."""
     raw = await redis.get(f"{keys.prefix(bid)}idem:{actor}:{cmd_id}")

@@ -19,7 +19,7 @@ from server.client import Disconnected, HubClient
 from server.settings import Settings
 from server.store import keys
 from server.store.store import Store
-from tests.integration.harness import HubProcess, Moderator, new_moderator
+from tests.integration.harness import HubProcess, Moderator
 from tests.integration.hub_helpers import (
     Clients,
     dump,
@@ -36,12 +36,6 @@ from tests.integration.hub_helpers import (
 pytestmark = pytest.mark.anyio
 
 Json = dict[str, Any]
-
-
-@pytest.fixture(scope="module")
-async def mod(hub: HubProcess, redis_url: str) -> Moderator:
-    """One moderator for the module (an account costs two scrypt hashes)."""
-    return await new_moderator(redis_url, hub.base)
 
 
 async def _seen_by_all(console: HubClient, title: str, *clients: HubClient) -> None:

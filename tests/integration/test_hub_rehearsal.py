@@ -16,7 +16,7 @@ from server.ops import rehearsal_data as data
 from server.settings import Settings
 from server.store import keys
 from server.store.store import Store
-from tests.integration.harness import HubProcess, Moderator, new_moderator
+from tests.integration.harness import HubProcess, Moderator
 from tests.integration.hub_helpers import Clients, dump, new_viewer, ok, refused, twin
 
 pytestmark = pytest.mark.anyio
@@ -25,11 +25,6 @@ Json = dict[str, Any]
 # What a clear keeps: the set-up, the record, the id counters and moderators'
 # command results (a resend after the clear must not apply twice).
 KEPT = {"meta", "epoch", "events", "audit", "qseq", "pseq"}
-
-
-@pytest.fixture(scope="module")
-async def mod(hub: HubProcess, redis_url: str) -> Moderator:
-    return await new_moderator(redis_url, hub.base)
 
 
 async def _rehearsal(mod: Moderator, bid: str, action: str) -> tuple[int, Json]:

@@ -14,7 +14,7 @@ import {
   parseTags,
 } from '../../static/js/home/form.js';
 import { detailText } from '../../static/js/home/audit.js';
-import { loginUrl, safeNext } from '../../static/js/home/safe-next.js';
+import { loginUrl, safeNext } from '../../static/js/shared/safe-next.js';
 import { decodeText, formatWordList, parseWordList } from '../../static/js/shared/wordlist.js';
 
 test('next: only a path on this site', () => {

@@ -6,20 +6,20 @@ import { test } from 'node:test';
 import { DEFAULT_LANG, initLang, keys, lang, setLang, t } from '../../static/js/viewer/i18n.js';
 
 const root = new URL('../../static/', import.meta.url);
-const js = readFileSync(new URL('js/viewer/main.js', root), 'utf8');
+// The DOM layer and the pure model it draws (which names feedback keys).
+const js = ['js/viewer/main.js', 'js/viewer/model.js'].map((f) => readFileSync(new URL(f, root), 'utf8')).join('\n');
 const html = readFileSync(new URL('viewer.html', root), 'utf8');
 
 function usedKeys() {
   const found = new Set();
   for (const m of js.matchAll(/\bt\(\s*'([a-z0-9_]+)'/g)) found.add(m[1]);
-  for (const m of js.matchAll(/'((?:err|close|poll|ask)_[a-z0-9_]+)'/g)) found.add(m[1]);
+  for (const m of js.matchAll(/'((?:err|close|poll|ask|upvote)_[a-z0-9_]+)'/g)) found.add(m[1]);
   for (const m of html.matchAll(/data-i18n(?:-[a-z-]+)?="([a-z0-9_]+)"/g)) found.add(m[1]);
   // Keys built from a value: every value the page can meet.
   for (const s of ['pending', 'approved', 'on_air', 'answered', 'rejected', 'merged', 'sending']) found.add(`status_${s}`);
   for (const s of ['connecting', 'open', 'waiting', 'closed']) found.add(`conn_${s}`);
   for (const s of ['draft', 'live', 'ended']) found.add(`state_${s}`);
   for (const c of ['empty', 'too_long', 'duplicate', 'rate_limited', 'closed', 'banned', 'invalid']) found.add(`err_${c}`);
-  for (const c of [4400, 4401, 4403, 4404, 1009]) found.add(`close_${c}`);
   return found;
 }
 
@@ -46,4 +46,12 @@ test('zh-CN by default, English selectable and remembered', () => {
   assert.equal(lang(), DEFAULT_LANG);
   assert.equal(t('viewers', { n: '1.2万' }), '1.2万 人在线');
   assert.equal(t('no_such_key'), 'no_such_key');
+});
+
+test('every terminal close code has its explanation in both languages', async () => {
+  const { TERMINAL_CODES } = await import('../../static/js/shared/contract.js');
+  for (const language of ['zh-CN', 'en']) {
+    const have = new Set(keys(language));
+    for (const code of TERMINAL_CODES) assert.ok(have.has(`close_${code}`), `${language}: close_${code}`);
+  }
 });

@@ -1,11 +1,10 @@
-// static/js/overlay/params.js and overlay-model.js: the overlay's address and
+// static/js/overlay/params.js and overlay/model.js: the overlay's address and
 // what it draws, on plain data (the moderation gate included).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import {
   ANONYMOUS,
-  applyOverlayMessage,
   clip,
   heartsFor,
   initialOverlayState,
@@ -14,6 +13,7 @@ import {
   questionView,
   tickerItems,
 } from '../../static/js/overlay/model.js';
+import { applyMessage } from '../../static/js/shared/state.js';
 import { DEFAULT_POS, WIDGETS, parseOverlayUrl } from '../../static/js/overlay/params.js';
 
 const BASE = 'https://live.example.org';
@@ -68,12 +68,12 @@ const snapshot = (extra = {}) => ({
 }); // prettier-ignore
 
 test('nothing is visible until the moderator shows it', () => {
-  const s = applyOverlayMessage(initialOverlayState(), snapshot());
+  const s = applyMessage(initialOverlayState(), snapshot());
   for (const name of WIDGETS) assert.equal(isVisible(name, s), false, name);
   assert.equal(isVisible('likes', s, ['likes']), true);
   assert.equal(isVisible('question', s, ['question']), false);
   const shown = (show, poll = null) =>
-    applyOverlayMessage(s, { type: 'events', pos: '11-0', events: [{ type: 'overlay', pos: '11-0', show, poll }] });
+    applyMessage(s, { type: 'events', pos: '11-0', events: [{ type: 'overlay', pos: '11-0', show, poll }] });
   assert.equal(isVisible('question', shown('question')), true);
   assert.equal(isVisible('poll', shown('poll', 7)), true);
   assert.equal(isVisible('poll', shown('poll', 99)), false);
@@ -81,37 +81,37 @@ test('nothing is visible until the moderator shows it', () => {
   assert.equal(isVisible('viewers', shown('likes')), true);
 });
 
-test('on_air events move the question on and off the air, and in the ticker', () => {
-  let s = applyOverlayMessage(initialOverlayState(), snapshot({ overlay: { show: 'ticker', poll: null } }));
+test('question events move the question on and off the air, and in the ticker', () => {
+  let s = applyMessage(initialOverlayState(), snapshot({ overlay: { show: 'ticker', poll: null } }));
   assert.deepEqual(tickerItems(s).map((i) => i.id), [4, 1]); // starred first, then votes
-  s = applyOverlayMessage(s, {
+  s = applyMessage(s, {
     type: 'events', pos: '12-0', events: [
-      { type: 'on_air', pos: '11-0', q: null, left: q(2, 'answered') },
-      { type: 'on_air', pos: '12-0', q: q(1, 'on_air') },
+      { type: 'question', pos: '11-0', q: q(2, 'answered') },
+      { type: 'question', pos: '12-0', q: q(1, 'on_air') },
     ],
   }); // prettier-ignore
   assert.equal(questionView(s).id, 1);
   assert.deepEqual(tickerItems(s).map((i) => i.id), [4]);
-  s = applyOverlayMessage(s, {
-    type: 'events', pos: '13-0', events: [{ type: 'on_air', pos: '13-0', q: null, left: q(1, 'approved') }],
+  s = applyMessage(s, {
+    type: 'events', pos: '13-0', events: [{ type: 'question', pos: '13-0', q: q(1, 'approved') }],
   });
   assert.equal(questionView(s), null);
   assert.deepEqual(tickerItems(s).map((i) => i.id), [4, 1]);
   // A replayed (duplicate) event changes nothing.
-  const again = applyOverlayMessage(s, {
-    type: 'events', pos: '13-0', events: [{ type: 'on_air', pos: '12-0', q: q(1, 'on_air') }],
+  const again = applyMessage(s, {
+    type: 'events', pos: '13-0', events: [{ type: 'question', pos: '12-0', q: q(1, 'on_air') }],
   });
   assert.equal(questionView(again), null);
-  s = applyOverlayMessage(s, { type: 'events', pos: '14-0', events: [{ type: 'question_removed', pos: '14-0', qid: 4 }] });
+  s = applyMessage(s, { type: 'events', pos: '14-0', events: [{ type: 'question_removed', pos: '14-0', qid: 4 }] });
   assert.deepEqual(tickerItems(s).map((i) => i.id), [1]);
 });
 
 test('names: 匿名 when missing or hidden by the broadcast', () => {
-  const s = applyOverlayMessage(initialOverlayState(), snapshot({ on_air: q(2, 'on_air', { name: '' }) }));
+  const s = applyMessage(initialOverlayState(), snapshot({ on_air: q(2, 'on_air', { name: '' }) }));
   assert.equal(questionView(s).name, ANONYMOUS);
   const hidden = snapshot();
   hidden.broadcast.settings.show_names = false;
-  const h = applyOverlayMessage(initialOverlayState(), hidden);
+  const h = applyMessage(initialOverlayState(), hidden);
   assert.equal(questionView(h).name, ANONYMOUS);
   assert.ok(tickerItems(h).every((i) => i.name === ANONYMOUS));
 });
@@ -119,17 +119,17 @@ test('names: 匿名 when missing or hidden by the broadcast', () => {
 test('an unmoderated broadcast: only starred questions reach the ticker', () => {
   const snap = snapshot();
   snap.broadcast.settings.moderation = false;
-  const s = applyOverlayMessage(initialOverlayState(), snap);
+  const s = applyMessage(initialOverlayState(), snap);
   assert.deepEqual(tickerItems(s).map((i) => i.id), [4]);
 });
 
 test('poll view: percentages of ballots, leader, final state', () => {
-  const s = applyOverlayMessage(initialOverlayState(), snapshot({ overlay: { show: 'poll', poll: 7 } }));
+  const s = applyMessage(initialOverlayState(), snapshot({ overlay: { show: 'poll', poll: 7 } }));
   const v = pollView(s);
   assert.deepEqual(v.options.map((o) => [o.pct, o.lead]), [[75, true], [25, false]]);
   assert.equal(v.closed, false);
   assert.equal(v.ballotsText, '4 人投票');
-  const closed = applyOverlayMessage(s, {
+  const closed = applyMessage(s, {
     type: 'events', pos: '11-0',
     events: [{ type: 'tally', pos: '11-0', pid: 7, tallies: [3, 3], ballots: 6, state: 'closed' }],
   }); // prettier-ignore

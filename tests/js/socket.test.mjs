@@ -6,42 +6,13 @@ import { test } from 'node:test';
 import {
   BACKOFF_CAP_MS,
   HubSocket,
+  PROTOCOL_VERSION,
   RECONNECT,
   TERMINAL,
   backoffDelay,
   closeAction,
 } from '../../static/js/shared/socket.js';
-
-class FakeClock {
-  constructor() {
-    this.t = 1_000_000;
-    this.timers = new Map();
-    this.next = 1;
-  }
-  now = () => this.t;
-  setTimeout = (fn, ms) => {
-    const id = this.next++;
-    this.timers.set(id, { at: this.t + ms, fn });
-    return id;
-  };
-  clearTimeout = (id) => {
-    this.timers.delete(id);
-  };
-  advance(ms) {
-    const end = this.t + ms;
-    for (;;) {
-      let due = null;
-      for (const [id, timer] of this.timers) {
-        if (timer.at <= end && (due === null || timer.at < due[1].at)) due = [id, timer];
-      }
-      if (due === null) break;
-      this.timers.delete(due[0]);
-      this.t = Math.max(this.t, due[1].at);
-      due[1].fn();
-    }
-    this.t = end;
-  }
-}
+import { FakeClock } from './fake-clock.mjs';
 
 function fakeWebSocket(sockets) {
   return class FakeWS {
@@ -129,7 +100,7 @@ test('hello carries role, version, tab; no since on first connect', () => {
   const [hello] = sockets[0].sent;
   assert.equal(hello.type, 'hello');
   assert.equal(hello.role, 'viewer');
-  assert.equal(hello.v, 1);
+  assert.equal(hello.v, PROTOCOL_VERSION);
   assert.match(hello.tab, /^[0-9a-f]{16}$/);
   assert.equal('since' in hello, false);
   assert.equal('key' in hello, false);

@@ -95,12 +95,14 @@ ROLE_CASES: list[tuple[str, dict[str, Any], Role, dict[str, Any] | None]] = [
     ("viewer: merged while pending", question("merged", "pending"), V, None),
     ("viewer: ban", BAN, V, None),
     # overlay
+    # On and off the air: the viewers' shape (the overlay's state follows the
+    # status, as every client's does).
     ("overlay: on air", question("on_air", "approved"), OV,
-     {"type": "on_air", "q": public("on_air"), "pos": "9-0"}),
+     {"type": "question", "q": public("on_air"), "pos": "9-0"}),
     ("overlay: off air", question("answered", "on_air"), OV,
-     {"type": "on_air", "q": None, "left": public("answered"), "pos": "9-0"}),
+     {"type": "question", "q": public("answered"), "pos": "9-0"}),
     ("overlay: back from the air", question("approved", "on_air"), OV,
-     {"type": "on_air", "q": None, "left": public("approved"), "pos": "9-0"}),
+     {"type": "question", "q": public("approved"), "pos": "9-0"}),
     # The ticker's questions: what viewers get, drawn only while shown.
     ("overlay: approved", question("approved", "pending"), OV,
      {"type": "question", "q": public("approved"), "pos": "9-0"}),
@@ -122,7 +124,7 @@ ROLE_CASES: list[tuple[str, dict[str, Any], Role, dict[str, Any] | None]] = [
     ("overlay: draft poll", poll("draft", "always"), OV, None),
     ("overlay: tally", tally(), OV, TALLY_PUBLIC),
     ("overlay: merged while on air", question("merged", "on_air"), OV,
-     {"type": "on_air", "q": None, "pos": "9-0"}),
+     {"type": "question_removed", "qid": 7, "pos": "9-0"}),
     ("overlay: ban", BAN, OV, None),
     # moderators
     ("moderator: pending question", question("pending", None), M,
@@ -297,8 +299,7 @@ def test_overlay_gets_only_public_questions(event: dict[str, Any]) -> None:
         assert "reason" not in found
     if out is not None and out["type"] == "votes":
         assert event["status"] in ("approved", "on_air", "answered")
-    if out is not None and out["type"] == "on_air" and out["q"] is not None:
-        assert out["q"]["status"] == "on_air"
+    assert out is None or out["type"] != "on_air"  # gone from the wire in version 2
 
 
 # --- coalesce --------------------------------------------------------------------------

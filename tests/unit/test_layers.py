@@ -10,7 +10,8 @@ Layers, lowest first (docs/architecture.md draws the same map):
     client   server.client.*   (the Python protocol client; nothing in server uses it)
     ops      server.ops.*      (embedded Redis, bootstrap, rehearsal)
     web      server.web.*      (HTTP routes and pages)
-    app      server.app, server.cli, server.__main__   (composition root)
+    app      server.app, server.cli, server.__main__   (composition root),
+             server.contract   (generates the browser's contract.js from every layer)
 
 A module may import its own layer and any lower one. Imports under
 ``if TYPE_CHECKING:`` count too: a type-only upward import is still a design
@@ -57,7 +58,7 @@ def layer(module: str) -> str:
         return "base"
     if head in ("domain", "store", "live", "client", "ops", "web"):
         return head
-    if head in ("app", "cli", "__main__"):
+    if head in ("app", "cli", "__main__", "contract"):
         return "app"
     raise AssertionError(f"{module}: no layer; add it to tests/unit/test_layers.py and the map")
 

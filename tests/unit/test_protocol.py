@@ -21,14 +21,14 @@ VALID: list[tuple[dict[str, Any], object]] = [
         {
             "type": "hello",
             "role": "overlay",
-            "v": 1,
+            "v": 2,
             "since": {"epoch": "e1", "pos": "1700000000000-3"},
             "key": "k" * 128,
             "tab": "tab_-1234",
         },
         p.Hello(
             role="overlay",
-            v=1,
+            v=2,
             since=p.Since(epoch="e1", pos="1700000000000-3"),
             key="k" * 128,
             tab="tab_-1234",
@@ -312,7 +312,7 @@ BAD: list[tuple[str, str | bytes, str, str, str | None]] = [
     ("id too long", frame({**ASK, "id": "a" * 65}), "bad_field", "id:", None),
     ("id not a string", frame({**ASK, "id": 12}), "bad_field", "id:", None),
     ("bad role", frame({"type": "hello", "role": "admin"}), "bad_field", "role", None),
-    ("bad version", frame({"type": "hello", "role": "viewer", "v": 2}), "bad_field", "v:", None),
+    ("bad version", frame({"type": "hello", "role": "viewer", "v": 1}), "bad_field", "v:", None),
     (
         "since missing pos",
         frame({"type": "hello", "role": "viewer", "since": {"epoch": "e"}}),
@@ -649,7 +649,7 @@ def test_encode_helpers_round_trip() -> None:
     assert roundtrip(p.pong()) == {"type": "pong"}
     assert roundtrip(p.welcome("viewer", "ep", "recovered", heartbeat_s=25)) == {
         "type": "welcome",
-        "v": 1,
+        "v": 2,
         "role": "viewer",
         "epoch": "ep",
         "resume": "recovered",

@@ -5,7 +5,7 @@
 // as a hundred. Moderators see pseudonyms only; `viewer.ban` takes one.
 
 import { ask } from './dialog.js';
-import { el } from './queue-row.js';
+import { el } from '../shared/dom.js';
 
 const REFRESH_MS = 10_000; // while the box is on screen
 const ROWS = 10;

@@ -1,7 +1,7 @@
 // The console's 日志 Audit panel: every moderator action on this broadcast,
 // newest first, in readable words; more on demand; a CSV export.
 //
-// HTTP (docs/protocol.md, "HTTP endpoints"): GET /api/broadcasts/<bid>/audit
+// HTTP (docs/protocol.md, "Audit, rehearsal and poll list"): GET /api/broadcasts/<bid>/audit
 // ?limit=&before= -> {entries: [{id, ts, user, action, target, detail}], next},
 // GET /api/broadcasts/<bid>/audit.csv. The log is read when the tab is shown
 // and on the refresh button; it is not pushed over the websocket.

@@ -2,9 +2,9 @@
 //
 // It logs the moderator in (/api/me; no session -> /login), opens the one
 // HubSocket with role moderator, folds every frame into the model
-// (model.js, pure) and hands the model to the tabs: the queue (queue.js) and
-// the panels (docs/console.md, "For developers: the shell and its panels"),
-// each a module exporting mount(el, ctx), imported dynamically so
+// (console/model.js, pure) and hands the model to the tabs: the queue
+// (console/queue.js, here) and the panels (the `ctx` contract below, described
+// in docs/console.md), each a module exporting mount(el, ctx), imported dynamically so
 // a missing or broken panel shows "loading failed" in its own tab only.
 //
 // Untrusted text is only ever put into the page with textContent.
@@ -15,10 +15,12 @@ import { Keys } from './keys.js';
 import { mountQueue } from './queue.js';
 import { formatCount } from '../shared/format.js';
 import { HubSocket } from '../shared/socket.js';
+import { CLOSE } from '../shared/contract.js';
+import { createApi, toLogin } from '../shared/api.js';
+import { $, bindI18n, setText } from '../shared/dom.js';
 
-const $ = (id) => document.getElementById(id);
 const TABS = ['queue', 'polls', 'overlay', 'settings', 'words', 'audit', 'followup'];
-const PANELS = TABS.slice(1); // the panels' modules, ./<name>.js
+const PANELS = TABS.slice(1); // modules of this folder: ./<name>.js
 const TOAST_MS = { ok: 4000, info: 5000, error: 9000 };
 const MAX_TOASTS = 4;
 
@@ -33,7 +35,7 @@ let mounted = false;
 
 const keys = new Keys(() => active);
 
-// --- ctx: what panels get (docs/console.md) ---------------------------------------------
+// --- ctx: what panels get ----------------------------------------------------------------
 
 /** A websocket command; resolves with the ack's result, rejects with {code, message}. */
 function send(type, fields = {}) {
@@ -43,40 +45,9 @@ function send(type, fields = {}) {
   });
 }
 
-/**
- * fetch with the session cookie and the CSRF header. A string body goes as
- * text/plain (the word-list import), anything else as JSON. Resolves with the
- * JSON answer (or the text, when it is not JSON); rejects {status, code, message}.
- */
-async function api(method, path, body) {
-  const headers = { 'X-CSRF-Token': me?.csrf ?? '' };
-  let payload;
-  if (typeof body === 'string') {
-    headers['Content-Type'] = 'text/plain; charset=utf-8';
-    payload = body;
-  } else if (body !== undefined) {
-    headers['Content-Type'] = 'application/json';
-    payload = JSON.stringify(body);
-  }
-  let response;
-  try {
-    response = await fetch(path, { method, headers, body: payload, credentials: 'same-origin' });
-  } catch (err) {
-    throw { status: 0, code: 'network', message: String(err?.message ?? err) };
-  }
-  const text = await response.text();
-  let data = text;
-  try {
-    data = text ? JSON.parse(text) : null;
-  } catch {
-    // not JSON (a CSV export): the text itself
-  }
-  if (!response.ok) {
-    if (response.status === 401) toLogin();
-    throw { status: response.status, code: data?.error ?? 'http', message: data?.message ?? response.statusText };
-  }
-  return data;
-}
+// The one HTTP client (shared/api.js): the session's CSRF token, errors as
+// ApiError {status, code, message, retryAfter}, a 401 sends to the login page.
+const api = createApi({ getCsrf: () => me?.csrf ?? '' });
 
 function subscribe(fn) {
   listeners.add(fn);
@@ -137,16 +108,12 @@ const socket = new HubSocket({
   onStatus(status) {
     conn = status;
     if (status.state === 'closed' && status.terminal) {
-      if (status.code === 4401) toLogin();
+      if (status.code === CLOSE.UNAUTHORIZED) toLogin();
       terminal = `close_${status.code}`;
     }
     renderConn();
   },
 });
-
-function toLogin() {
-  location.assign(`/login?next=${encodeURIComponent(location.pathname)}`);
-}
 
 // --- header, connection, banner ------------------------------------------------------------
 
@@ -158,10 +125,6 @@ function scheduleHeader() {
     headerQueued = false;
     renderHeader();
   });
-}
-
-function setText(node, text) {
-  if (node.textContent !== text) node.textContent = text;
 }
 
 function renderHeader() {
@@ -300,11 +263,7 @@ function openHelp() {
 // --- static text and language ------------------------------------------------------------
 
 function applyStatic() {
-  document.documentElement.lang = lang();
-  for (const node of document.querySelectorAll('[data-i18n]')) node.textContent = t(node.dataset.i18n);
-  for (const node of document.querySelectorAll('[data-i18n-aria-label]')) {
-    node.setAttribute('aria-label', t(node.dataset.i18nAriaLabel));
-  }
+  bindI18n({ t, lang });
   $('lang').lang = lang() === 'zh-CN' ? 'en' : 'zh-CN';
 }
 

@@ -15,8 +15,10 @@
 // an event whose pos is not after the model's is skipped all the same.
 
 import { comparePos, parsePos } from '../shared/state.js';
+import { QUESTION_TRANSITIONS, STATUSES } from '../shared/contract.js';
 
-export const VIEWS = ['pending', 'approved', 'on_air', 'answered', 'rejected'];
+// The queue's tabs: every status a moderator works in (merged ones leave the queue).
+export const VIEWS = STATUSES.filter((s) => s !== 'merged');
 const ALL_KINDS = ['question', 'votes', 'poll', 'likes', 'presence', 'broadcast', 'overlay', 'ban'];
 
 export function initialModel() {
@@ -208,16 +210,10 @@ export function askerCounts(model) {
 }
 
 // --- what each action does ------------------------------------------------------------------
-// Mirrors QUESTION_TRANSITIONS of server/domain/question.py; the hub decides
-// (an illegal move is a `conflict`), this only keeps buttons from offering it.
-export const TRANSITIONS = {
-  pending: ['approved', 'rejected', 'on_air'],
-  approved: ['on_air', 'rejected', 'pending', 'answered'],
-  on_air: ['answered', 'approved'],
-  answered: ['approved', 'on_air'],
-  rejected: ['pending', 'approved'],
-  merged: [],
-};
+// QUESTION_TRANSITIONS of server/domain/question.py (through the generated
+// contract); the hub decides (an illegal move is a `conflict`), this only
+// keeps buttons from offering it.
+export const TRANSITIONS = QUESTION_TRANSITIONS;
 
 export function canMove(from, to) {
   return (TRANSITIONS[from] ?? []).includes(to);

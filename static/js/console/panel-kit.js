@@ -1,11 +1,13 @@
 // Small DOM and HTTP helpers shared by the console's panels (polls, overlay,
-// settings, words, audit). The panels are mounted by the console shell through
-// the `ctx` contract (docs/console.md, "For developers: the shell and its panels").
+// settings, words, audit), on top of every page's (shared/dom.js). The panels
+// are mounted by the console shell through the `ctx` contract (docs/console.md).
 //
 // Text only: h() sets children as text nodes and attributes with
 // setAttribute; it has no way to parse HTML, so data can never become markup.
 // Styles come from /static/css/console-panels.css; the only inline styles are
 // set through the CSSOM (element.style.setProperty), which the CSP allows.
+
+import { copyText, setText } from '../shared/dom.js';
 
 /**
  * createElement with properties: h('button', {className, type, text, attrs,
@@ -31,11 +33,7 @@ export function h(tag, props = {}, ...children) {
   return node;
 }
 
-/** Set text only when it changed (no needless layout, selection kept). */
-export function setText(node, text) {
-  const s = String(text ?? '');
-  if (node.textContent !== s) node.textContent = s;
-}
+export { copyText, setText };
 
 /** A labelled form row: <label for=id>label</label> control [hint]. */
 export function field(label, control, hint) {
@@ -98,26 +96,6 @@ export function errorText(ctx, err, what = '') {
   // The hub's message is an English sentence naming the cause (e.g. which field).
   const detail = typeof err?.message === 'string' ? err.message.slice(0, 200) : '';
   return detail && detail !== text ? ctx.t('panel_err_detail', { text, detail }) : text;
-}
-
-/** Copy text to the clipboard; falls back to a selected hidden textarea. */
-export async function copyText(text) {
-  try {
-    await navigator.clipboard.writeText(text);
-    return true;
-  } catch {
-    const area = h('textarea', { className: 'cp-offscreen', value: text, readOnly: true });
-    document.body.append(area);
-    area.select();
-    let ok = false;
-    try {
-      ok = document.execCommand('copy');
-    } catch {
-      ok = false;
-    }
-    area.remove();
-    return ok;
-  }
 }
 
 /** A read-only URL with a copy button (and an open link when `open`). */

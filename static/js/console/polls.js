@@ -11,12 +11,16 @@
 import { charCount, formatCount, percent } from '../shared/format.js';
 import { busy, errorText, field, follow, h, mountWithLang, setText, uid } from './panel-kit.js';
 
-// Mirrors server/domain/poll.py.
-export const QUESTION_MAX = 200;
-export const OPTION_MAX = 80;
-export const OPTIONS_MIN = 2;
-export const OPTIONS_MAX = 10;
-export const RESULTS = ['after_vote', 'after_close', 'always'];
+import {
+  POLL_OPTION_MAX_LEN as OPTION_MAX,
+  POLL_OPTIONS_RANGE,
+  POLL_QUESTION_MAX_LEN as QUESTION_MAX,
+  POLL_RESULTS as RESULTS,
+} from '../shared/contract.js';
+
+// server/domain/poll.py's limits, through the generated contract.
+export { OPTION_MAX, QUESTION_MAX, RESULTS };
+export const [OPTIONS_MIN, OPTIONS_MAX] = POLL_OPTIONS_RANGE;
 
 // --- pure helpers (node --test) ------------------------------------------------------
 

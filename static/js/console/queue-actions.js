@@ -9,9 +9,9 @@
 
 import { backStatus, canMove, canReceiveMerge } from './model.js';
 import { ask } from './dialog.js';
+import { REASON_MAX_LEN } from '../shared/contract.js';
 
 const CONFLICT_WAIT_MS = 1500; // how long to wait for the winning event
-const REASON_MAX = 200; // REASON_MAX_LEN of server/domain/question.py
 
 /**
  * @param ctx the console's ctx
@@ -91,7 +91,7 @@ export function queueActions(ctx, { busy, note, render, clearChecked }) {
   async function askReason(title) {
     return ask({
       id: 'reject-dialog', title, message: t('reject_note'),
-      input: { label: t('reject_reason'), maxlength: REASON_MAX, placeholder: t('reject_placeholder'),
+      input: { label: t('reject_reason'), maxlength: REASON_MAX_LEN, placeholder: t('reject_placeholder'),
         chips: [t('reason_off_topic'), t('reason_duplicate'), t('reason_improper')] },
       confirm: t('act_reject'), cancel: t('cancel'), danger: true,
     });

@@ -6,13 +6,9 @@
 
 import { canMove, markRuns } from './model.js';
 import { relativeTime } from '../shared/format.js';
+import { ANONYMOUS } from '../shared/contract.js';
+import { el } from '../shared/dom.js';
 
-export function el(tag, className, text) {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined && text !== null) node.textContent = String(text);
-  return node;
-}
 
 /**
  * The question's text, its flagged spans wrapped in <mark>. The hub matched
@@ -42,7 +38,7 @@ function clock(ms) {
 export function metaLine(q, { t, lang, askerCount }) {
   const meta = el('p', 'q-meta');
   meta.append(el('span', 'q-id', `#${q.id}`));
-  const name = q.name && q.name !== '匿名' ? q.name : t('anonymous');
+  const name = q.name && q.name !== ANONYMOUS ? q.name : t('anonymous');
   meta.append(el('span', 'q-name', name));
   if (q.tag) meta.append(el('span', 'q-tag', q.tag));
   // Typed in by a moderator: where it came from (热线, 来信, 现场...).

@@ -3,7 +3,8 @@
 // nearly the same (merge), and the viewers banned from this broadcast.
 
 import { canReceiveMerge } from './model.js';
-import { badges, el, metaLine, questionText } from './queue-row.js';
+import { badges, metaLine, questionText } from './queue-row.js';
+import { el } from '../shared/dom.js';
 
 function button(label, act, { cls = '', title = '', data = {} } = {}) {
   const b = el('button', `c-btn c-btn-small ${cls}`.trim(), label);

@@ -7,7 +7,8 @@
 
 import { askerCounts, canReceiveMerge, counts, queueList, VIEWS } from './model.js';
 import { queueActions } from './queue-actions.js';
-import { buildRow, el } from './queue-row.js';
+import { buildRow } from './queue-row.js';
+import { el, setText } from '../shared/dom.js';
 import { renderSide } from './queue-side.js';
 import { mountActiveViewers } from './active.js';
 import { QueueSimilarity } from './queue-similar.js';
@@ -411,10 +412,6 @@ export function mountQueue(root, ctx) {
   });
   similar.update(ctx.state, true);
   render();
-}
-
-function setText(node, text) {
-  if (node.textContent !== text) node.textContent = text;
 }
 
 /** Put `nodes` into `parent` in this order, moving only what is out of place. */

@@ -10,12 +10,16 @@
 import { busy, copyRow, errorText, field, follow, h, mountWithLang, setText } from './panel-kit.js';
 import { charCount } from '../shared/format.js';
 
-// Mirrors server/domain/broadcast.py.
-export const TITLE_MAX = 100;
-export const TOPIC_MAX = 200;
-export const MAX_LEN_RANGE = [10, 1000];
-export const TAGS_MAX = 30;
-export const TAG_MAX = 20;
+import {
+  MAX_LEN_RANGE,
+  MAX_TAGS as TAGS_MAX,
+  TAG_MAX_LEN as TAG_MAX,
+  TITLE_MAX_LEN as TITLE_MAX,
+  TOPIC_MAX_LEN as TOPIC_MAX,
+} from '../shared/contract.js';
+
+// server/domain/broadcast.py's limits, through the generated contract.
+export { MAX_LEN_RANGE, TAG_MAX, TAGS_MAX, TITLE_MAX, TOPIC_MAX };
 
 // --- pure helpers (node --test) --------------------------------------------------------
 

@@ -1,11 +1,11 @@
 // /q and /q/<code>: one question's state and published reply by its 查询码.
 // Nothing else is shown (the API returns nothing else).
 
-import { el, safeLink, api } from '../shared/dom.js';
+import { callJson as api } from '../shared/api.js';
+import { $, el, safeLink } from '../shared/dom.js';
 import { initLang, lang, setLang, t } from '../shared/followup-i18n.js';
 import { day, displayCode, normalizeCode, stateKey } from '../shared/followup-model.js';
 
-const $ = (id) => document.getElementById(id);
 let shown = null; // the last answer, re-rendered on a language switch
 let message = '';
 

@@ -2,11 +2,11 @@
 // reply form, accept / send back / request an extension, and the history.
 // An official's session is not a moderator's: this page signs in by itself.
 
-import { el, safeLink, api, cid } from '../shared/dom.js';
+import { callJson as api, cid } from '../shared/api.js';
+import { $, el, safeLink } from '../shared/dom.js';
 import { initLang, lang, setLang, t } from '../shared/followup-i18n.js';
 import { day, dueClass, stateKey } from '../shared/followup-model.js';
 
-const $ = (id) => document.getElementById(id);
 const view = { me: null, tab: 'queue', items: [], msg: '', msgError: false };
 
 function say(key, vars, error = false) {

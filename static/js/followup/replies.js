@@ -1,11 +1,11 @@
 // The public replies page: /r/<bid> (one broadcast) and /r/s/<sid> (a season).
 // Reads the JSON twin (/api/public/...), renders every text with textContent.
 
-import { el, safeLink, api } from '../shared/dom.js';
+import { callJson as api } from '../shared/api.js';
+import { $, el, safeLink } from '../shared/dom.js';
 import { initLang, lang, setLang, t } from '../shared/followup-i18n.js';
 import { FIGURES, cell, day, facets, figureRows, filterItems, stateKey } from '../shared/followup-model.js';
 
-const $ = (id) => document.getElementById(id);
 const parts = location.pathname.split('/').filter(Boolean);
 const season = parts[1] === 's';
 const id = decodeURIComponent(parts[season ? 2 : 1] ?? '');

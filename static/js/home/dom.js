@@ -1,32 +1,15 @@
-// DOM helpers shared by the login page and the console home. Text goes into
+// The login page's and the console home's DOM helpers, on top of the shared
+// ones (shared/dom.js): messages, error texts, dates, copy rows. Text goes into
 // the page only through textContent and attributes, never parsed as HTML.
 
 import { lang, t } from './i18n.js';
+import { $, bindI18n, copyText, el, setText } from '../shared/dom.js';
 
-export const $ = (id) => document.getElementById(id);
+export { $, copyText, el, setText };
 
-export function el(tag, className, text) {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined && text !== null) node.textContent = String(text);
-  return node;
-}
-
-/** Set text only when it changed (keeps screen readers and selection calm). */
-export function setText(node, text) {
-  if (node.textContent !== text) node.textContent = text;
-}
-
-/** Put the current language's strings into every element marked data-i18n*. */
+/** Put the current language's strings into the page (data-i18n*) and label the language button. */
 export function applyStatic(root = document) {
-  document.documentElement.lang = lang();
-  for (const node of root.querySelectorAll('[data-i18n]')) node.textContent = t(node.dataset.i18n);
-  for (const node of root.querySelectorAll('[data-i18n-placeholder]')) {
-    node.setAttribute('placeholder', t(node.dataset.i18nPlaceholder));
-  }
-  for (const node of root.querySelectorAll('[data-i18n-aria-label]')) {
-    node.setAttribute('aria-label', t(node.dataset.i18nAriaLabel));
-  }
+  bindI18n({ t, lang }, root);
   const button = document.getElementById('lang');
   if (button) button.setAttribute('lang', lang() === 'en' ? 'zh-CN' : 'en');
 }
@@ -55,32 +38,6 @@ export function formatDateTime(ms) {
   return new Intl.DateTimeFormat(lang() === 'en' ? 'en-GB' : 'zh-CN', {
     year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hour12: false,
   }).format(new Date(Number(ms)));
-}
-
-/** Copy `text`: the async clipboard where allowed (https, localhost), else a selection. */
-export async function copyText(text, input = null) {
-  try {
-    await navigator.clipboard.writeText(text);
-    return true;
-  } catch {
-    // not a secure context (http on a LAN address) or no permission
-  }
-  const field = input ?? el('textarea');
-  if (!input) {
-    field.value = text;
-    field.setAttribute('readonly', '');
-    field.className = 'sr-only';
-    document.body.append(field);
-  }
-  field.select();
-  let done = false;
-  try {
-    done = document.execCommand('copy');
-  } catch {
-    done = false;
-  }
-  if (!input) field.remove();
-  return done;
 }
 
 /**

@@ -1,14 +1,18 @@
 // The console home's form logic, pure (node --test): the create-broadcast body,
 // times for <input type="datetime-local">, overlay URLs, generated passwords.
-// Limits mirror server/domain/broadcast.py and server/auth.py; the hub checks
-// again and its answer wins.
+// Limits come from server/domain/broadcast.py (through the generated
+// contract.js) and server/auth.py; the hub checks again and its answer wins.
+
+import {
+  MAX_LEN_RANGE,
+  MAX_TAGS,
+  TAG_MAX_LEN as TAG_MAX,
+  TITLE_MAX_LEN as TITLE_MAX,
+  TOPIC_MAX_LEN as TOPIC_MAX,
+} from '../shared/contract.js';
 
 export const BID_RE = /^[a-z0-9][a-z0-9-]{0,31}$/;
-export const TITLE_MAX = 100;
-export const TOPIC_MAX = 200;
-export const MAX_LEN_RANGE = [10, 1000];
-export const MAX_TAGS = 30;
-export const TAG_MAX = 20;
+export { MAX_LEN_RANGE, MAX_TAGS, TAG_MAX, TITLE_MAX, TOPIC_MAX };
 export const USER_RE = /^[a-z0-9_.-]{1,32}$/;
 export const PASSWORD_MIN = 10;
 export const WIDGETS = ['question', 'poll', 'likes', 'viewers', 'qr', 'ticker'];

@@ -6,7 +6,8 @@
 
 import { initLang, lang, setLang, t, waitText } from './i18n.js';
 import { $, applyStatic, say } from './dom.js';
-import { safeNext } from './safe-next.js';
+import { safeNext } from '../shared/safe-next.js';
+import { createApi } from '../shared/api.js';
 
 const params = new URLSearchParams(location.search);
 const next = safeNext(params.get('next'));
@@ -17,6 +18,8 @@ const submit = $('login-submit');
 const msg = $('login-msg');
 let message = null; // {key, vars, kind}: redrawn on a language switch
 let busy = false;
+// A 401 is this page's normal case (a wrong password, or nobody signed in yet).
+const api = createApi({ onUnauthorized: null });
 
 function show(key, vars = {}, kind = 'error') {
   message = key ? { key, vars, kind } : null;
@@ -59,48 +62,40 @@ async function onSubmit(event) {
   }
   busy = true;
   show(null);
-  let response = null;
+  let failure = null;
   try {
-    response = await fetch('/api/login', {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
-      body: JSON.stringify({ username, password: password.value }),
-      credentials: 'same-origin',
-      cache: 'no-store',
-    });
-  } catch {
-    response = null;
+    await api('POST', '/api/login', { username, password: password.value });
+  } catch (err) {
+    failure = err;
   }
   busy = false;
-  if (response?.ok) {
+  if (failure === null) {
     invalid([]);
     busy = true; // stays disabled while the next page loads
     show('login_done', {}, 'ok');
     location.assign(next);
     return;
   }
-  if (response?.status === 429) {
-    const wait = Number(response.headers.get('retry-after')) || 60;
+  if (failure.status === 429) {
     invalid([]);
-    show('login_throttled', { wait });
-  } else if (response?.status === 401 || response?.status === 400) {
+    show('login_throttled', { wait: failure.retryAfter ?? 60 });
+  } else if (failure.status === 401 || failure.status === 400) {
     invalid([user, password]);
     show('login_wrong');
     password.select();
     password.focus();
   } else {
-    show(response ? 'login_failed' : 'err_network');
+    show(failure.status === 0 ? 'err_network' : 'login_failed');
   }
 }
 
 async function alreadyIn() {
-  // Someone with a live session who opens /login goes straight on. A plain
-  // fetch: a 401 here is the normal case, not a reason to redirect.
+  // Someone with a live session who opens /login goes straight on.
   try {
-    const r = await fetch('/api/me', { credentials: 'same-origin', cache: 'no-store' });
-    if (r.ok) location.replace(next);
+    await api('GET', '/api/me');
+    location.replace(next);
   } catch {
-    // offline: the form is there
+    // signed out (401) or offline: the form is there
   }
 }
 

@@ -7,7 +7,7 @@
 // markup, and every untrusted string goes in with textContent.
 
 import { initLang, lang, setLang, t } from './i18n.js';
-import { createApi } from './api.js';
+import { createApi } from '../shared/api.js';
 import { $, applyStatic, errorText, say, setText } from './dom.js';
 import { mountAccounts } from './accounts.js';
 import { mountAudit } from './audit.js';

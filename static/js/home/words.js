@@ -7,8 +7,8 @@
 import { t } from './i18n.js';
 import { $, errorText, say, setText } from './dom.js';
 import { decodeText, formatWordList, parseWordList } from '../shared/wordlist.js';
+import { WORDS_MAX_BODY } from '../shared/contract.js';
 
-const FILE_MAX_BYTES = 4 * 1024 * 1024; // the hub's WORDS_MAX_BODY
 const SHOW_PROBLEMS = 3; // the first few; then "N more"
 // The hub refuses a list with a line like this; lengths and counts are only
 // warnings here (the hub measures them after normalisation, and decides).
@@ -129,7 +129,7 @@ export function mountWords(ctx) {
     const file = input.files?.[0];
     input.value = ''; // the same file can be chosen again
     if (!file) return;
-    if (file.size > FILE_MAX_BYTES) {
+    if (file.size > WORDS_MAX_BODY) {
       view.msg = { key: 'words_file_big', kind: 'error' };
       render();
       return;

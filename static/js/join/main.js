@@ -5,19 +5,11 @@
 
 import { cleanCode, missedCode } from './code.js';
 import { initLang, lang, setLang, t } from './i18n.js';
-
-const $ = (id) => document.getElementById(id);
+import { $, bindI18n } from '../shared/dom.js';
 
 function applyI18n() {
-  document.documentElement.lang = lang();
+  bindI18n({ t, lang });
   document.title = t('page_title');
-  for (const node of document.querySelectorAll('[data-i18n]')) node.textContent = t(node.dataset.i18n);
-  for (const node of document.querySelectorAll('[data-i18n-placeholder]')) {
-    node.setAttribute('placeholder', t(node.dataset.i18nPlaceholder));
-  }
-  for (const node of document.querySelectorAll('[data-i18n-aria-label]')) {
-    node.setAttribute('aria-label', t(node.dataset.i18nAriaLabel));
-  }
   $('lang').setAttribute('lang', lang() === 'en' ? 'zh-CN' : 'en');
 }
 

@@ -6,22 +6,10 @@
 // the CSSOM (`style.setProperty`), which the page's CSP allows, never with a
 // style attribute.
 
+import { el, setText } from '../shared/dom.js';
+
 const SVG_NS = 'http://www.w3.org/2000/svg';
 
-/** <tag class="cls">text</tag>, children appended. */
-export function el(tag, cls, text, ...children) {
-  const node = document.createElement(tag);
-  if (cls) node.className = cls;
-  if (text != null) node.textContent = String(text);
-  for (const child of children) if (child) node.append(child);
-  return node;
-}
-
-/** Set `text` only if it changed (no layout work, no flash on a resend). */
-export function setText(node, text) {
-  const s = String(text);
-  if (node.textContent !== s) node.textContent = s;
-}
 
 // Icons as paths in a 24x24 box (drawn here, so the page loads no image).
 const ICONS = {

@@ -11,9 +11,11 @@
 // class names for custom CSS are in docs/obs.md.
 
 import { HubSocket } from '../shared/socket.js';
-import { el, motionWanted } from './dom.js';
+import { applyMessage } from '../shared/state.js';
+import { CLOSE } from '../shared/contract.js';
+import { motionWanted } from './dom.js';
+import { el } from '../shared/dom.js';
 import {
-  applyOverlayMessage,
   initialOverlayState,
   isVisible,
   pollView,
@@ -34,9 +36,9 @@ const LOG = '协商在线 overlay:';
 
 // Why a connection ended for good, for the person looking at the console.
 const TERMINAL_REASONS = {
-  4401: 'the overlay key is wrong or was rotated: copy the overlay URL again from the moderator console',
-  4404: 'no such broadcast: check the broadcast id in the URL',
-  4403: 'the hub refused this page (origin not allowed: check ALLOWED_ORIGINS)',
+  [CLOSE.UNAUTHORIZED]: 'the overlay key is wrong or was rotated: copy the overlay URL again from the moderator console',
+  [CLOSE.NOT_FOUND]: 'no such broadcast: check the broadcast id in the URL',
+  [CLOSE.FORBIDDEN]: 'the hub refused this page (origin not allowed: check ALLOWED_ORIGINS)',
   4400: 'protocol error (this page and the hub disagree: reload the source)',
   1009: 'a message was too large (a bug: please report it)',
 };
@@ -159,7 +161,7 @@ function main() {
     key: params.key,
     onMessage(msg) {
       if (msg.type !== 'snapshot' && msg.type !== 'events') return;
-      state = applyOverlayMessage(state, msg);
+      state = applyMessage(state, msg);
       schedule();
     },
     onStatus(status) {

@@ -1,55 +1,27 @@
 // What the overlay draws, decided from the shared state (static/js/shared/state.js).
 // Pure (no DOM), so node --test can check the moderation gate on plain data.
 //
-// The gate (docs/reliability.md 25): the overlay receives public questions, but viewer
+// The moderation gate (docs/protocol.md, "What each role sees"): the overlay receives public questions, but viewer
 // text is drawn only while the moderator's `overlay` command shows a widget
 // that holds it: the on-air question ("question") or the ticker ("ticker").
 
-import { applyMessage, comparePos, initialState } from '../shared/state.js';
+import { initialState } from '../shared/state.js';
 import { formatCountZh, percent } from '../shared/format.js';
+import { ANONYMOUS } from '../shared/contract.js';
 
-export const ANONYMOUS = '匿名';
+export { ANONYMOUS };
 // The ticker shows at most this many questions (the most upvoted).
 export const TICKER_MAX = 20;
 // Longest ticker item, in characters; the full text belongs to the lower third.
 export const TICKER_TEXT_MAX = 80;
 
+// The hub sends the overlay the viewers' question events (docs/protocol.md),
+// so state.js's applyMessage is the overlay's reducer as it is: the on-air
+// question is the public one whose status is on_air.
 export function initialOverlayState() {
   return initialState('overlay');
 }
 
-/**
- * applyMessage for the overlay role. The hub sends the overlay `on_air` events
- * instead of `question` events for questions going on and off the air (with
- * `left`: the question that left, as it is now; docs/protocol.md). They are
- * turned into the `question` events state.js knows, so the ticker's copy of a
- * question follows it on and off the air.
- */
-export function applyOverlayMessage(state, msg) {
-  if (msg?.type !== 'events' || !Array.isArray(msg.events)) return applyMessage(state, msg);
-  let last = state.pos;
-  const events = [];
-  for (const e of msg.events) {
-    // Duplicates are dropped by state.js; the extra event below must not
-    // outlive its (dropped) original.
-    if (e?.pos != null && last != null && comparePos(e.pos, last) <= 0) {
-      events.push(e);
-      continue;
-    }
-    if (e?.pos != null) last = e.pos;
-    if (e?.type !== 'on_air') {
-      events.push(e);
-    } else if (e.q) {
-      events.push({ type: 'question', q: e.q, pos: e.pos });
-    } else if (e.left) {
-      // The question handler clears onAir when the on-air question changes status.
-      events.push({ type: 'question', q: e.left, pos: e.pos }, { type: 'on_air', q: null });
-    } else {
-      events.push(e);
-    }
-  }
-  return applyMessage(state, { ...msg, events });
-}
 
 /** The moderator's choice: {show, poll}. */
 export function shown(state) {

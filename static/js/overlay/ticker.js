@@ -7,7 +7,7 @@
 // one item's passage, nothing jumps mid-read, and the strip holds only the
 // items in view (plus one): a few nodes, whatever the length of the show.
 
-import { el } from './dom.js';
+import { el } from '../shared/dom.js';
 
 const SPEED_REM_PER_S = 7; // ~110 px/s at 1080 lines: readable Chinese at a glance
 const STATIC_MS = 7000; // one question per page in the static variant

@@ -8,7 +8,8 @@ import { formatCountZh } from '../shared/format.js';
 import { Hearts } from './hearts.js';
 import { clip } from './model.js';
 import { Ticker } from './ticker.js';
-import { Presence, el, fitText, icon, remPx, setText } from './dom.js';
+import { Presence, fitText, icon, remPx } from './dom.js';
+import { el, setText } from '../shared/dom.js';
 
 const SWAP_MS = 180; // fade out the old question, then in the new one (CSS --xs-swap)
 

@@ -3,18 +3,13 @@
 // textContent only) and draws the charts with the vendored ECharts
 // (static/vendor/echarts, loaded by this page alone, before this module).
 
+import { ApiError, createApi } from '../shared/api.js';
+import { bindI18n, el } from '../shared/dom.js';
 import * as charts from './charts.js';
 import { initLang, lang, setLang, t } from './i18n.js';
 
 const echarts = globalThis.echarts;
 const drawn = [];
-
-function el(tag, cls, text) {
-  const node = document.createElement(tag);
-  if (cls) node.className = cls;
-  if (text !== undefined && text !== null) node.textContent = String(text);
-  return node;
-}
 
 function number(n) {
   return n === null || n === undefined ? '—' : Number(n).toLocaleString(lang() === 'en' ? 'en-US' : 'zh-CN');
@@ -207,8 +202,7 @@ function definitions(main) {
 }
 
 function staticTexts(season) {
-  document.documentElement.lang = lang();
-  for (const node of document.querySelectorAll('[data-i18n]')) node.textContent = t(node.dataset.i18n);
+  bindI18n({ t, lang });
   document.getElementById('brand').textContent = t(season ? 'brand_season' : 'brand');
   const langButton = document.getElementById('lang');
   langButton.setAttribute('aria-label', t('switch_lang_label'));
@@ -222,18 +216,15 @@ async function load() {
   const url = season ? `/api/seasons/${encodeURIComponent(id)}/report` : `/api/broadcasts/${encodeURIComponent(id)}/report`;
   const status = document.getElementById('status');
   status.textContent = t('loading');
-  let response;
+  let data;
   try {
-    response = await fetch(url, { credentials: 'same-origin', headers: { Accept: 'application/json' } });
+    data = await createApi({ onUnauthorized: null })('GET', url);
   } catch (e) {
-    status.textContent = t('load_failed', { msg: String(e) });
+    const code = e instanceof ApiError ? e.status : 0;
+    status.textContent = code === 404 ? t('not_found') : code === 401 ? t('signed_out')
+      : t('load_failed', { msg: e instanceof ApiError && e.status ? e.status : String(e.message ?? e) });
     return;
   }
-  if (!response.ok) {
-    status.textContent = response.status === 404 ? t('not_found') : response.status === 401 ? t('signed_out') : t('load_failed', { msg: response.status });
-    return;
-  }
-  const data = await response.json();
   for (const chart of drawn.splice(0)) chart.dispose();
   if (season) renderSeason(data); else renderBroadcast(data);
   draw();

@@ -13,20 +13,23 @@
 // * reconnects use full-jitter exponential backoff (attempt n waits
 //   random(0, min(30 s, 0.5 s * 2^n)); n resets after a welcome) and resume
 //   from the last applied position ({epoch, pos} in hello.since);
-// * the close-code policy mirrors server/protocol.py (RECONNECT, TERMINAL);
+// * the close-code policy is server/protocol.py's (RECONNECT, TERMINAL, via
+//   contract.js); a frame over MAX_FRAME_BYTES (closed by the hub with 1009,
+//   a terminal code) is refused here instead;
 // * app-level heartbeat per the welcome: a ping after `heartbeat` s without
 //   sending, and the connection is dead after 2 x `heartbeat` s without
 //   receiving anything (then: reconnect with resume);
 // * a page that wakes up (visibilitychange, online, pageshow) checks at once
 //   instead of waiting out a backoff or a heartbeat that slept with the phone.
 
-export const PROTOCOL_VERSION = 1;
+import { CLOSE, MAX_FRAME_BYTES, PROTOCOL_VERSION, RECONNECT_CODES, TERMINAL_CODES } from './contract.js';
 
-// server/protocol.py Close / RECONNECT / TERMINAL. 1006 is what a browser
-// reports when the connection dropped (never sent by the hub).
-export const RECONNECT = new Set([1001, 1006, 1011, 1012, 1013, 4008, 4408, 4429]);
-export const TERMINAL = new Set([1009, 4400, 4401, 4403, 4404]);
-export const NORMAL = 1000;
+// The close-code policy and the limits come from server/protocol.py through
+// the generated contract.js; re-exported for the pages and tests that use them.
+export { MAX_FRAME_BYTES, PROTOCOL_VERSION };
+export const RECONNECT = new Set(RECONNECT_CODES);
+export const TERMINAL = new Set(TERMINAL_CODES);
+export const NORMAL = CLOSE.NORMAL;
 
 export const BACKOFF_BASE_MS = 500;
 export const BACKOFF_CAP_MS = 30_000;
@@ -35,9 +38,6 @@ export const BACKOFF_CAP_MS = 30_000;
 export const CONNECT_TIMEOUT_MS = 15_000;
 // After a wake-up, a connection that answers nothing within this time is dead.
 export const WAKE_PROBE_MS = 4_000;
-// The hub closes a socket whose frame is over ws_max_size (16 KiB) with 1009,
-// a terminal code; a command that big is refused here instead.
-export const MAX_FRAME_BYTES = 16 * 1024;
 // Retryable errors the socket resends by itself (same id, after a backoff):
 // "the write did not happen or will be applied once". rate_limited is left to
 // the page: a person should know they were too fast.

@@ -9,7 +9,9 @@
 // event whose pos is not after the last applied one is ignored and counted in
 // `duplicates` (a resume must not replay what the page already has).
 
-export const PUBLIC_STATUSES = new Set(['approved', 'on_air', 'answered']);
+import { PUBLIC_STATUSES as PUBLIC } from './contract.js';
+
+export const PUBLIC_STATUSES = new Set(PUBLIC);
 
 /** An empty state. `role` decides what `questions` holds (viewer: public ones only). */
 export function initialState(role = 'viewer') {
@@ -130,9 +132,6 @@ const HANDLERS = {
   question_removed(s, e) {
     s.questions.delete(e.qid);
     if (s.onAir !== null && s.onAir.id === e.qid) s.onAir = null;
-  },
-  on_air(s, e) {
-    s.onAir = e.q ?? null;
   },
   votes(s, e) {
     for (const table of [s.questions, s.mine]) {

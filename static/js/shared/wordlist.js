@@ -9,8 +9,10 @@
 // lengths are before the hub's normalisation, which can only shorten a word).
 
 export const ACTIONS = ['hold', 'block'];
-export const WORD_MAX_LEN = 50; // characters, as the hub counts after normalisation
-export const MAX_WORDS = 20_000;
+import { WORD_LIST_MAX_WORDS as MAX_WORDS, WORD_MAX_LEN } from './contract.js';
+
+// Characters as the hub counts them after normalisation; words per list.
+export { MAX_WORDS, WORD_MAX_LEN };
 
 function codePoints(text) {
   let n = 0;

@@ -4,7 +4,8 @@
 // /api/broadcasts/<bid>/mine/followup at start and by the socket's own
 // "followup" events (mine: true) after. Text only, via textContent.
 
-import { el, safeLink, api } from '../shared/dom.js';
+import { callJson as api } from '../shared/api.js';
+import { el, safeLink } from '../shared/dom.js';
 import { setLang, t } from '../shared/followup-i18n.js';
 import { RATINGS, displayCode, stateKey } from '../shared/followup-model.js';
 

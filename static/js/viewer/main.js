@@ -2,59 +2,47 @@
 //
 // Data flow: HubSocket -> applyMessage (state.js, pure) -> render(). Local
 // intentions that the hub has not confirmed yet (a question being sent, an
-// upvote in flight, taps not yet counted) live in `view` and are drawn on top
-// of the state until the hub's answer, and its event, have arrived.
+// upvote in flight, taps not yet counted) live in the pure viewer model
+// (viewer/model.js: LikeBatcher, UpvoteIntents, AskOutbox) and are drawn on top
+// of the state until the hub's answer, and its event, have arrived. This
+// module is the DOM layer: it draws, and wires events to the model.
 //
 // Untrusted text (questions, names, tags, poll options, titles) is only ever
 // put into the page with textContent; no HTML is parsed from data anywhere.
 
 import { charCount, formatCount, percent, relativeTime } from '../shared/format.js';
 import { initLang, lang, setLang, t } from './i18n.js';
-import { HubSocket, randomId } from '../shared/socket.js';
+import { HubSocket, randomId, TERMINAL } from '../shared/socket.js';
+import { ANONYMOUS, CLOSE } from '../shared/contract.js';
+import { createApi } from '../shared/api.js';
+import { $, bindI18n, el, setText } from '../shared/dom.js';
 import { createFollowup } from './followup.js';
 import {
+  AskOutbox,
+  LikeBatcher,
+  UpvoteIntents,
+  maxLen,
+  mineRows,
+  pollView,
+  safeStorage,
+  voteErrorKey,
+} from './model.js';
+import {
   applyMessage,
-  comparePos,
   initialState,
   myQuestions,
   sortedQuestions,
   visiblePolls,
 } from '../shared/state.js';
 
-const $ = (id) => document.getElementById(id);
 const SVG_NS = 'http://www.w3.org/2000/svg';
 const HEART_PATH =
   'M12 21.35l-1.45-1.32C5.4 15.36 2 12.28 2 8.5 2 5.42 4.42 3 7.5 3c1.74 0 3.41.81 4.5 2.09' +
   'C13.09 3.81 14.76 3 16.5 3 19.58 3 22 5.42 22 8.5c0 3.78-3.4 6.86-8.55 11.54L12 21.35z';
 const ARROW_PATH = 'M12 5l7 8h-4.5v6h-5v-6H5z';
-const LIKE_FLUSH_MS = 300; // taps are summed this long before a like command
-const LIKE_MAX_BATCH = 500; // likes_max_batch of the hub
 const MAX_HEARTS = 24; // floating hearts on screen at once
-const DEFAULT_MAX_LEN = 300;
 
 const bid = decodeURIComponent(location.pathname.split('/')[2] ?? '');
-const KEY_DRAFT = `xs:draft:${bid}`;
-const KEY_ASK = `xs:ask:${bid}`; // the question being sent: id kept until acknowledged
-const KEY_NAME = 'xs:name'; // remembered on the device, for every broadcast
-
-const storage = {
-  get(key) {
-    try {
-      return localStorage.getItem(key);
-    } catch {
-      return null;
-    }
-  },
-  set(key, value) {
-    try {
-      if (value === null) localStorage.removeItem(key);
-      else localStorage.setItem(key, value);
-    } catch {
-      // private mode or full: the page still works, it just forgets on reload
-    }
-  },
-};
-
 let state = initialState('viewer');
 const view = {
   ready: false, // the first snapshot arrived
@@ -64,20 +52,11 @@ const view = {
   order: [], // question ids in the order shown
   reflow: true, // next render may re-order the list
   items: new Map(), // question id -> its <li> and last drawn values
-  upvotes: new Map(), // qid -> {on, seq, ackPos}: an upvote not yet reflected in state
-  upSeq: 0,
   polls: new Map(), // poll id -> {el, parts}
   pollChoice: new Map(), // poll id -> Set of chosen option indexes
   pollSending: new Set(),
   pollAcks: new Map(), // poll id -> vote ack result (until the tally event arrives)
   pollNote: new Map(), // poll id -> i18n key of an error
-  ask: null, // {id, text, name, tag} being sent
-  askCode: null, // the 查询码 of the question just asked (shown until the next one)
-  feedback: null, // {key, vars, kind}
-  likeQueued: 0,
-  likeInflight: 0,
-  likeAckTotal: 0,
-  likeTimer: null,
   tags: '',
   hearts: 0,
   reauthTried: false,
@@ -102,6 +81,30 @@ const socket = new HubSocket({
     if (status.state === 'closed' && status.terminal) onTerminal(status.code);
     renderConn();
   },
+});
+
+// The viewer's intentions (viewer/model.js), wired to the socket and to render().
+// Without a viewer id cookie the hub closes with 4401; a 401 here is not a
+// reason to leave the page.
+const api = createApi({ onUnauthorized: null });
+const likes = new LikeBatcher({
+  send: (n) => socket.send('like', { n }),
+  isClosed: () => socket.state === 'closed',
+  onChange: () => renderLikes(),
+});
+const upvotes = new UpvoteIntents({
+  send: (qid, on) => socket.send('upvote', { qid, on }),
+  getState: () => state,
+  onChange: () => render(),
+  onFailed: () => toast('upvote_failed'),
+});
+const outbox = new AskOutbox({
+  bid,
+  storage: safeStorage(),
+  send: (ask) => socket.send('ask', { text: ask.text, name: ask.name, tag: ask.tag }, { id: ask.id }),
+  newId: () => randomId(8),
+  onChange: () => render(),
+  onAcked: (result) => followup.asked(result.qid, result.code),
 });
 
 // After the show: the 查询码, follow-up state, published reply and rating of
@@ -129,7 +132,7 @@ function scheduleRender() {
 }
 
 function render() {
-  settleUpvotes();
+  upvotes.settle();
   renderHeader();
   renderBanner();
   renderOnAir();
@@ -138,13 +141,6 @@ function render() {
   renderMine();
   renderList();
   renderLikes();
-}
-
-function el(tag, className, text) {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined) node.textContent = text;
-  return node;
 }
 
 function icon(path, size = 24) {
@@ -159,11 +155,6 @@ function icon(path, size = 24) {
   p.setAttribute('d', path);
   svg.append(p);
   return svg;
-}
-
-/** Set text only when it changed (keeps screen readers and selection calm). */
-function setText(node, text) {
-  if (node.textContent !== text) node.textContent = text;
 }
 
 function settings() {
@@ -236,7 +227,7 @@ function renderOnAir() {
 function displayName(q) {
   if (settings().show_names === false) return null;
   const name = q.name || '';
-  return name === '' || name === '匿名' ? t('anonymous') : name;
+  return name === '' || name === ANONYMOUS ? t('anonymous') : name;
 }
 
 function metaParts(q, withTime = true) {
@@ -249,19 +240,6 @@ function metaParts(q, withTime = true) {
 }
 
 // --- polls -------------------------------------------------------------------------
-
-function pollView(poll) {
-  const ack = view.pollAcks.get(poll.id);
-  const mine = poll.mine ?? ack?.mine ?? null;
-  let tallies = poll.tallies ?? null;
-  let ballots = poll.ballots ?? null;
-  if (tallies === null && ack && Array.isArray(ack.tallies) && poll.state === 'open') {
-    tallies = ack.tallies;
-    ballots = ack.ballots;
-  }
-  const canVote = poll.state === 'open' && mine === null && !ended();
-  return { mine, tallies, ballots, canVote };
-}
 
 function renderPolls() {
   const box = $('polls');
@@ -303,7 +281,7 @@ function buildPoll(poll) {
 }
 
 function updatePoll(entry, poll) {
-  const { mine, tallies, ballots, canVote } = pollView(poll);
+  const { mine, tallies, ballots, canVote } = pollView(poll, view.pollAcks.get(poll.id), ended());
   // Redrawn only when something it shows changed (likes and presence events
   // re-render the page several times a second).
   const sig = JSON.stringify([poll.question, poll.options, poll.state, poll.multi, poll.results,
@@ -431,15 +409,8 @@ async function vote(pid) {
   render();
   const reply = await socket.send('vote', { poll: pid, choices });
   view.pollSending.delete(pid);
-  if (reply.type === 'ack') {
-    view.pollAcks.set(pid, reply.result);
-  } else if (reply.code === 'conflict' || reply.code === 'duplicate') {
-    view.pollNote.set(pid, 'poll_already');
-  } else if (reply.code === 'closed') {
-    view.pollNote.set(pid, 'poll_closed_err');
-  } else {
-    view.pollNote.set(pid, 'poll_failed');
-  }
+  if (reply.type === 'ack') view.pollAcks.set(pid, reply.result);
+  else view.pollNote.set(pid, voteErrorKey(reply.code));
   render();
 }
 
@@ -449,19 +420,14 @@ const askText = $('ask-text');
 const askName = $('ask-name');
 const askTag = $('ask-tag');
 
-function maxLen() {
-  const n = Number(settings().max_len);
-  return n > 0 ? n : DEFAULT_MAX_LEN;
-}
-
 function renderAsk() {
   const n = charCount(askText.value);
-  const max = maxLen();
+  const max = maxLen(settings());
   const count = $('ask-count');
   setText(count, t('ask_count', { n, max }));
   count.setAttribute('aria-label', t('ask_count_label', { n, max }));
   count.toggleAttribute('data-over', n > max);
-  const sending = view.ask !== null;
+  const sending = outbox.sending !== null;
   const closed = ended() || view.terminal !== null;
   const submit = $('ask-submit');
   submit.disabled = sending || closed || n === 0 || n > max;
@@ -487,80 +453,32 @@ function renderAsk() {
   $('name-note').hidden = settings().show_names !== false;
 
   const fb = $('ask-feedback');
-  const f = view.feedback;
+  const f = outbox.feedback;
   setText(fb, f ? t(f.key, f.vars) : '');
   const code = $('ask-code');
-  setText(code, view.askCode ? followup.codeNote(view.askCode) : '');
-  code.hidden = !view.askCode;
+  setText(code, outbox.code ? followup.codeNote(outbox.code) : '');
+  code.hidden = !outbox.code;
   if (f) fb.dataset.kind = f.kind;
 }
 
 function submitAsk(event) {
   event.preventDefault();
-  if (view.ask) return;
-  const text = askText.value;
-  const n = charCount(text);
-  if (n === 0) return feedback('err_empty', 'error');
-  if (n > maxLen()) return feedback('err_too_long', 'error', { max: maxLen() });
-  const name = askName.value.trim();
-  storage.set(KEY_NAME, name || null);
-  const ask = { id: randomId(8), text, name: name || null, tag: askTag.value || null };
-  storage.set(KEY_ASK, JSON.stringify(ask));
-  sendAsk(ask);
+  const fields = { text: askText.value, name: askName.value, tag: askTag.value };
+  clearWhenAcked(outbox.submit(fields, settings(), { offline: socket.state !== 'open' }));
 }
 
-async function sendAsk(ask) {
-  view.ask = ask;
-  view.feedback = socket.state === 'open' ? null : { key: 'ask_offline', kind: 'info' };
-  render();
-  const reply = await socket.send('ask', { text: ask.text, name: ask.name, tag: ask.tag }, { id: ask.id });
-  if (reply.type === 'error' && reply.local && reply.code === 'disconnected') {
-    // The page lost its connection for good: the question stays saved with
-    // its id and is sent (once) when the page is opened again.
-    view.ask = null;
-    render();
-    return;
-  }
-  view.ask = null;
-  storage.set(KEY_ASK, null);
-  if (reply.type === 'ack') {
-    askText.value = '';
-    storage.set(KEY_DRAFT, null);
-    // "pending": waits for review (moderation, or held by the word list);
-    // "rejected": stored but not shown (blocked by the word list).
-    const status = reply.result?.status;
-    const done = { pending: 'ask_done_pending', rejected: 'ask_done_hidden' }[status] ?? 'ask_done_public';
-    followup.asked(reply.result?.qid, reply.result?.code);
-    feedback(done, 'ok');
-    // The code is shown at once, under the confirmation: phones lose cookies.
-    view.askCode = reply.result?.code ?? null;
-    render();
-  } else {
-    const known = ['empty', 'too_long', 'duplicate', 'rate_limited', 'closed', 'banned', 'invalid'];
-    const key = known.includes(reply.code) ? `err_${reply.code}` : 'err_generic';
-    feedback(key, 'error', { max: maxLen() });
-  }
-}
-
-function feedback(key, kind, vars = {}) {
-  view.feedback = { key, kind, vars };
-  render();
-}
-
-// A question sent before a reload or a crash is sent again with its id: the
-// hub applies it once whatever happened to the first attempt.
+// Sends the question an earlier page load could not confirm, with its id.
 function resendSavedAsk() {
-  const saved = storage.get(KEY_ASK);
-  if (!saved || view.ask) return;
-  try {
-    const ask = JSON.parse(saved);
-    if (ask && typeof ask.id === 'string' && typeof ask.text === 'string') {
-      askText.value = ask.text;
-      sendAsk(ask);
-    }
-  } catch {
-    storage.set(KEY_ASK, null);
-  }
+  const saved = outbox.sending ? null : outbox.saved();
+  if (saved) askText.value = saved.text;
+  clearWhenAcked(outbox.resend(settings(), { offline: socket.state !== 'open' }));
+}
+
+function clearWhenAcked(reply) {
+  reply?.then((r) => {
+    if (r?.type === 'ack') askText.value = '';
+    renderAsk();
+  });
 }
 
 // --- my questions ------------------------------------------------------------------
@@ -568,17 +486,10 @@ function resendSavedAsk() {
 let mineSig = '';
 function renderMine() {
   const items = myQuestions(state);
-  const sig = JSON.stringify([items, view.ask?.text, lang(), items.map((q) => relativeTime(q.created, Date.now(), lang()))]);
+  const sig = JSON.stringify([items, outbox.sending?.text, lang(), items.map((q) => relativeTime(q.created, Date.now(), lang()))]);
   if (sig === mineSig) return;
   mineSig = sig;
-  const rows = [];
-  // The hub stores the text normalised; compare loosely so that the question's
-  // own event, arriving before its ack, does not show it twice.
-  const loose = (text) => String(text).replace(/\s+/g, ' ').trim();
-  if (view.ask && !items.some((q) => loose(q.text) === loose(view.ask.text))) {
-    rows.push(mineRow({ text: view.ask.text, status: 'sending' }));
-  }
-  for (const q of items) rows.push(mineRow(q));
+  const rows = mineRows(items, outbox.sending).map(mineRow);
   $('mine').hidden = rows.length === 0;
   $('mine-list').replaceChildren(...rows);
 }
@@ -647,16 +558,6 @@ function renderList() {
   setText(button, fresh.length > 0 ? t('new_items', { n: fresh.length }) : t('reorder'));
 }
 
-function myUpvote(qid) {
-  const pending = view.upvotes.get(qid);
-  return pending ? pending.on : state.myvotes.has(qid);
-}
-
-function shownVotes(q) {
-  const base = q.votes ?? 0;
-  return Math.max(0, base + Number(myUpvote(q.id)) - Number(state.myvotes.has(q.id)));
-}
-
 function drawQuestion(q) {
   let item = view.items.get(q.id);
   if (!item) {
@@ -670,7 +571,7 @@ function drawQuestion(q) {
     vote.type = 'button';
     const n = el('span', 'n');
     vote.append(icon(ARROW_PATH, 18), n);
-    vote.addEventListener('click', () => toggleUpvote(q.id));
+    vote.addEventListener('click', () => upvotes.toggle(q.id));
     li.append(body, vote);
     item = { li, text, meta, vote, n, metaSig: '' };
     view.items.set(q.id, item);
@@ -689,30 +590,13 @@ function drawQuestion(q) {
     item.meta.replaceChildren(...parts);
     item.metaSig = metaSig;
   }
-  const on = myUpvote(q.id);
-  const votes = shownVotes(q);
+  const on = upvotes.mine(q.id);
+  const votes = upvotes.shownVotes(q);
   item.vote.setAttribute('aria-pressed', String(on));
   item.vote.setAttribute('aria-label', t(on ? 'upvote_on_label' : 'upvote_label', { n: votes }));
   item.vote.disabled = ended();
   setText(item.n, formatCount(votes, lang()));
   return item.li;
-}
-
-function toggleUpvote(qid) {
-  if (!state.questions.has(qid)) return;
-  const on = !myUpvote(qid);
-  const seq = ++view.upSeq;
-  view.upvotes.set(qid, { on, seq, ackPos: null });
-  render();
-  socket.send('upvote', { qid, on }).then((reply) => {
-    const pending = view.upvotes.get(qid);
-    if (!pending || pending.seq !== seq) return; // a later tap owns it now
-    const pos = reply.type === 'ack' ? reply.result?.pos : null;
-    if (pos && comparePos(state.pos, pos) < 0) pending.ackPos = pos; // wait for our event
-    else view.upvotes.delete(qid);
-    if (reply.type !== 'ack') toast('upvote_failed');
-    render();
-  });
 }
 
 let toastTimer = null;
@@ -724,14 +608,6 @@ function toast(key) {
   toastTimer = setTimeout(() => {
     box.hidden = true;
   }, 3000);
-}
-
-// An upvote stays drawn from `view` until the state has caught up with the
-// event the hub wrote for it (the ack's pos); then the state speaks again.
-function settleUpvotes() {
-  for (const [qid, pending] of view.upvotes) {
-    if (pending.ackPos && comparePos(state.pos, pending.ackPos) >= 0) view.upvotes.delete(qid);
-  }
 }
 
 /** Make `box`'s children exactly `nodes`, in order, moving only what is out of place. */
@@ -755,42 +631,15 @@ function placeInOrder(box, nodes) {
 
 const reducedMotion = window.matchMedia?.('(prefers-reduced-motion: reduce)');
 
-function likeTotal() {
-  return Math.max(state.likes, view.likeAckTotal) + view.likeQueued + view.likeInflight;
-}
-
 function renderLikes() {
-  const total = likeTotal();
+  const total = likes.total(state.likes);
   setText($('like-total'), formatCount(total, lang()));
   $('like').setAttribute('aria-label', `${t('like_label')} · ${t('like_total_label', { n: formatCount(total, lang()) })}`);
 }
 
 function tap() {
-  view.likeQueued += 1;
-  renderLikes();
+  likes.tap();
   floatHeart();
-  if (view.likeTimer === null && view.likeInflight === 0) {
-    view.likeTimer = setTimeout(flushLikes, LIKE_FLUSH_MS);
-  }
-}
-
-// One like command in flight per tab (docs/protocol.md, "Like batches"): taps
-// made meanwhile wait for the next one. The socket resends an unacknowledged
-// batch with its id after a reconnect, so a batch is counted once.
-async function flushLikes() {
-  view.likeTimer = null;
-  if (view.likeInflight > 0 || view.likeQueued === 0) return;
-  const n = Math.min(view.likeQueued, LIKE_MAX_BATCH);
-  view.likeQueued -= n;
-  view.likeInflight = n;
-  const reply = await socket.send('like', { n });
-  view.likeInflight = 0;
-  const total = reply.type === 'ack' ? reply.result?.total : undefined;
-  if (typeof total === 'number') view.likeAckTotal = Math.max(view.likeAckTotal, total);
-  renderLikes();
-  if (view.likeQueued > 0 && socket.state !== 'closed') {
-    view.likeTimer = setTimeout(flushLikes, LIKE_FLUSH_MS);
-  }
 }
 
 function floatHeart() {
@@ -814,24 +663,21 @@ function floatHeart() {
 // --- connection end -----------------------------------------------------------------
 
 async function onTerminal(code) {
-  if (code === 4401 && !view.reauthTried) {
+  if (code === CLOSE.UNAUTHORIZED && !view.reauthTried) {
     // The cookie is missing or no longer valid (cleared, expired, new secret):
     // ask for a viewer id once and connect again.
     view.reauthTried = true;
     try {
-      const r = await fetch('/api/viewer', { credentials: 'same-origin', cache: 'no-store' });
-      if (r.ok) {
-        socket.connect();
-        resendSavedAsk();
-        return;
-      }
-      view.terminal = { key: r.status === 429 ? 'close_4401_limited' : 'close_4401' };
-    } catch {
-      view.terminal = { key: 'close_4401' };
+      await api('GET', '/api/viewer');
+      socket.connect();
+      resendSavedAsk();
+      return;
+    } catch (err) {
+      view.terminal = { key: err.status === 429 ? 'close_4401_limited' : 'close_4401' };
     }
   } else {
-    const known = [4401, 4403, 4404, 4400, 1009];
-    view.terminal = { key: known.includes(code) ? `close_${code}` : 'close_other' };
+    // Every terminal code has its own explanation in the i18n table.
+    view.terminal = { key: TERMINAL.has(code) ? `close_${code}` : 'close_other' };
   }
   render();
 }
@@ -839,14 +685,7 @@ async function onTerminal(code) {
 // --- static text and language ---------------------------------------------------------
 
 function applyStatic() {
-  document.documentElement.lang = lang();
-  for (const node of document.querySelectorAll('[data-i18n]')) node.textContent = t(node.dataset.i18n);
-  for (const node of document.querySelectorAll('[data-i18n-placeholder]')) {
-    node.setAttribute('placeholder', t(node.dataset.i18nPlaceholder));
-  }
-  for (const node of document.querySelectorAll('[data-i18n-aria-label]')) {
-    node.setAttribute('aria-label', t(node.dataset.i18nAriaLabel));
-  }
+  bindI18n({ t, lang });
   $('lang').setAttribute('lang', lang() === 'en' ? 'zh-CN' : 'en');
 }
 
@@ -864,12 +703,12 @@ function redrawAll() {
 function start() {
   initLang();
   applyStatic();
-  askName.value = storage.get(KEY_NAME) ?? '';
-  askText.value = storage.get(KEY_DRAFT) ?? '';
+  askName.value = outbox.name();
+  askText.value = outbox.draft();
   $('ask-form').addEventListener('submit', submitAsk);
   askText.addEventListener('input', () => {
-    storage.set(KEY_DRAFT, askText.value || null);
-    if (view.feedback?.kind !== 'info') view.feedback = null;
+    outbox.saveDraft(askText.value);
+    if (outbox.feedback?.kind !== 'info') outbox.feedback = null;
     renderAsk();
   });
   $('like').addEventListener('click', tap);

@@ -1,6 +1,8 @@
-// fetch() for the moderators' pages: same-origin cookies, the session's CSRF
-// token on every state-changing call, JSON errors turned into ApiError, and a
-// 401 anywhere sending the reader to the login page (and back afterwards).
+// The one HTTP client of every page: same-origin cookies, the session's CSRF
+// token on every state-changing call, every failure as one ApiError shape
+// ({status, code, message, retryAfter}: a network failure is status 0, code
+// "network"), and a 401 sending the reader to the login page (and back
+// afterwards) unless the page says what a 401 means to it.
 
 import { loginUrl } from './safe-next.js';
 
@@ -23,9 +25,11 @@ export function toLogin(where = globalThis.location) {
 /**
  * An api(method, path, body) function. `body`: an object (sent as JSON), a
  * string (sent as text/plain) or undefined. Resolves the parsed JSON (or text);
- * rejects with ApiError. `getCsrf()` returns the token from /api/me.
+ * rejects with ApiError. `getCsrf()` returns the token from /api/me;
+ * `onUnauthorized` runs on a 401 (null: the caller handles it, e.g. the login
+ * form, where a 401 is a wrong password); `fetch` is injectable for tests.
  */
-export function createApi({ getCsrf = () => '', onUnauthorized = toLogin } = {}) {
+export function createApi({ getCsrf = () => '', onUnauthorized = toLogin, fetch = globalThis.fetch } = {}) {
   return async function api(method, path, body) {
     const headers = { Accept: 'application/json' };
     if (!SAFE.has(method)) headers['X-CSRF-Token'] = getCsrf();
@@ -53,7 +57,7 @@ export function createApi({ getCsrf = () => '', onUnauthorized = toLogin } = {})
       data = null;
     }
     if (response.ok) return data;
-    if (response.status === 401) onUnauthorized();
+    if (response.status === 401 && onUnauthorized) onUnauthorized();
     const retry = Number(response.headers.get('retry-after'));
     throw new ApiError(
       response.status,
@@ -62,4 +66,26 @@ export function createApi({ getCsrf = () => '', onUnauthorized = toLogin } = {})
       Number.isFinite(retry) && retry > 0 ? retry : null,
     );
   };
+}
+
+/**
+ * One same-origin JSON call for pages that branch on the answer rather than
+ * catch (the follow-up pages): resolves {status, ok, data} — data is the parsed
+ * JSON on success, or the hub's error body {error, message} on a refusal —
+ * through the one client above (a network failure is status 0). A 401 is the
+ * caller's to handle.
+ */
+export async function callJson(path, { method = 'GET', body, csrf, fetch } = {}) {
+  const api = createApi({ getCsrf: () => csrf ?? '', onUnauthorized: null, ...(fetch ? { fetch } : {}) });
+  try {
+    return { status: 200, ok: true, data: await api(method, path, body) };
+  } catch (err) {
+    if (!(err instanceof ApiError)) throw err;
+    return { status: err.status, ok: false, data: { error: err.code, message: err.message } };
+  }
+}
+
+/** A fresh command id. */
+export function cid() {
+  return Math.random().toString(36).slice(2, 12) + Date.now().toString(36);
 }
