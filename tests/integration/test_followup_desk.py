@@ -68,7 +68,7 @@ async def test_the_rating_window_closes_unrated_replies(redis_url: str) -> None:
         assert await hub.redis.xlen(keys.audit(bid)) == before
     finally:
         await hub.redis.aclose()
-        await hub.blocking_redis.aclose()
+        await hub.tailer.stop()
 
 
 async def test_one_process_holds_the_index_lock(redis_url: str) -> None:
@@ -82,6 +82,7 @@ async def test_one_process_holds_the_index_lock(redis_url: str) -> None:
         await hubs[0].redis.delete(INDEX_LOCK)  # the holder died and its lock expired
         assert await two.hold_lock() is True
     finally:
+        await hubs[0].redis.delete(INDEX_LOCK)  # held by no live process: free for the next test
         for h in hubs:
             await h.redis.aclose()
-            await h.blocking_redis.aclose()
+            await h.tailer.stop()

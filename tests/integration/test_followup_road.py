@@ -17,6 +17,7 @@ import pytest
 import redis.asyncio as aioredis
 
 from server.domain.workdays import QuestionType, WorkCalendar, due_date
+from server.live.followup import LOCK_MS
 from server.timezones import resolve_timezone
 from tests.integration.harness import HubProcess, Moderator, new_moderator
 from tests.integration.hub_helpers import (
@@ -278,10 +279,13 @@ async def test_code_lookups_are_rate_limited(fu_hub: HubProcess) -> None:
 
 
 async def _eventually(client: httpx.AsyncClient, ok_: Any, *, view: str = "") -> list[Any]:
-    """The office's list once the indexer caught up (it follows the streams)."""
+    """The office's list once the indexer caught up (it follows the streams).
+
+    Up to the index lock's lifetime and then some: a process of another test
+    killed while it held the lock keeps it until it expires (LOCK_MS)."""
     import asyncio
 
-    for _ in range(50):
+    for _ in range(int(LOCK_MS / 100) + 50):
         got = (await client.get("/api/office/items" + (f"?view={view}" if view else ""))).json()[
             "items"
         ]
