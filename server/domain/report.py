@@ -22,12 +22,15 @@ each figure in words; the definitions here are the ones that count.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from server.protocol import PUBLIC_STATUSES
 
+from .followup_figures import followup_figures as figures_of
+from .followup_figures import item_from_hashes
 from .question import QuestionStatus
 
 # A device that comes back after more than this long without any socket open
@@ -118,9 +121,6 @@ def peak(minutes: Sequence[Minute]) -> tuple[int, int | None]:
 # Follow-up states (the follow-up workflow's record ``xs:{b}:fu:<qid>``) that
 # mean the question was forwarded to a department, and those that mean the
 # department's reply exists.
-_FORWARDED = frozenset({"assigned", "accepted", "replied", "published", "closed"})
-_REPLIED = frozenset({"replied", "published", "closed"})
-_RATINGS = ("satisfied", "basically", "dissatisfied")
 
 
 @dataclass(frozen=True)
@@ -166,7 +166,7 @@ class Tally:
     def __init__(self) -> None:
         self.received = self.approved = self.live = 0
         self.rejected = self.merged = self.pending = 0
-        self.followups: list[Mapping[str, Any]] = []
+        self.followups: list[Row] = []  # (question, follow-up record) with a record
         self.by_tag: dict[str, int] = {}
         self.by_source: dict[str, int] = {}
         self.onair: list[dict[str, int]] = []  # {"t": ms, "qid": id}: the on-air marks
@@ -186,7 +186,7 @@ class Tally:
         if q.get("onair_at"):
             self.onair.append({"t": int(q["onair_at"]), "qid": int(q.get("id") or 0)})
         if fu:
-            self.followups.append(fu)
+            self.followups.append((q, fu))
 
     def figures(self) -> QuestionFigures:
         fig = followup_figures(self.followups)
@@ -209,30 +209,34 @@ def question_figures(rows: Iterable[Row]) -> QuestionFigures:
     return tally.figures()
 
 
-def followup_figures(records: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    """The follow-up figures the report shows, from the follow-up records
-    (``xs:{b}:fu:<qid>``, fields as the data contract between the follow-up
-    workflow and the record names them: ``state``, ``rating``).
-
-    The follow-up workflow owns these definitions (one pure function in
-    ``server/domain/followup_figures.py``); every caller in the record goes
-    through this function alone, so the record follows that one definition
-    once it is there. Until then: forwarded = a department was assigned;
-    replied = its reply exists; 答复率 = replied / forwarded; 满意率 = ratings
-    "satisfied" or "basically" over all ratings. A rate with nothing to divide
-    by is None (shown as "—"), never 0 or 100%.
+def followup_figures(rows: Iterable[Row]) -> dict[str, Any]:
+    """The follow-up figures the report shows (转办数, 答复数, 答复率, 满意率),
+    from (question, follow-up record) pairs, by the follow-up's own
+    definitions: one pure function, ``server/domain/followup_figures.py``
+    (docs/followup.md explains them). Only its totals are shown here, so the
+    day that decides "overdue" does not matter (the office's pages show that).
     """
-    forwarded = sum(1 for r in records if r.get("state") in _FORWARDED)
-    replied = sum(1 for r in records if r.get("state") in _REPLIED)
-    rated = [r.get("rating") for r in records if r.get("rating") in _RATINGS]
-    content = sum(1 for r in rated if r in ("satisfied", "basically"))
+    items = [
+        item_from_hashes(_texts(q), _texts(fu), _utc_day)
+        for q, fu in rows
+        if fu  # no follow-up record: nothing was forwarded
+    ]
+    total = figures_of(items, dt.date.min).total.to_dict()
     return {
-        "forwarded": forwarded,
-        "replied": replied,
-        "reply_rate": replied / forwarded if forwarded else None,
-        "rated": len(rated),
-        "satisfaction": content / len(rated) if rated else None,
+        "forwarded": total["forwarded"],
+        "replied": total["replied"],
+        "reply_rate": total["reply_rate"],
+        "rated": total["rated"],
+        "satisfaction": total["satisfaction"],
     }
+
+
+def _texts(h: Mapping[str, Any]) -> dict[str, str]:
+    return {k: str(v) for k, v in h.items() if v is not None}
+
+
+def _utc_day(ms: int) -> dt.date:
+    return dt.datetime.fromtimestamp(ms / 1000, dt.UTC).date()
 
 
 # --- polls and the season -----------------------------------------------------------------
@@ -341,7 +345,7 @@ def season_report(
     every follow-up record of the season, never averaged.
     """
     reports = [r for r, _ in items]
-    followups = [fu for _, t in items for fu in t.followups]
+    followups = [row for _, t in items for row in t.followups]
     fu = followup_figures(followups)
     views = sum(int(r["views"]) for r in reports)
     likes = sum(int(r["likes"]) for r in reports)

@@ -115,7 +115,7 @@ async def play_show(mod: Moderator, clients: Clients, redis: aioredis.Redis, bas
     note = {"source": "hotline", "answer_note": '=HYPERLINK("x")'}
     await redis.hset(keys.question(bid, q3), mapping=note)
     await redis.hset(keys.followup(bid, q3), mapping={
-        "state": "replied", "dept": "jtw", "due": "2026-01-31", "reply": "将增设临时停车位。",
+        "state": "published", "dept": "jtw", "due": "2026-01-31", "reply": "将增设临时停车位。",
         "rating": "satisfied", "replied_at": "1764500000000",
     })  # fmt: skip
     await redis.hset(keys.followup(bid, q4), mapping={"state": "assigned", "dept": "jtw"})

@@ -47,7 +47,9 @@ def test_question_figures() -> None:
     ]
     fig = question_figures(rows).to_dict()
     assert fig == {
-        "received": 8, "approved": 5, "answered_live": 3, "forwarded": 3, "replied": 2,
+        # replied: published (or closed) replies only, as the follow-up counts them
+        # (server/domain/followup_figures.py); a reply under review is not yet one.
+        "received": 8, "approved": 5, "answered_live": 3, "forwarded": 3, "replied": 1,
         "rejected": 2, "merged": 1, "pending": 1,
     }  # fmt: skip
 
@@ -55,11 +57,15 @@ def test_question_figures() -> None:
 def test_rates_are_none_without_a_denominator() -> None:
     assert followup_figures([])["reply_rate"] is None
     assert followup_figures([])["satisfaction"] is None
-    fig = followup_figures(
-        [{"state": "assigned"}, {"state": "closed", "rating": "basically"},
-         {"state": "published", "rating": "dissatisfied"}, {"state": "to_assign"}]
-    )  # fmt: skip
-    assert fig["reply_rate"] == 2 / 3 and fig["satisfaction"] == 0.5
+    records = [
+        {"state": "assigned"},
+        {"state": "closed", "rating": "basically"},
+        {"state": "published", "rating": "dissatisfied"},
+        {"state": "to_assign"},
+    ]
+    fig = followup_figures([({"status": "answered"}, r) for r in records])
+    # Rates rounded to 4 decimals, as everywhere the follow-up figures show.
+    assert fig["reply_rate"] == 0.6667 and fig["satisfaction"] == 0.5
 
 
 def test_poll_figures_and_counts() -> None:
