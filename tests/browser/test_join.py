@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 import pytest
 from playwright.async_api import Browser, expect
 
-from tests.browser.conftest import phone
+from tests.browser.conftest import docs_image, phone
 from tests.browser.watch import Watched
 from tests.integration.harness import HubProcess, Moderator, new_moderator
 
@@ -51,6 +51,7 @@ async def test_typing_the_code_opens_the_broadcast(
         await context.close()
 
 
+@pytest.mark.docs_image
 async def test_a_wrong_code_says_so_and_keeps_what_was_typed(
     browser: Browser, hub: HubProcess
 ) -> None:
@@ -69,6 +70,7 @@ async def test_a_wrong_code_says_so_and_keeps_what_was_typed(
         # A stale short link lands on the same page, in English once switched.
         await page.goto(f"{hub.base}/j/OLD999")
         await expect(error).to_contain_text("OLD999")
+        await page.screenshot(path=docs_image("join.png"))
         await page.locator("#lang").click()
         await expect(error).to_have_text(
             "No broadcast has the join code “OLD999”. Please check it and try again."

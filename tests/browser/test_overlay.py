@@ -15,7 +15,7 @@ import contextlib
 import json
 import re
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -52,6 +52,18 @@ QUESTIONS = [
 
 # --- fixtures: one browser and one moderator for the module (scrypt and a browser
 # launch cost seconds each; every test still gets its own context and broadcast) ---
+
+
+@pytest.fixture(scope="module")
+def hub(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubProcess]:
+    """This module's hub: the long-show test toggles upvotes as a load generator
+    would, far past a person's budget (viewer_actions_*), so the budget is lifted."""
+    budgets = {"VIEWER_ACTIONS_BURST": "1000000", "VIEWER_ACTIONS_PER_MIN": "1000000"}
+    process = HubProcess(redis_url, tmp_path_factory.mktemp("hub"), **budgets).start()
+    try:
+        yield process
+    finally:
+        process.stop()
 
 
 @pytest.fixture(scope="module")

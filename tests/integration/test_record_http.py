@@ -228,7 +228,7 @@ async def test_exports_and_report_hold_exactly_the_show(
             else:
                 delta = abs((got[col].value - local(want[field])).total_seconds())
                 assert delta < 0.002, (q, col, got[col].value)
-    assert rows[q3]["办理状态"].value == "已答复" and rows[q3]["承办单位"].value == "市交通委"
+    assert rows[q3]["办理状态"].value == "已公开" and rows[q3]["承办单位"].value == "市交通委"
     assert rows[q3]["办理期限"].value == "2026-01-31" and rows[q3]["评价"].value == "满意"
     assert rows[q3]["答复内容"].value == "将增设临时停车位。"
     assert rows[q3]["现场回答要点"].value == '=HYPERLINK("x")'
