@@ -229,8 +229,8 @@ async def test_create_broadcast_from_the_form(
     page = w.page
     bid = "u1-" + secrets.token_hex(4)
     await page.get_by_role("button", name="新建直播").click()
-    await expect(page.get_by_label("标题")).to_be_focused()
-    await page.get_by_label("标题").fill("城市更新议事会 · 老旧小区加装电梯")
+    await expect(page.locator("#bc-title")).to_be_focused()
+    await page.locator("#bc-title").fill("城市更新议事会 · 老旧小区加装电梯")
     await page.get_by_label("议题简介").fill("居民、物业与街道一起商量加装电梯的费用分摊")
     await page.get_by_label("计划开始时间").fill("2031-05-20T19:30")
     await page.get_by_label("提问先审核后公开").uncheck()
@@ -281,7 +281,7 @@ async def test_create_broadcast_from_the_form(
 
     # The same id again: the form says so, on the id field.
     await page.get_by_role("button", name="新建直播").click()
-    await page.get_by_label("标题").fill("重复的")
+    await page.locator("#bc-title").fill("重复的")
     await page.get_by_label("直播 ID（可选）").fill(bid)
     await page.get_by_role("button", name="创建直播").click()
     await expect(page.locator("#create-msg")).to_have_text(
@@ -289,10 +289,10 @@ async def test_create_broadcast_from_the_form(
     )
     await expect(page.get_by_label("直播 ID（可选）")).to_have_attribute("aria-invalid", "true")
     # Checked in the page before sending: a missing title.
-    await page.get_by_label("标题").fill("")
+    await page.locator("#bc-title").fill("")
     await page.get_by_role("button", name="创建直播").click()
     await expect(page.locator("#create-msg")).to_have_text("请填写标题")
-    await expect(page.get_by_label("标题")).to_be_focused()
+    await expect(page.locator("#bc-title")).to_be_focused()
     w.check()
     await context.close()
 
