@@ -12,6 +12,11 @@ STAMP := $(VENV)/.installed
 DEMO ?= 1
 # Extra pytest arguments, e.g. make pytest PYTEST_ARGS='-k embedded -x'.
 PYTEST_ARGS ?=
+# The order of the tests: "file" (make test and CI: the same order every run)
+# or "random" (pytest-randomly, its seed printed; make pytest ORDER=random).
+# Both must pass; the file order keeps CI's result a function of the code.
+ORDER ?= file
+ORDER_ARGS := $(if $(filter random,$(ORDER)),-p randomly,-p no:randomly)
 # bench/ is linted once it exists.
 LINT_DIRS := $(wildcard server tests bench)
 FORMAT_DIRS := $(wildcard server tests)
@@ -60,7 +65,7 @@ lint: $(STAMP)
 	$(BIN)/mypy server
 
 pytest: $(STAMP)
-	$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -p no:cacheprovider $(ORDER_ARGS) $(PYTEST_ARGS)
 
 # The front end's pure modules (static/js) under node's own test runner: no npm.
 node-test:

@@ -214,6 +214,10 @@ class Settings:
     qcode_lookups_per_min: int = 10
     # How often the indexer follows the broadcasts' streams (one process at a time).
     fu_index_interval_s: float = 1.0
+    # The follow-up indexer's lock: one process follows the streams at a time;
+    # a process that dies holding it hands over after this long (one that stops
+    # releases it at once).
+    fu_index_lock_ms: int = 10_000
 
     # --- operations --------------------------------------------------------------
     log_level: str = "info"

@@ -83,7 +83,6 @@ class Host(Protocol):
 log = logging.getLogger("xs.followup")
 
 INDEX_LOCK = keys.IX_LOCK
-LOCK_MS = 10_000
 SWEEP_EVERY_S = 300.0  # the rating window is counted in days: minutes are precise enough
 _MODERATOR_ONLY = frozenset(p.MODERATOR_COMMANDS) & p.FOLLOWUP_COMMANDS
 _TRIAGE = {"answer_live": Action.ANSWER_LIVE, "not_adopt": Action.NOT_ADOPT,
@@ -254,7 +253,7 @@ class FollowDesk:
 
     async def run(self) -> None:
         """Follow the streams into the indexes and sweep the rating windows, while
-        this process holds the lock (another process takes over within LOCK_MS,
+        this process holds the lock (another process takes over within fu_index_lock_ms,
         or at once when this one stops: the lock is released on the way out)."""
         last_sweep = 0.0
         loop = asyncio.get_running_loop()
@@ -276,7 +275,7 @@ class FollowDesk:
                 await self.indexer.release_lock(self._owner)
 
     async def hold_lock(self) -> bool:
-        return await self.indexer.hold_lock(self._owner, LOCK_MS)
+        return await self.indexer.hold_lock(self._owner, self.hub.settings.fu_index_lock_ms)
 
     async def sweep_ratings(self) -> int:
         """Close published replies whose rating window ended unrated; returns how many."""

@@ -35,11 +35,16 @@ PER_ADDRESS_UNLIMITED = {
 # The webhook worker delivers for the whole deployment, here the session's
 # shared Redis: test hubs leave it off, the webhook tests turn it on.
 NO_WEBHOOKS = {"WEBHOOKS_DELIVER": "0"}
+# Test hubs come and go (and some are killed) on one shared Redis: the
+# follow-up indexer's lock held by a dead one passes on within 1.5 s.
+QUICK_HANDOVER = {"FU_INDEX_LOCK_MS": "1500"}
 
 
 class HubProcess(processes.HubProcess):
     def __init__(self, redis_url: str, log_dir: Path, **env: str) -> None:
-        super().__init__(redis_url, log_dir, **{**PER_ADDRESS_UNLIMITED, **NO_WEBHOOKS, **env})
+        super().__init__(
+            redis_url, log_dir, **{**PER_ADDRESS_UNLIMITED, **NO_WEBHOOKS, **QUICK_HANDOVER, **env}
+        )
 
 
 @dataclass
