@@ -13,6 +13,7 @@ import importlib
 import importlib.util
 import logging
 import signal
+import socket
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -34,6 +35,26 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="serve the hub (embedded Redis unless REDIS_URL)")
     run.add_argument("--host", help="interface to bind (default: HOST or 127.0.0.1)")
     run.add_argument("--port", type=int, help="TCP port (default: PORT or 8000)")
+    run.add_argument(
+        "--workers",
+        type=int,
+        help="hub processes behind the one port, one Redis (default: WORKERS or 1; "
+        "docs/scaling.md)",
+    )
+    run.add_argument(
+        "--worker-port-base",
+        type=int,
+        help="with --workers N: process i also serves on <base+i>, for its own /metrics "
+        "(default: WORKER_PORT_BASE, else port+1)",
+    )
+    run.add_argument(
+        "--reuse-port",
+        action="store_true",
+        help="bind the port with SO_REUSEPORT, so several hub processes share it",
+    )
+    run.add_argument(
+        "--worker-port", type=int, help="also serve on this port (this process's /metrics)"
+    )
     run.set_defaults(handler=cmd_run)
 
     admin = commands.add_parser(
@@ -64,7 +85,13 @@ def cmd_run(args: argparse.Namespace) -> int:
         overrides["host"] = args.host
     if args.port is not None:
         overrides["port"] = args.port
+    if args.workers is not None:
+        overrides["workers"] = args.workers
+    if args.worker_port_base is not None:
+        overrides["worker_port_base"] = args.worker_port_base
     settings = Settings.from_env(**overrides)
+    if settings.workers < 1:
+        raise ValueError(f"--workers must be at least 1, not {settings.workers}")
     from server.logging_setup import configure_logging
 
     # Once, first: the embedded Redis, uvicorn and the hub all log through it.
@@ -77,12 +104,19 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not settings.redis_url:
         embedded = EmbeddedRedis(settings.data_dir, settings.redis_server_bin)
         settings = dataclasses.replace(settings, redis_url=embedded.start())
+    if settings.workers > 1:
+        try:
+            return _supervise(settings, embedded)
+        finally:
+            # After the last child stopped (bounded: server/ops/workers.py).
+            if embedded is not None:
+                embedded.stop()
     # uvicorn turns SIGTERM into a graceful shutdown, then raises the signal
     # again for the handler it found. With the default one the process would die
     # right there, leaving Redis running; this one unwinds through `finally`.
     signal.signal(signal.SIGTERM, _exit_on_signal)
     try:
-        return _serve(settings, embedded)
+        return _serve(settings, embedded, reuse_port=args.reuse_port, worker_port=args.worker_port)
     finally:
         # After uvicorn returned (also on Ctrl-C or SIGTERM, which uvicorn turns
         # into a graceful shutdown): the hub has flushed its buffers to Redis.
@@ -105,7 +139,50 @@ def _exit_on_signal(signum: int, frame: object) -> None:
     raise SystemExit(128 + signum)
 
 
-def _serve(settings: Settings, embedded: Any) -> int:
+def _supervise(settings: Settings, embedded: Any) -> int:
+    import os
+
+    from server.ops.workers import Supervisor
+
+    base = settings.worker_port_base or settings.port + 1
+    if embedded is not None:
+        logging.getLogger("xs.redis").info(
+            "Redis %s at %s (%s), shared by %d hub processes",
+            embedded.version(), settings.redis_url,
+            "started, AOF in the data dir" if embedded.owned else "reused", settings.workers,
+        )  # fmt: skip
+    supervisor = Supervisor(
+        host=settings.host,
+        port=settings.port,
+        worker_ports=[base + i for i in range(settings.workers)],
+        # The children read every other setting from the same environment.
+        env={**os.environ, "REDIS_URL": settings.redis_url},
+        demo=settings.demo,
+    )
+    return supervisor.run()
+
+
+def _listen(host: str, port: int, *, reuse_port: bool) -> socket.socket:
+    """A bound TCP socket (uvicorn listens on it); SO_REUSEPORT lets the other
+    hub processes of ``--workers`` bind the same port."""
+    family, kind, proto, _, address = socket.getaddrinfo(
+        host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+    )[0]
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if reuse_port:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        sock.bind(address)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+def _serve(
+    settings: Settings, embedded: Any, *, reuse_port: bool = False, worker_port: int | None = None
+) -> int:
     import uvicorn
 
     from server.live.admission import DeadlineHttpToolsProtocol
@@ -152,7 +229,25 @@ def _serve(settings: Settings, embedded: Any) -> int:
             "started, AOF in the data dir" if embedded.owned else "reused",
         )
     server = uvicorn.Server(config)
-    server.run()
+    if not reuse_port and worker_port is None:
+        server.run()
+        return 0 if server.started else STARTUP_FAILURE
+    # Our own sockets: uvicorn binds without SO_REUSEPORT.
+    sockets: list[socket.socket] = []
+    try:
+        sockets.append(_listen(settings.host, settings.port, reuse_port=reuse_port))
+        if worker_port is not None:
+            sockets.append(_listen(settings.host, worker_port, reuse_port=False))
+    except OSError as exc:
+        logging.getLogger("xs.hub").error("cannot bind: %s", exc)
+        for sock in sockets:
+            sock.close()
+        return STARTUP_FAILURE
+    try:
+        server.run(sockets=sockets)
+    finally:
+        for sock in sockets:
+            sock.close()
     return 0 if server.started else STARTUP_FAILURE
 
 

@@ -27,6 +27,12 @@ class Settings:
     # Addresses of reverse proxies whose X-Forwarded-For is believed, comma
     # separated (uvicorn's forwarded_allow_ips). Empty: the peer address counts.
     trusted_proxies: tuple[str, ...] = ()
+    # Hub processes behind the one port (`run --workers`, server/ops/workers.py;
+    # docs/scaling.md). 1: this process serves, as `make run` does.
+    workers: int = 1
+    # With workers > 1, process i also serves on worker_port_base + i (its own
+    # /metrics for Prometheus); 0 means port + 1.
+    worker_port_base: int = 0
 
     # --- Redis -----------------------------------------------------------------
     # redis://, rediss:// or unix:// URL; empty = start the embedded redis-server.

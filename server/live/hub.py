@@ -22,6 +22,7 @@ import asyncio
 import contextlib
 import functools
 import logging
+import os
 import secrets
 import time
 from collections.abc import Coroutine
@@ -230,7 +231,9 @@ class Hub:
     # --- health ---------------------------------------------------------------------
 
     async def readiness(self) -> tuple[bool, dict[str, Any]]:
-        detail: dict[str, Any] = {}
+        # Which process answered: with `run --workers N` one port has N of them
+        # (docs/scaling.md); `id` is the process's name in presence and like flushes.
+        detail: dict[str, Any] = {"process": {"pid": os.getpid(), "id": self.likes.proc}}
         try:
             started = time.perf_counter()
             await asyncio.wait_for(self.store.ping(), timeout=self.settings.redis_timeout_s)
