@@ -16,12 +16,17 @@ import signal
 import socket
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, cast
 
 from server.settings import Settings
 
 # uvicorn's exit status when the server could not start (port taken, lifespan failed).
 STARTUP_FAILURE = 3
+# A process still running this long after SIGTERM ends itself (_stop_watchdog):
+# above uvicorn's 5 s graceful shutdown plus Hub.stop's bounded steps, below
+# the 15 s after which `run --workers` kills a child (server/ops/workers.py).
+STOP_DEADLINE_S = 12.0
+STUCK_AT_STOP = 70
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -229,26 +234,76 @@ def _serve(
             "started, AOF in the data dir" if embedded.owned else "reused",
         )
     server = uvicorn.Server(config)
+    _stop_watchdog(server)
     if not reuse_port and worker_port is None:
         server.run()
         return 0 if server.started else STARTUP_FAILURE
     # Our own sockets: uvicorn binds without SO_REUSEPORT.
+    wanted = [(settings.port, reuse_port)] + ([(worker_port, False)] if worker_port else [])
     sockets: list[socket.socket] = []
-    try:
-        sockets.append(_listen(settings.host, settings.port, reuse_port=reuse_port))
-        if worker_port is not None:
-            sockets.append(_listen(settings.host, worker_port, reuse_port=False))
-    except OSError as exc:
-        logging.getLogger("xs.hub").error("cannot bind: %s", exc)
-        for sock in sockets:
-            sock.close()
-        return STARTUP_FAILURE
+    for port, reuse in wanted:
+        try:
+            sockets.append(_listen(settings.host, port, reuse_port=reuse))
+        except OSError as exc:
+            logging.getLogger("xs.hub").error("cannot bind %s:%d: %s", settings.host, port, exc)
+            for sock in sockets:
+                sock.close()
+            return STARTUP_FAILURE
     try:
         server.run(sockets=sockets)
     finally:
         for sock in sockets:
             sock.close()
     return 0 if server.started else STARTUP_FAILURE
+
+
+def _stop_watchdog(server: Any) -> None:
+    """Once uvicorn is asked to stop, the process has ``STOP_DEADLINE_S`` to exit.
+
+    uvicorn's graceful shutdown is bounded (5 s for connections) and so is
+    ``Hub.stop``; but a task that swallows its cancellation keeps the event
+    loop's final clean-up waiting for ever. Past the deadline this thread logs
+    the tasks still pending (what each one awaits) and ends the process: the
+    likes and presence are written first thing in ``Hub.stop``, so what is
+    left is connections Redis and the clients drop anyway.
+    """
+    import os
+    import threading
+    import time
+
+    def watch() -> None:
+        while not server.should_exit:
+            time.sleep(0.2)
+        time.sleep(STOP_DEADLINE_S)
+        log = logging.getLogger("xs.hub")
+        log.error("still running %.0f s after the stop signal; exiting. Pending: %s",
+                  STOP_DEADLINE_S, "; ".join(_pending_tasks()) or "none")  # fmt: skip
+        logging.shutdown()
+        os._exit(STUCK_AT_STOP)
+
+    threading.Thread(target=watch, name="stop-watchdog", daemon=True).start()
+
+
+def _pending_tasks() -> list[str]:
+    """Every unfinished asyncio task and the innermost line it waits at."""
+    import asyncio
+    import gc
+
+    # The lifespan freezes the heap (gc.freeze, server/app.py): the tasks made
+    # before it are in no list of the collector's, but in asyncio's own.
+    everything = [*getattr(asyncio.tasks, "_all_tasks", ()), *gc.get_objects()]
+    found: list[str] = []
+    for obj in dict.fromkeys(everything):
+        if not isinstance(obj, asyncio.Task) or obj.done():
+            continue
+        where, coro = "?", cast(Any, obj.get_coro())
+        while coro is not None:
+            frame = getattr(coro, "cr_frame", None) or getattr(coro, "gi_frame", None)
+            if frame is not None:
+                where = f"{frame.f_code.co_filename}:{frame.f_lineno}"
+            coro = getattr(coro, "cr_await", None) or getattr(coro, "gi_yieldfrom", None)
+        found.append(f"{obj.get_name()} at {where} (cancelling={obj.cancelling()})")
+    return found
 
 
 def cmd_create_admin(args: argparse.Namespace) -> int:

@@ -60,6 +60,7 @@ log = logging.getLogger("xs.hub")
 
 SESSION_CHECK_S = 3.0  # how often moderator sockets' sessions are re-checked
 CHANNEL_IDLE_S = 30.0  # keep an empty channel's ring warm this long for reconnects
+TAILER_STOP_S = 2.0  # at most this long for the tail groups to end at shutdown
 
 
 class Hub:
@@ -101,6 +102,7 @@ class Hub:
         self._starting: Flights[str, Channel] = Flights()  # channels being started
         self._loops: list[asyncio.Task[None]] = []
         self.started = False
+        self.stopping = False
 
     # --- life -----------------------------------------------------------------------
 
@@ -132,6 +134,10 @@ class Hub:
         self.started = True
 
     async def stop(self) -> None:
+        # From here no channel starts: one that a socket's join started during
+        # the stop would add a tail group after `tailer.stop` ended them all,
+        # and that read would keep the process from exiting.
+        self.stopping = True
         # Last chance for buffered likes: an accepted tap must not be lost.
         with contextlib.suppress(Exception):
             await asyncio.wait_for(self.likes.flush(), timeout=2)
@@ -144,7 +150,13 @@ class Hub:
         for task in self._loops:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
-        await self.tailer.stop()
+        # Bounded: under load a tail group's blocked read was seen to survive
+        # its cancellation about once in twenty stops, holding the process's
+        # exit until it was killed (docs/scaling.md, "Stopping"). Cut off
+        # here, the group's connection is closed by `stop` anyway and the task
+        # is cancelled again when the event loop closes.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.tailer.stop(), timeout=TAILER_STOP_S)
         self.channels.clear()
         for task in list(self._tasks):
             task.cancel()
@@ -163,8 +175,12 @@ class Hub:
         return await self._starting.run(bid, lambda: self._start_channel(bid))
 
     async def _start_channel(self, bid: str) -> Channel:
+        if self.stopping:
+            raise Rejection(Code.UNAVAILABLE, "the hub process is stopping")
         channel = Channel(bid, self.deps, pseudonym=self.pseudonym, heartbeat_s=self.heartbeat_s)
         await channel.start()
+        if self.stopping:  # the stop began while the channel read Redis
+            raise Rejection(Code.UNAVAILABLE, "the hub process is stopping")
         self.tailer.add(channel)
         self.channels[bid] = channel
         return channel

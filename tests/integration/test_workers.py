@@ -1,6 +1,6 @@
 """``python -m server run --workers 2``: two hub processes behind one port, one
 embedded Redis started by their parent (server/ops/workers.py; docs/scaling.md,
-"Several processes on one machine"; docs/reliability.md 27-29).
+"Several processes on one machine"; docs/reliability.md, "Several processes").
 
 Each test starts the real command in a data dir of its own, so the parent
 starts (and stops) its own redis-server; every process is stopped by PID.
@@ -9,152 +9,37 @@ starts (and stops) its own redis-server; every process is stopped by PID.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import re
 import signal
 import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 
-from bench.loadtest.processes import ROOT
 from server.client import HubClient
-from server.ops.embedded_redis import PID_NAME, SOCKET_NAME
+from server.ops.embedded_redis import PID_NAME
 from tests.integration import harness
 from tests.integration.hub_helpers import Clients, caught_up, ok
+from tests.integration.workers_harness import (
+    EXIT_TIMEOUT_S,
+    START_TIMEOUT_S,
+    WORKERS,
+    Workers,
+    alive,
+    workers_in,
+)
 
 pytestmark = pytest.mark.anyio
-
-WORKERS = 2
-# Generous bounds for a loaded 2-core machine: a bound, not a timing claim.
-START_TIMEOUT_S = 40.0
-EXIT_TIMEOUT_S = 40.0
-
-
-def _free_ports(n: int) -> tuple[int, int]:
-    """A free port, and a base port with ``n`` free ports after it."""
-    for _ in range(200):
-        main = harness.free_port()
-        base = harness.free_port()
-        if main in range(base, base + n):
-            continue
-        with contextlib.ExitStack() as held:
-            try:
-                for port in range(base, base + n):
-                    s = held.enter_context(socket.socket())
-                    s.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-        return main, base
-    raise RuntimeError("no run of free ports")
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    # A zombie (exited, not yet reaped by its parent) is not running.
-    with contextlib.suppress(OSError):
-        return Path(f"/proc/{pid}/stat").read_text().split(") ")[-1][0] != "Z"
-    return False
-
-
-class Workers:
-    """``python -m server run --workers N`` on 127.0.0.1, own data dir."""
-
-    def __init__(self, data_dir: Path, n: int = WORKERS) -> None:
-        self.n = n
-        self.data_dir = data_dir
-        self.port, self.worker_base = _free_ports(n)
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.worker_urls = [f"http://127.0.0.1:{self.worker_base + i}" for i in range(n)]
-        self.redis_url = f"unix://{data_dir / SOCKET_NAME}"
-        self.log_path = data_dir / "workers.log"
-        self.env = {
-            **os.environ,
-            **harness.PER_ADDRESS_UNLIMITED, **harness.NO_WEBHOOKS, **harness.QUICK_HANDOVER,
-            "REDIS_URL": "",  # the parent starts the embedded one
-            "DATA_DIR": str(data_dir),
-            "HOST": "127.0.0.1",
-            "DEMO": "0",
-            "LOG_LEVEL": "info",
-            # The tests also open pages' sockets on the worker ports, to pick a process.
-            "ALLOWED_ORIGINS": ",".join([self.base, *self.worker_urls]),
-        }  # fmt: skip
-        self.proc: subprocess.Popen[bytes] | None = None
-        self.seen: list[int] = []  # every pid a test met, killed at the end if alive
-
-    def start(self, *extra: str) -> subprocess.Popen[bytes]:
-        with self.log_path.open("ab") as log:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "server", "run", "--workers", str(self.n),
-                 "--port", str(self.port), "--worker-port-base", str(self.worker_base), *extra],
-                cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )  # fmt: skip
-        return self.proc
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
-
-    async def processes(self) -> list[dict[str, Any]]:
-        """Each worker's ``process`` (pid, id) from its own port, once all are ready."""
-        deadline = time.monotonic() + START_TIMEOUT_S
-        async with httpx.AsyncClient(timeout=2) as http:
-            while True:
-                assert self.proc is not None
-                if self.proc.poll() is not None:
-                    raise AssertionError(f"parent exited {self.proc.returncode}:\n{self.log()}")
-                found: list[dict[str, Any]] = []
-                for url in self.worker_urls:
-                    with contextlib.suppress(httpx.HTTPError):
-                        r = await http.get(url + "/readyz")
-                        if r.status_code == 200:
-                            found.append(r.json()["process"])
-                if len(found) == self.n:
-                    return found
-                if time.monotonic() > deadline:
-                    raise AssertionError(f"workers not ready:\n{self.log()}")
-                await asyncio.sleep(0.05)
-
-    def redis_pid(self) -> int:
-        return int((self.data_dir / PID_NAME).read_text().split()[0])
-
-    async def wait_exit(self) -> int:
-        assert self.proc is not None
-        return await asyncio.to_thread(self.proc.wait, EXIT_TIMEOUT_S)
-
-    def kill_all(self, pids: list[int]) -> None:
-        """The test's own clean-up, by PID, whatever happened."""
-        for pid in [*pids, *([self.proc.pid] if self.proc else [])]:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
-        if self.proc is not None:
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                self.proc.wait(10)
 
 
 @pytest.fixture
 def workers(tmp_path: Path) -> Iterator[Workers]:
-    running = Workers(tmp_path)
-    try:
+    with workers_in(tmp_path) as running:
         yield running
-    finally:
-        if running.proc is not None and running.proc.poll() is None:
-            running.proc.send_signal(signal.SIGTERM)
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                running.proc.wait(EXIT_TIMEOUT_S)
-        pid_file = tmp_path / PID_NAME
-        extra = [int(pid_file.read_text().split()[0])] if pid_file.exists() else []
-        running.kill_all([*running.seen, *extra])
 
 
 def _ppid(pid: int) -> int:
@@ -177,7 +62,7 @@ async def test_two_processes_behind_one_port_serve_as_one(
     # Two distinct hub processes, children of the one parent, one Redis.
     assert len(set(pids)) == WORKERS and len({p["id"] for p in procs}) == WORKERS
     assert all(_ppid(pid) == workers.proc.pid for pid in pids)
-    assert _alive(workers.redis_pid())
+    assert alive(workers.redis_pid())
 
     # HTTP on the shared port: new connections land on both processes.
     answered: set[int] = set()
@@ -250,8 +135,9 @@ async def test_sigterm_stops_every_process_every_time(workers: Workers, clients:
         workers.proc.send_signal(signal.SIGTERM)
         code = await workers.wait_exit()
         assert code == 128 + signal.SIGTERM, (round_, code, workers.log())
-        assert [pid for pid in [*pids, redis_pid] if _alive(pid)] == [], workers.log()
-        assert "did not stop" not in workers.log()
+        assert [pid for pid in [*pids, redis_pid] if alive(pid)] == [], workers.log()
+        assert "did not stop" not in workers.log(), workers.log()
+        assert "after the stop signal" not in workers.log(), workers.log()
         assert f"{WORKERS} hub processes stopped" in workers.log()
         await clients.aclose()
 
@@ -264,7 +150,7 @@ async def test_sigint_stops_every_process(workers: Workers) -> None:
     assert workers.proc is not None
     workers.proc.send_signal(signal.SIGINT)
     assert await workers.wait_exit() == 128 + signal.SIGINT
-    assert [pid for pid in [*pids, redis_pid] if _alive(pid)] == []
+    assert [pid for pid in [*pids, redis_pid] if alive(pid)] == []
 
 
 async def test_a_killed_process_is_restarted_on_its_port(
@@ -288,7 +174,7 @@ async def test_a_killed_process_is_restarted_on_its_port(
         await asyncio.sleep(0.05)
     workers.seen.append(after[0]["pid"])
     assert workers.proc is not None and workers.proc.poll() is None
-    assert not _alive(before[0]["pid"])
+    assert not alive(before[0]["pid"])
     # The other process never stopped; the new one serves the same broadcast.
     assert after[1] == before[1]
     assert _ppid(after[0]["pid"]) == workers.proc.pid
@@ -314,9 +200,9 @@ async def test_a_process_that_cannot_start_stops_the_parent(workers: Workers) ->
     assert "cannot bind" in workers.log()
     pid_file = workers.data_dir / PID_NAME
     if pid_file.exists():
-        assert not _alive(workers.redis_pid()), workers.log()
+        assert not alive(workers.redis_pid()), workers.log()
     started = [int(m) for m in re.findall(r"hub process \d started \(pid (\d+)\)", workers.log())]
-    assert started and not [pid for pid in started if _alive(pid)]
+    assert started and not [pid for pid in started if alive(pid)]
 
 
 async def test_children_stop_when_the_parent_is_killed(workers: Workers) -> None:
@@ -329,8 +215,8 @@ async def test_children_stop_when_the_parent_is_killed(workers: Workers) -> None
     workers.proc.kill()
     workers.proc.wait(10)
     deadline = time.monotonic() + EXIT_TIMEOUT_S
-    while [pid for pid in pids if _alive(pid)]:
+    while [pid for pid in pids if alive(pid)]:
         assert time.monotonic() < deadline, workers.log()
         await asyncio.sleep(0.05)
-    assert _alive(workers.redis_pid())
+    assert alive(workers.redis_pid())
     assert workers.log().count("hub stopped") == WORKERS
