@@ -33,6 +33,7 @@ import redis.asyncio as aioredis
 
 from bench import export as export_bench
 from bench import report
+from bench import scaling as scaling_bench
 from bench import words as words_bench
 from bench.loadtest.processes import HubProcess, free_port
 from bench.loadtest.run import mint_cookies, run_scenario, star_driver, summarize
@@ -74,6 +75,11 @@ FULL = {
     "words": {"words": 10000, "checks": 20000},
     "export": {"questions": 10000},
     "broadcasts": {"broadcasts": 1000, "idle_s": 10},
+    # docs/scaling.md: one slot's write ceiling, Redis commands per event, and
+    # the fan-out of `run --workers 2` against one process, in the same run.
+    "slot": {"processes": 2, "tasks": 64, "duration": 5},
+    "redis_ops": {"viewers": 50, "events": 200},
+    "fanout_workers": {"clients": 3000, "hz": 10, "duration": 10},
 }
 QUICK = {
     "fanout": {"clients": 40, "hz": 10, "duration": 2},
@@ -86,6 +92,9 @@ QUICK = {
     "words": {"words": 500, "checks": 300},
     "export": {"questions": 200},
     "broadcasts": {"broadcasts": 20, "idle_s": 1},
+    "slot": {"processes": 1, "tasks": 4, "duration": 1},
+    "redis_ops": {"viewers": 3, "events": 5},
+    "fanout_workers": {"clients": 40, "hz": 10, "duration": 2},
 }
 
 
@@ -102,15 +111,15 @@ class Bench:
 
     # --- processes ------------------------------------------------------------------
 
-    def start_hub(self) -> HubProcess:
+    def start_hub(self, **env: str) -> HubProcess:
         if self.hub is not None:
             self.hub.stop()
-        self.hub = HubProcess(self.redis_url, self.workdir, **HUB_ENV).start()
+        self.hub = HubProcess(self.redis_url, self.workdir, **HUB_ENV, **env).start()
         return self.hub
 
-    async def fresh(self) -> tuple[HubProcess, str]:
+    async def fresh(self, **env: str) -> tuple[HubProcess, str]:
         """A new hub process, a moderator session and a live broadcast on it."""
-        hub = self.start_hub()
+        hub = self.start_hub(**env)
         await self.login()
         return hub, await self.new_broadcast()
 
@@ -181,11 +190,11 @@ class Bench:
     # --- scenarios ------------------------------------------------------------------
 
     async def watched(
-        self, cfg: dict[str, Any], *, per_tick: int, warmup: float = 1.0
+        self, cfg: dict[str, Any], *, per_tick: int, warmup: float = 1.0, **env: str
     ) -> tuple[HubProcess, list[str], dict[str, Any]]:
         """A fresh hub, broadcast and audience of watchers; a moderator changes
         ``per_tick`` approved questions every tick. Returns (hub, cookies, run)."""
-        hub, bid = await self.fresh()
+        hub, bid = await self.fresh(**env)
         qids = await self.approved_questions(bid, max(per_tick, 2))
         await asyncio.sleep(1)
         rss_before = hub.rss_kb()
@@ -497,6 +506,25 @@ class Bench:
     async def words(self, cfg: dict[str, Any]) -> dict[str, Any]:
         """The sensitive-word screen of one question, with a big deployment list."""
         return await asyncio.to_thread(words_bench.run, cfg["words"], cfg["checks"])
+
+    async def slot(self, cfg: dict[str, Any]) -> dict[str, Any]:
+        return await scaling_bench.slot(self, cfg)
+
+    async def redis_ops(self, cfg: dict[str, Any]) -> dict[str, Any]:
+        return await scaling_bench.redis_ops(self, cfg, SECRET)
+
+    async def fanout_workers(self, cfg: dict[str, Any]) -> dict[str, Any]:
+        """The fanout scenario on one hub process, then on `run --workers 2`."""
+        out: dict[str, Any] = {}
+        for workers in (1, 2):
+            env = {"WORKERS": str(workers), "WORKER_PORT_BASE": str(free_port())}
+            hub, _, run = await self.watched(cfg, per_tick=1, **env)
+            out[f"workers_{workers}"] = summarize(run, run["driven"]["events"])
+            hub.stop()
+            self.hub = None
+        one, two = out["workers_1"]["frames_per_s"], out["workers_2"]["frames_per_s"]
+        out["ratio_2_to_1"] = round(two / one, 3) if one else None
+        return out
 
     async def export(self, cfg: dict[str, Any]) -> dict[str, Any]:
         """10,000 questions to XLSX and CSV through the hub: seconds and peak RSS."""
