@@ -42,22 +42,23 @@ test: system-deps $(STAMP) node-test
 	@$(MAKE) --no-print-directory lint
 	@$(MAKE) --no-print-directory pytest
 
-# Debian's chromium and CJK fonts for the browser tests (FINDINGS). Never fails:
-# without them the browser tests skip themselves.
+# Debian's chromium and CJK fonts for the browser tests (FINDINGS), and nginx for
+# the test of deploy/nginx.conf. Never fails: without them those tests skip.
 system-deps:
 	@missing=""; \
 	[ -x /usr/bin/chromium ] || missing=" chromium"; \
 	dpkg -s fonts-noto-cjk >/dev/null 2>&1 || missing="$$missing fonts-noto-cjk"; \
+	command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing="$$missing nginx-light"; \
 	if [ -z "$$missing" ]; then exit 0; fi; \
-	note="note: missing$$missing; browser tests will be skipped"; \
+	note="note: missing$$missing; browser and nginx tests will be skipped"; \
 	if ! command -v apt-get >/dev/null 2>&1; then echo "$$note (no apt-get)"; exit 0; fi; \
 	if [ "$$(id -u)" = 0 ]; then sudo=""; \
 	elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then sudo="sudo -n"; \
 	else echo "$$note (not root, no passwordless sudo)"; exit 0; fi; \
-	echo "installing chromium fonts-noto-cjk for the browser tests"; \
+	echo "installing$$missing for the browser and nginx tests"; \
 	{ $$sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
 	  $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-		chromium fonts-noto-cjk; } || echo "$$note (apt-get failed)"
+		$$missing; } || echo "$$note (apt-get failed)"
 
 lint: $(STAMP)
 	$(BIN)/ruff check $(LINT_DIRS)
