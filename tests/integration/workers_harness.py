@@ -144,6 +144,8 @@ def workers_in(data_dir: Path, n: int = WORKERS, **env: str) -> Iterator[Workers
     try:
         yield running
     finally:
+        # Shown by pytest with a failed test's output: every process's log.
+        print(running.log())
         if running.proc is not None and running.proc.poll() is None:
             running.proc.send_signal(signal.SIGTERM)
             with contextlib.suppress(subprocess.TimeoutExpired):
