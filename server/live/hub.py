@@ -176,11 +176,11 @@ class Hub:
 
     async def _start_channel(self, bid: str) -> Channel:
         if self.stopping:
-            raise Rejection(Code.UNAVAILABLE, "the hub process is stopping")
+            raise Rejection(Code.UNAVAILABLE, "the hub process is stopping", retryable=True)
         channel = Channel(bid, self.deps, pseudonym=self.pseudonym, heartbeat_s=self.heartbeat_s)
         await channel.start()
         if self.stopping:  # the stop began while the channel read Redis
-            raise Rejection(Code.UNAVAILABLE, "the hub process is stopping")
+            raise Rejection(Code.UNAVAILABLE, "the hub process is stopping", retryable=True)
         self.tailer.add(channel)
         self.channels[bid] = channel
         return channel

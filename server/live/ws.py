@@ -154,8 +154,11 @@ async def _admit(hub: Hub, ws: WebSocket, conn: Conn) -> Role | None:
     try:
         validate_broadcast_id(conn.bid)
         channel = await hub.channel(conn.bid)
-    except Rejection:
-        conn.close(Close.NOT_FOUND, "no such broadcast")
+    except Rejection as refused:
+        if refused.code == Code.UNAVAILABLE:  # this process is stopping: another one serves
+            conn.close(Close.TRY_AGAIN, "service unavailable")
+        else:
+            conn.close(Close.NOT_FOUND, "no such broadcast")
         return None
     except REDIS_DOWN:
         conn.close(Close.TRY_AGAIN, "service unavailable")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import secrets
 import signal
 import socket
 import time
@@ -21,7 +22,10 @@ import httpx
 import pytest
 
 from server.client import HubClient
+from server.domain.errors import Code, Rejection
+from server.live.hub import Hub
 from server.ops.embedded_redis import PID_NAME
+from server.settings import Settings
 from tests.integration import harness
 from tests.integration.hub_helpers import Clients, caught_up, ok
 from tests.integration.workers_harness import (
@@ -220,3 +224,18 @@ async def test_children_stop_when_the_parent_is_killed(workers: Workers) -> None
         await asyncio.sleep(0.05)
     assert alive(workers.redis_pid())
     assert workers.log().count("hub stopped") == WORKERS
+
+
+async def test_a_stopping_hub_starts_no_channel(redis_url: str) -> None:
+    """A join during the stop must not start a channel (its tail group would
+    read on after the tailer ended them all, keeping the process alive): it is
+    refused as retryable, and the socket closed with TRY_AGAIN (server/live/ws.py)."""
+    hub = Hub(Settings(redis_url=redis_url))
+    try:
+        hub.stopping = True
+        with pytest.raises(Rejection) as refused:
+            await hub.channel("t-" + secrets.token_hex(5))
+        assert refused.value.code == Code.UNAVAILABLE and refused.value.retryable
+        assert hub.channels == {} and hub.tailer.groups == []
+    finally:
+        await hub.redis.aclose()
