@@ -15,6 +15,7 @@ import logging
 import signal
 import socket
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from typing import Any, cast
 
@@ -234,7 +235,14 @@ def _serve(
             "started, AOF in the data dir" if embedded.owned else "reused",
         )
     server = uvicorn.Server(config)
-    _stop_watchdog(server)
+    served = _stop_watchdog(server)
+    try:
+        return _run(server, settings, reuse_port=reuse_port, worker_port=worker_port)
+    finally:
+        served.set()  # what follows (stopping the embedded Redis) is not watched
+
+
+def _run(server: Any, settings: Settings, *, reuse_port: bool, worker_port: int | None) -> int:
     if not reuse_port and worker_port is None:
         server.run()
         return 0 if server.started else STARTUP_FAILURE
@@ -257,7 +265,7 @@ def _serve(
     return 0 if server.started else STARTUP_FAILURE
 
 
-def _stop_watchdog(server: Any) -> None:
+def _stop_watchdog(server: Any) -> threading.Event:
     """Once uvicorn is asked to stop, the process has ``STOP_DEADLINE_S`` to exit.
 
     uvicorn's graceful shutdown is bounded (5 s for connections) and so is
@@ -268,13 +276,15 @@ def _stop_watchdog(server: Any) -> None:
     left is connections Redis and the clients drop anyway.
     """
     import os
-    import threading
-    import time
+
+    served = threading.Event()  # set once uvicorn has returned
 
     def watch() -> None:
         while not server.should_exit:
-            time.sleep(0.2)
-        time.sleep(STOP_DEADLINE_S)
+            if served.wait(0.2):
+                return
+        if served.wait(STOP_DEADLINE_S):
+            return
         log = logging.getLogger("xs.hub")
         log.error("still running %.0f s after the stop signal; exiting. Pending: %s",
                   STOP_DEADLINE_S, "; ".join(_pending_tasks()) or "none")  # fmt: skip
@@ -282,6 +292,7 @@ def _stop_watchdog(server: Any) -> None:
         os._exit(STUCK_AT_STOP)
 
     threading.Thread(target=watch, name="stop-watchdog", daemon=True).start()
+    return served
 
 
 def _pending_tasks() -> list[str]:
