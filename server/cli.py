@@ -285,11 +285,15 @@ def _stop_watchdog(server: Any) -> threading.Event:
                 return
         if served.wait(STOP_DEADLINE_S):
             return
-        log = logging.getLogger("xs.hub")
-        log.error("still running %.0f s after the stop signal; exiting. Pending: %s",
-                  STOP_DEADLINE_S, "; ".join(_pending_tasks()) or "none")  # fmt: skip
-        logging.shutdown()
-        os._exit(STUCK_AT_STOP)
+        try:
+            pending = "; ".join(_pending_tasks()) or "none"
+            logging.getLogger("xs.hub").error(
+                "still running %.0f s after the stop signal; exiting. Pending: %s",
+                STOP_DEADLINE_S, pending,
+            )  # fmt: skip
+            logging.shutdown()
+        finally:  # whatever the report did, the process ends
+            os._exit(STUCK_AT_STOP)
 
     threading.Thread(target=watch, name="stop-watchdog", daemon=True).start()
     return served
@@ -303,9 +307,10 @@ def _pending_tasks() -> list[str]:
     # The lifespan freezes the heap (gc.freeze, server/app.py): the tasks made
     # before it are in no list of the collector's, but in asyncio's own.
     everything = [*getattr(asyncio.tasks, "_all_tasks", ()), *gc.get_objects()]
+    tasks = {id(obj): obj for obj in everything if isinstance(obj, asyncio.Task)}
     found: list[str] = []
-    for obj in dict.fromkeys(everything):
-        if not isinstance(obj, asyncio.Task) or obj.done():
+    for obj in tasks.values():
+        if obj.done():
             continue
         where, coro = "?", cast(Any, obj.get_coro())
         while coro is not None:
