@@ -6,7 +6,8 @@
 --       8 idem ttl, 9 stream maxlen
 -- Putting a question on air ends the previous on-air question as answered:
 -- there is one on-air question at a time, and both changes are one atomic step.
--- include: _prelude.lua
+-- A question leaving the approved list leaves the run-down (_overlay.lua).
+-- include: _overlay.lua
 local user = ARGV[2]
 local qid, target, allowed, expect, reason = ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7]
 local ttl, maxlen = tonumber(ARGV[8]), tonumber(ARGV[9])
@@ -33,18 +34,8 @@ end
 
 local now = now_ms()
 local function move(key, id, from, to)
-  redis.call('HSET', key, 'status', to, 'updated', now)
-  -- When it last went on air and was last marked answered (the export's
-  -- on-air columns, the report's on-air marks); approved_at once, when first public.
-  if to == 'on_air' then redis.call('HSET', key, 'onair_at', now) end
-  if to == 'answered' then redis.call('HSET', key, 'answered_at', now) end
-  if to == 'approved' or to == 'on_air' or to == 'answered' then first_shown(key, now) end
-  redis.call('ZREM', P .. 'qs:' .. from, id)
-  redis.call('ZADD', P .. 'qs:' .. to, redis.call('HGET', key, 'created'), id)
-  local q, asker = question_table(key)
-  return emit({type = 'question', q = q, asker = asker, prev = from}, maxlen)
+  return q_move(key, id, from, to, now, maxlen)
 end
-
 local detail = {from = cur, to = target}
 if target == 'on_air' then
   local prev = redis.call('GET', P .. 'onair')
@@ -66,5 +57,6 @@ if target == 'rejected' and reason ~= '' then
 end
 if target ~= 'rejected' then redis.call('HDEL', qkey, 'reason') end
 local pos = move(qkey, qid, cur, target)
+if target ~= 'approved' then rd_drop(qid, maxlen) end
 audit(user, 'q.status', 'q:' .. qid, cjson.encode(detail))
 return idem_put(KEYS[3], cjson.encode({ok = true, qid = tonumber(qid), status = target, prev = cur, pos = pos}), ttl)
