@@ -155,6 +155,13 @@ async def test_cue_then_take(store: Store, redis: aioredis.Redis, bid: str) -> N
     assert (await move(store, bid, third, S.REJECTED))["ok"]
     result = await refused(redis, bid, lambda: store.take(bid, idem(), user="mod1"), "conflict")
     assert result["current"] == "rejected"
+    # A cue is built up: a scene cued after the question keeps the question.
+    assert (await store.cue(bid, idem(), user="mod1", clear=True))["ok"]
+    fourth = (await approved(store, bid, 1))[0]
+    await store.cue(bid, idem(), user="mod1", clear=False, qid=fourth)
+    await store.cue(bid, idem(), user="mod1", clear=False, scene="empty")
+    assert (await overlay(store, bid))["cue"] == {"scene": "empty", "layers": [], "poll": pid,
+                                                  "qid": fourth}  # fmt: skip
     # Clearing the cue; a clear of nothing is a no-op without an event.
     before = len(await events(redis, bid))
     assert (await store.cue(bid, idem(), user="mod1", clear=True))["ok"]

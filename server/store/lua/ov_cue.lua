@@ -1,6 +1,7 @@
 -- A moderator cues (预备) what the overlay shows next, or clears the cue. The
 -- cue is shared by every moderator and drawn by the overlay page in preview
--- mode only (?preview=1): nothing on air changes.
+-- mode only (?preview=1): nothing on air changes. What a cue does not name
+-- stays as cued before (or, with nothing cued, as on air).
 -- KEYS: 1 meta, 2 events, 3 the command's idempotency key
 -- ARGV: 1 key prefix, 2 op ('set' | 'clear'), 3 scene id ('' = the widgets on air),
 --       4 question id ('' = none), 5 poll id ('' = the poll on air), 6 idem ttl,
@@ -16,7 +17,8 @@ if op == 'clear' then
   if not st.cue then return idem_put(KEYS[3], cjson.encode({ok = true}), ttl) end
   st.cue = nil
 else
-  local cue = {layers = st.layers, scene = st.scene ~= '' and st.scene or nil, poll = st.poll}
+  -- A cue is built up: cueing a scene keeps the cued question, and the reverse.
+  local cue = st.cue or {layers = st.layers, scene = st.scene ~= '' and st.scene or nil, poll = st.poll}
   if ARGV[3] ~= '' then
     local scene = find_scene(st.scenes, ARGV[3])
     if not scene then return idem_put(KEYS[3], err('not_found', 'scene ' .. ARGV[3] .. ' does not exist'), ttl) end

@@ -33,30 +33,20 @@ if not string.find(',' .. allowed .. ',', ',' .. cur .. ',', 1, true) then
 end
 
 local now = now_ms()
-local function move(key, id, from, to)
-  return q_move(key, id, from, to, now, maxlen)
-end
 local detail = {from = cur, to = target}
+local pos
 if target == 'on_air' then
-  local prev = redis.call('GET', P .. 'onair')
-  if prev and prev ~= qid then
-    local pkey = P .. 'q:' .. prev
-    local pstatus = redis.call('HGET', pkey, 'status')
-    if pstatus == 'on_air' then
-      move(pkey, prev, 'on_air', 'answered')
-      detail.answered = tonumber(prev)
-    end
+  -- The one rule of a single on-air question (_overlay.lua), shared with take and next.
+  pos, detail.answered = q_on_air(qid, cur, now, maxlen)
+else
+  if cur == 'on_air' then redis.call('DEL', P .. 'onair') end
+  if target == 'rejected' and reason ~= '' then
+    redis.call('HSET', qkey, 'reason', reason)
+    detail.reason = reason
   end
-  redis.call('SET', P .. 'onair', qid)
-elseif cur == 'on_air' then
-  redis.call('DEL', P .. 'onair')
+  if target ~= 'rejected' then redis.call('HDEL', qkey, 'reason') end
+  pos = q_move(qkey, qid, cur, target, now, maxlen)
+  if target ~= 'approved' then rd_drop(qid, maxlen) end
 end
-if target == 'rejected' and reason ~= '' then
-  redis.call('HSET', qkey, 'reason', reason)
-  detail.reason = reason
-end
-if target ~= 'rejected' then redis.call('HDEL', qkey, 'reason') end
-local pos = move(qkey, qid, cur, target)
-if target ~= 'approved' then rd_drop(qid, maxlen) end
 audit(user, 'q.status', 'q:' .. qid, cjson.encode(detail))
 return idem_put(KEYS[3], cjson.encode({ok = true, qid = tonumber(qid), status = target, prev = cur, pos = pos}), ttl)

@@ -1,6 +1,7 @@
 // The strings of the production tools (scenes, cue and take, the run-down, the
 // host view link), zh-CN first; merged into the panels' table by console/i18n.js.
-// Keys start with prod_ so they never collide with the shell's or a panel's.
+// Keys start with prod_ so they never collide with the shell's or a panel's
+// (and overlay_url_title, the overlay panel's row for the title widget's URL).
 
 export const PRODUCTION_STRINGS = {
   'zh-CN': {
@@ -60,6 +61,7 @@ export const PRODUCTION_STRINGS = {
     prod_host_rotate: '更换链接',
     prod_host_rotate_confirm: '更换后旧链接立即失效，确定？',
     prod_host_done: '主持人视图链接已更新',
+    overlay_url_title: '仅标题',
   },
   en: {
     prod_scenes: 'Scenes',
@@ -118,5 +120,6 @@ export const PRODUCTION_STRINGS = {
     prod_host_rotate: 'Replace the link',
     prod_host_rotate_confirm: 'The old link stops working at once. Replace it?',
     prod_host_done: 'Host view link updated',
+    overlay_url_title: 'Title only',
   },
 };

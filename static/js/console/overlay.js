@@ -16,7 +16,7 @@ import { mountScenes } from './scenes.js';
 
 export const CHOICES = ['question', 'poll', 'likes', 'qr', 'ticker', 'none'];
 // The widget URLs of docs/obs.md, all-widgets first.
-export const WIDGET_URLS = ['', 'question', 'poll', 'likes', 'viewers', 'qr', 'ticker'];
+export const WIDGET_URLS = ['', 'question', 'poll', 'likes', 'viewers', 'qr', 'ticker', 'title'];
 const FRAME_W = 1920;
 const FRAME_H = 1080;
 
@@ -113,14 +113,14 @@ function build(el, ctx) {
       h('section', { className: 'cp-card cp-preview-card', attrs: { 'aria-labelledby': 'cp-ovl-prev-h' } },
         h('div', { className: 'cp-card-head' },
           h('h2', { className: 'cp-title', id: 'cp-ovl-prev-h', text: t('overlay_preview') }), reload),
-        box, nowText),
+        box, nowText, cueCard),
       h('section', { className: 'cp-card cp-control-card', attrs: { 'aria-labelledby': 'cp-ovl-ctl-h' } },
         h('h2', { className: 'cp-title', id: 'cp-ovl-ctl-h', text: t('overlay_control') }),
         kill,
         grid,
         field(t('overlay_which_poll'), pollSelect),
         airNote)),
-    h('div', { className: 'cp-cols cp-cols-wide' }, cueCard, sceneCard),
+    sceneCard,
     hostCard,
     h('section', { className: 'cp-card cp-urls', attrs: { 'aria-labelledby': 'cp-ovl-url-h' } },
       h('h2', { className: 'cp-title', id: 'cp-ovl-url-h', text: t('overlay_urls') }),

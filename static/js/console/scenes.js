@@ -21,15 +21,15 @@ export function mountScenes(ctx) {
   }, fail); // prettier-ignore
 
   // --- the cue -------------------------------------------------------------------------
-  const cueText = h('p', { className: 'cp-now', attrs: { role: 'status' } });
+  const cueText = h('p', { className: 'cp-cue-now', attrs: { role: 'status' } });
   const take = h('button', { type: 'button', className: 'cp-btn cp-btn-primary cp-take', dataset: { action: 'take' },
     text: `${t('prod_cue_take')} (t)` }); // prettier-ignore
   const clear = h('button', { type: 'button', className: 'cp-btn cp-btn-small cp-btn-quiet', text: t('prod_cue_clear') });
   const warn = h('p', { className: 'cp-hint cp-scene-warn', attrs: { role: 'status' } });
   take.addEventListener('click', () => run(take, 'take', {}, t('prod_take_done')));
   clear.addEventListener('click', () => run(clear, 'cue.clear', {}));
-  const cueCard = h('section', { className: 'cp-card cp-cue-box', attrs: { 'aria-labelledby': 'cp-cue-h' } },
-    h('h2', { className: 'cp-title', id: 'cp-cue-h', text: t('prod_cue') }),
+  const cueCard = h('section', { className: 'cp-cue-box', attrs: { 'aria-labelledby': 'cp-cue-h' } },
+    h('h3', { className: 'cp-title', id: 'cp-cue-h', text: t('prod_cue') }),
     h('p', { className: 'cp-hint', text: t('prod_preview_note') }),
     cueText, h('div', { className: 'cp-row' }, take, clear), warn); // prettier-ignore
 
@@ -80,6 +80,8 @@ export function mountScenes(ctx) {
 
   // --- the host view -------------------------------------------------------------------
   const hostRow = copyRow(ctx, t('prod_host'), { open: true });
+  // Not one of the overlay URLs (.cp-url): a link of its own, for the host's tablet.
+  hostRow.input.classList.replace('cp-url', 'cp-host-url');
   const hostButton = h('button', { type: 'button', className: 'cp-btn cp-btn-small', text: t('prod_host_make') });
   const hostCard = h('section', { className: 'cp-card cp-host', attrs: { 'aria-labelledby': 'cp-host-h' } },
     h('h2', { className: 'cp-title', id: 'cp-host-h', text: t('prod_host') }),
