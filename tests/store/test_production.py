@@ -235,3 +235,22 @@ async def test_the_snapshot_holds_the_rundown(store: Store, bid: str) -> None:
     await rd(store, bid, "add", qid=a, after=0)
     snap: Result | None = await store.snapshot(bid, "viewer")
     assert snap is not None and snap["rundown"] == {"items": [a, b], "ver": 2}
+
+
+async def test_a_rehearsal_clear_keeps_the_scenes_and_empties_the_rundown(
+    store: Store, redis: aioredis.Redis, bid: str
+) -> None:
+    """Scenes are set-up (made for the show); the run-down holds rehearsal questions."""
+    await new_broadcast(store, bid)
+    await store.rehearsal_on(bid, user="mod1", detail={"questions": 1})
+    (qid,) = await approved(store, bid, 1)
+    await rd(store, bid, "add", qid=qid)
+    await store.scene(bid, idem(), user="mod1", op="put", scene="qa", name="问答",
+                      widgets=["question", "ticker"], max_scenes=12)  # fmt: skip
+    found = [k async for k in store.scan_keys(bid)]
+    await store.rehearsal_sweep(bid, [k for batch in found for k in batch])
+    await store.rehearsal_reset(bid, user="mod1", detail={})
+    ov = await overlay(store, bid)
+    assert [s["id"] for s in ov["scenes"]] == ["ask", "vote", "intro", "empty", "qa"]
+    assert await items(redis, bid) == []
+    assert (ov["scene"], ov["layers"]) == ("ask", ["question", "likes"])  # as a new broadcast
