@@ -318,6 +318,8 @@ Status: TypeAlias = Literal["pending", "approved", "on_air", "answered", "reject
 PollResults: TypeAlias = Literal["after_vote", "after_close", "always"]
 PollState: TypeAlias = Literal["open", "closed"]
 OverlayShow: TypeAlias = Literal["question", "poll", "likes", "qr", "ticker"]
+# Every overlay widget, in drawing order; a scene shows any subset (docs/obs.md).
+OverlayWidget: TypeAlias = Literal["question", "poll", "likes", "viewers", "qr", "ticker", "title"]
 BroadcastState: TypeAlias = Literal["live", "ended"]
 
 ROLES: tuple[str, ...] = tuple(role.value for role in Role)
@@ -329,6 +331,7 @@ PUBLIC_STATUSES: tuple[Status, ...] = ("approved", "on_air", "answered")
 POLL_RESULTS: tuple[PollResults, ...] = get_args(PollResults)
 POLL_STATES: tuple[PollState, ...] = get_args(PollState)
 OVERLAY_SHOWS: tuple[OverlayShow, ...] = get_args(OverlayShow)
+OVERLAY_WIDGETS: tuple[OverlayWidget, ...] = get_args(OverlayWidget)
 BROADCAST_STATES: tuple[BroadcastState, ...] = get_args(BroadcastState)
 
 
@@ -479,6 +482,109 @@ class ShowOverlay:
     id: str
     show: OverlayShow | None  # None hides the overlay
     poll: int | None = None  # which poll, for show="poll"
+
+
+# --- production: scenes, cue and take, the run-down (docs/obs.md, docs/console.md) ---
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class SwitchScene:
+    """Put a scene's widgets on air at once (``poll``: the poll its poll widget shows)."""
+
+    TYPE: ClassVar[str] = "scene"
+    id: str
+    scene: str
+    poll: int | None = None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class PutScene:
+    """Add a scene or change one: its name and the widgets it shows."""
+
+    TYPE: ClassVar[str] = "scene.put"
+    id: str
+    scene: str
+    name: str
+    widgets: tuple[OverlayWidget, ...]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class DeleteScene:
+    TYPE: ClassVar[str] = "scene.delete"
+    id: str
+    scene: str
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Cue:
+    """Prepare (预备) what goes on air next: a scene, a question, a poll (each
+    optional: absent = as on air, no question). Only the preview draws it."""
+
+    TYPE: ClassVar[str] = "cue"
+    id: str
+    scene: str | None = None
+    qid: int | None = None
+    poll: int | None = None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ClearCue:
+    TYPE: ClassVar[str] = "cue.clear"
+    id: str
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Take:
+    """Put the cue on air (上屏)."""
+
+    TYPE: ClassVar[str] = "take"
+    id: str
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class RundownAdd:
+    """Add an approved question to the run-down: after ``after`` (0 = at the
+    top), at the end when absent."""
+
+    TYPE: ClassVar[str] = "rundown.add"
+    id: str
+    qid: int
+    after: int | None = None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class RundownMove:
+    """Move a question of the run-down after its new neighbour (0 = to the top).
+    ``ver``: the list's version the moderator saw (a mismatch is a conflict)."""
+
+    TYPE: ClassVar[str] = "rundown.move"
+    id: str
+    qid: int
+    after: int
+    ver: int | None = None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class RundownRemove:
+    TYPE: ClassVar[str] = "rundown.remove"
+    id: str
+    qid: int
+    ver: int | None = None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class RundownNext:
+    """Put the run-down's first approved question on air."""
+
+    TYPE: ClassVar[str] = "rundown.next"
+    id: str
+    ver: int | None = None
+
+
+ProductionCommand: TypeAlias = (
+    SwitchScene | PutScene | DeleteScene | Cue | ClearCue | Take
+    | RundownAdd | RundownMove | RundownRemove | RundownNext
+)  # fmt: skip
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -673,6 +779,7 @@ LiveCommand: TypeAlias = (
     | ShowOverlay
     | UpdateBroadcast
     | SetBroadcastState
+    | ProductionCommand
 )
 # After the show: the follow-up desk's commands (server/live/followup.py).
 FollowupCommand: TypeAlias = (
@@ -717,6 +824,7 @@ MODERATOR_COMMANDS: frozenset[type] = frozenset(
         EnterQuestion,
         SetContact,
         Carry,
+        *typing.get_args(ProductionCommand),
     }
 )
 # A department's staff, over HTTP (/api/office/...): nothing a moderator may send.
@@ -889,6 +997,46 @@ _SPECS: dict[str, tuple[type[Message], dict[str, _Field]]] = {
         {**_ID, "qid": _req(_QID), "due": _req(_str(10)), "reason": _req(_str(1000))},
     ),
 }
+
+
+# A scene's id: short, for URLs and keys (the name is what people read).
+_SCENE = _matching(re.compile(r"[a-z0-9][a-z0-9_-]{0,23}"), "1 to 24 characters of a-z 0-9 _ -")
+_VER = _opt(_nullable(_int(0)))
+_SPECS.update(
+    {
+        "scene": (SwitchScene, {**_ID, "scene": _req(_SCENE), "poll": _opt(_nullable(_int(1)))}),
+        "scene.put": (
+            PutScene,
+            {
+                **_ID,
+                "scene": _req(_SCENE),
+                "name": _req(_str(20, min_len=1)),
+                "widgets": _req(
+                    _list(_one_of(OVERLAY_WIDGETS), min_items=0, max_items=len(OVERLAY_WIDGETS))
+                ),
+            },
+        ),
+        "scene.delete": (DeleteScene, {**_ID, "scene": _req(_SCENE)}),
+        "cue": (
+            Cue,
+            {
+                **_ID,
+                "scene": _opt(_nullable(_SCENE)),
+                "qid": _opt(_nullable(_QID)),
+                "poll": _opt(_nullable(_int(1))),
+            },
+        ),
+        "cue.clear": (ClearCue, dict(_ID)),
+        "take": (Take, dict(_ID)),
+        "rundown.add": (RundownAdd, {**_ID, "qid": _req(_QID), "after": _opt(_nullable(_int(0)))}),
+        "rundown.move": (
+            RundownMove,
+            {**_ID, "qid": _req(_QID), "after": _req(_int(0)), "ver": _VER},
+        ),
+        "rundown.remove": (RundownRemove, {**_ID, "qid": _req(_QID), "ver": _VER}),
+        "rundown.next": (RundownNext, {**_ID, "ver": _VER}),
+    }
+)
 
 
 def decode(frame: str | bytes, *, max_size: int | None = None) -> Message:

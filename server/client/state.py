@@ -78,6 +78,8 @@ class ClientState:
         self.presence = dict(snap.get("presence") or {})
         self.on_air = snap.get("on_air")
         self.overlay = dict(snap.get("overlay") or {})
+        if snap.get("rundown") is not None:
+            self.overlay["rundown"] = _rundown(snap["rundown"])
         self.banned = {b["asker"]: dict(b) for b in snap.get("banned", ())}
 
     def apply_event(self, event: Mapping[str, Any]) -> bool:
@@ -159,13 +161,31 @@ class ClientState:
         self.broadcast = dict(event["b"])
 
     def _overlay(self, event: Mapping[str, Any]) -> None:
-        self.overlay = {"show": event.get("show"), "poll": event.get("poll")}
+        overlay = {"show": event.get("show"), "poll": event.get("poll")}
+        overlay.update({k: event[k] for k in OVERLAY_FIELDS if k in event})
+        # The run-down has events of its own (below); it lives with the overlay state.
+        if "rundown" in self.overlay:
+            overlay["rundown"] = self.overlay["rundown"]
+        self.overlay = overlay
+
+    def _rundown(self, event: Mapping[str, Any]) -> None:
+        self.overlay = {**self.overlay, "rundown": _rundown(event)}
 
     def _ban(self, event: Mapping[str, Any]) -> None:
         if event["on"]:
             self.banned[event["asker"]] = {"asker": event["asker"], "qid": event["qid"]}
         else:
             self.banned.pop(event["asker"], None)
+
+
+# The layered overlay's fields (docs/protocol.md, "overlay"): what is on air,
+# the scene it came from, the scenes, the cue.
+OVERLAY_FIELDS = ("scene", "layers", "scenes", "cue")
+
+
+def _rundown(r: Mapping[str, Any]) -> Json:
+    items = r.get("items")
+    return {"items": list(items) if isinstance(items, list) else [], "ver": int(r.get("ver") or 0)}
 
 
 def _key(pos: object) -> StreamId | None:
@@ -189,5 +209,6 @@ _HANDLERS = {
     "tally": ClientState._tally,
     "broadcast": ClientState._broadcast,
     "overlay": ClientState._overlay,
+    "rundown": ClientState._rundown,
     "ban": ClientState._ban,
 }

@@ -32,6 +32,7 @@ from typing import Any
 from server.protocol import PUBLIC_STATUSES, Role
 
 from .poll import PollState, ResultsVisibility, results_visible
+from .production import overlay_view, rundown_view
 from .question import ANONYMOUS
 
 Event = Mapping[str, Any]
@@ -171,7 +172,18 @@ def _viewer(event: Event, kind: str) -> dict[str, Any] | None:
     return None
 
 
+def _production(event: Event, kind: str) -> dict[str, Any]:
+    """The overlay state and the run-down, for the overlay (and the host view,
+    which connects as an overlay) and moderators: no viewer in them, only
+    widget names, scene names and question ids."""
+    if kind == "overlay":
+        return overlay_view(_as_is(event))
+    return rundown_view(_as_is(event))
+
+
 def _overlay(event: Event, kind: str) -> dict[str, Any] | None:
+    if kind in ("overlay", "rundown"):
+        return _production(event, kind)
     if kind == "question":
         # What viewers see, in the viewers' shape: public questions (the on-air
         # one among them, which the overlay draws while a moderator shows it)
@@ -189,6 +201,8 @@ def _overlay(event: Event, kind: str) -> dict[str, Any] | None:
 
 
 def _moderator(event: Event, kind: str, pseudonym: Callable[[str], str]) -> dict[str, Any] | None:
+    if kind in ("overlay", "rundown"):
+        return _production(event, kind)
     if kind == "question":
         out = _as_is(event)
         q = {k: v for k, v in event["q"].items() if k not in PRIVATE_KEYS}
@@ -401,7 +415,8 @@ def project_snapshot(
             if view["on_air"] is not None:
                 view["on_air"] = hide_names({"q": view["on_air"]})["q"]
     if role is not Role.VIEWER:
-        view["overlay"] = snap["overlay"]
+        view["overlay"] = overlay_view(snap["overlay"])
+        view["rundown"] = rundown_view(snap.get("rundown"))
     return view
 
 

@@ -70,6 +70,9 @@ class Channel:
         self.by_vid: dict[str, set[Conn]] = {}
         self.broadcast: dict[str, Any] = {}
         self.overlay_key = ""
+        # The host view's key (docs/obs.md, "Host view"): it connects as an
+        # overlay (the same projection: no viewer identities), with its own key.
+        self.host_key = ""
         # Visits since the last presence report, in order: "+<vid>" when a
         # device's first socket here opened, "-<vid>" when its last one closed
         # (views and unique devices, lua/presence.lua). Bounded by the churn of
@@ -104,6 +107,7 @@ class Channel:
             raise Rejection(Code.NOT_FOUND, "no such broadcast")
         self.epoch = await store.epoch(self.bid) or ""
         self.overlay_key = meta.get("okey", "")
+        self.host_key = meta.get("hkey", "")
         self.banned = await store.banned_ids(self.bid)
         _, last = await store.stream_bounds(self.bid)
         self.ring.reset(last or "0-0")
@@ -222,8 +226,9 @@ class Channel:
     async def _refresh_overlay_key(self) -> None:
         meta = await self._store.broadcast_meta(self.bid)
         self.overlay_key = (meta or {}).get("okey", "")
+        self.host_key = (meta or {}).get("hkey", "")
         for conn in list(self.conns[Role.OVERLAY]):
-            if conn.key != self.overlay_key:
+            if conn.key not in (self.overlay_key, self.host_key):
                 conn.close(protocol.Close.UNAUTHORIZED, "overlay key rotated")
 
     # --- fan-out ------------------------------------------------------------------

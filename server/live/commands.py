@@ -25,6 +25,7 @@ from server.domain import question as qn
 from server.domain import sensitive
 from server.domain.errors import Code, Rejection
 from server.domain.transitions import allowed_from
+from server.live import production
 from server.protocol import Role
 from server.store.redis_client import REDIS_DOWN
 from server.store.store import Result, Store, raise_for
@@ -210,6 +211,11 @@ async def _run(
             return await store.show_overlay(
                 bid, idem, user=user, show=cmd.show, pid=cmd.poll if cmd.show == "poll" else None
             )
+        case (
+            p.SwitchScene() | p.PutScene() | p.DeleteScene() | p.Cue() | p.ClearCue() | p.Take()
+            | p.RundownAdd() | p.RundownMove() | p.RundownRemove() | p.RundownNext()
+        ):  # fmt: skip
+            return await production.execute(store, bid, idem, user, cmd)
         case p.UpdateBroadcast():
             title = bc.validate_title(cmd.title) if cmd.title is not None else ""
             topic = bc.validate_topic(cmd.topic) if cmd.topic is not None else None

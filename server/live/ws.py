@@ -165,7 +165,7 @@ async def _admit(hub: Hub, ws: WebSocket, conn: Conn) -> Role | None:
         return None
     role = Role(hello.role)
     conn.role = role
-    if not await _authenticate(hub, ws, conn, hello, channel.overlay_key):
+    if not await _authenticate(hub, ws, conn, hello, channel.overlay_key, channel.host_key):
         return None
     conn.tab = hello.tab or secrets.token_hex(8)
     try:
@@ -183,7 +183,12 @@ async def _admit(hub: Hub, ws: WebSocket, conn: Conn) -> Role | None:
 
 
 async def _authenticate(
-    hub: Hub, ws: WebSocket, conn: Conn, hello: protocol.Hello, overlay_key: str
+    hub: Hub,
+    ws: WebSocket,
+    conn: Conn,
+    hello: protocol.Hello,
+    overlay_key: str,
+    host_key: str = "",
 ) -> bool:
     if conn.role is Role.VIEWER:
         signed = ws.cookies.get(auth.VIEWER_COOKIE)
@@ -205,8 +210,10 @@ async def _authenticate(
         conn.user = session.user
         conn.session_digest = session.digest
         return True
-    # Overlay: the read-only key of this broadcast, sent in hello (never in the URL).
-    if not hello.key or not overlay_key or not auth.same_secret(hello.key, overlay_key):
+    # Overlay: the read-only key of this broadcast, sent in hello (never in the
+    # URL), or the host view's (which gets the overlay's projection).
+    keys = [k for k in (overlay_key, host_key) if k]
+    if not hello.key or not any([auth.same_secret(hello.key, k) for k in keys]):
         conn.close(Close.UNAUTHORIZED, "wrong or rotated overlay key")
         return False
     conn.key = hello.key

@@ -132,6 +132,16 @@ def overlay(bid: str) -> str:
     return prefix(bid) + "overlay"
 
 
+def scenes(bid: str) -> str:
+    """The overlay's scenes, a JSON list of {id, name, widgets} (lua/_overlay.lua)."""
+    return prefix(bid) + "scenes"
+
+
+def rundown(bid: str) -> str:
+    """The run-down: question ids in the order moderators will put them on air."""
+    return prefix(bid) + "rundown"
+
+
 def audit(bid: str) -> str:
     """``xs:{bid}:audit``: the broadcast's audit log (a stream capped far above any broadcast)."""
     return prefix(bid) + "audit"

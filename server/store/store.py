@@ -41,7 +41,7 @@ _SCRIPTS = (
     "ask", "set_status", "q_update", "upvote", "poll_create", "poll_state", "ballot",
     "bc_create", "bc_update", "overlay", "likes_flush", "presence", "snapshot",
     "viewer_state", "rotate_key", "epoch_bump", "rehearsal", "merge", "ban", "words_put",
-    "bc_index", "poll_delete", "activity",
+    "bc_index", "poll_delete", "activity", "ov_scene", "ov_cue", "ov_take", "rundown",
 )  # fmt: skip
 
 
@@ -235,10 +235,13 @@ class Store:
         )
         return text(raw)
 
-    async def rotate_overlay_key(self, bid: str, new_key: str, *, user: str) -> Result:
+    async def rotate_overlay_key(
+        self, bid: str, new_key: str, *, user: str, host: bool = False
+    ) -> Result:
+        """Replace the overlay key, or (``host``) the host view's (docs/obs.md)."""
         raw = await self._scripts["rotate_key"](
             keys=[keys.meta(bid), keys.events(bid)],
-            args=[keys.prefix(bid), new_key, self._maxlen, user],
+            args=[keys.prefix(bid), new_key, self._maxlen, user, "hkey" if host else "okey"],
         )
         return raise_for(orjson.loads(raw))
 
@@ -466,6 +469,41 @@ class Store:
         return await self._run(
             "overlay", bid, idem, show or "", "" if pid is None else pid, self._ttl, self._maxlen,
             user,
+        )  # fmt: skip
+
+    # --- production: scenes, cue and take, the run-down (docs/obs.md) ------------------
+
+    async def scene(
+        self, bid: str, idem: str, *, user: str, op: str, scene: str, name: str = "",
+        widgets: Sequence[str] = (), pid: int | None = None, max_scenes: int = 0,
+    ) -> Result:  # fmt: skip
+        return await self._run(
+            "ov_scene", bid, idem, op, scene, name, ",".join(widgets),
+            "" if pid is None else pid, max_scenes, self._ttl, self._maxlen, user,
+        )  # fmt: skip
+
+    async def cue(
+        self, bid: str, idem: str, *, user: str, clear: bool, scene: str | None = None,
+        qid: int | None = None, pid: int | None = None,
+    ) -> Result:  # fmt: skip
+        return await self._run(
+            "ov_cue", bid, idem, "clear" if clear else "set", scene or "",
+            "" if qid is None else qid, "" if pid is None else pid, self._ttl, self._maxlen, user,
+        )  # fmt: skip
+
+    async def take(self, bid: str, idem: str, *, user: str) -> Result:
+        return await self._run("ov_take", bid, idem, self._ttl, self._maxlen, user)
+
+    async def rundown(
+        self, bid: str, idem: str, *, user: str, op: str, qid: int | None = None,
+        after: int | None = None, at_end: bool = True, ver: int | None = None,
+        max_items: int = 0,
+    ) -> Result:  # fmt: skip
+        """``after``: the neighbour (0 = the top); None with ``at_end`` = the end."""
+        where = "" if after is None and at_end else str(after or 0)
+        return await self._run(
+            "rundown", bid, idem, op, "" if qid is None else qid, where,
+            "" if ver is None else ver, max_items, self._ttl, self._maxlen, user,
         )  # fmt: skip
 
     async def list_polls(self, bid: str) -> list[dict[str, Any]]:

@@ -23,14 +23,15 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from server.domain.broadcast import BROADCAST_ID_RE
+from server.protocol import OVERLAY_WIDGETS
 from server.store.redis_client import REDIS_DOWN
 
 log = logging.getLogger("xs.overlay")
 
 PAGE = Path(__file__).resolve().parents[2] / "static" / "overlay.html"
 
-# The widgets a page of its own can hold; mirrors WIDGETS in static/js/overlay/params.js.
-WIDGETS = frozenset({"question", "poll", "likes", "viewers", "qr", "ticker"})
+# The widgets a page of its own can hold (static/js/overlay/params.js mirrors them).
+WIDGETS = frozenset(OVERLAY_WIDGETS)
 
 # Broadcast software keeps a source open for hours and reloads it on scene
 # switches: always revalidate, so a deploy reaches every overlay on its next load.

@@ -285,7 +285,10 @@ async def test_overlay_control_preview_and_kill_switch(
     page = c.page
     p = panel(page, "overlay")
     choice = lambda name: p.locator(f'.cp-choice[data-choice="{name}"]')  # noqa: E731
-    await expect(choice("none")).to_have_attribute("aria-pressed", "true")
+    # A new broadcast is in the 提问 scene (docs/obs.md, "Scenes"): no single
+    # widget's button matches it, and the panel names the scene.
+    await expect(p.locator(".cp-now")).to_contain_text("提问")
+    await expect(p.locator('.cp-choice[aria-pressed="true"]')).to_have_count(0)
 
     # The overlay URLs carry the key; one per widget.
     urls = await p.locator(".cp-url").evaluate_all("ns => ns.map(n => n.value)")
@@ -294,11 +297,11 @@ async def test_overlay_control_preview_and_kill_switch(
     assert urls[0] == info["links"]["overlay"]
     assert urls[1:] == [
         info["links"]["overlay"].replace(f"/overlay/{bid}?", f"/overlay/{bid}/{w}?")
-        for w in ("question", "poll", "likes", "viewers", "qr", "ticker")
+        for w in ("question", "poll", "likes", "viewers", "qr", "ticker", "title")
     ]
     frame = page.frame_locator(".cp-preview-frame")
     await expect(page.locator(".cp-preview-frame")).to_have_attribute(
-        "src", f"/overlay/{bid}?key={key}"
+        "src", f"/overlay/{bid}?key={key}&preview=1"
     )
 
     # An OBS-like overlay page of its own, next to the preview.
@@ -354,7 +357,7 @@ async def test_overlay_control_preview_and_kill_switch(
         f"{hub.base}/overlay/{bid}?key={new_key}"
     )
     await expect(page.locator(".cp-preview-frame")).to_have_attribute(
-        "src", f"/overlay/{bid}?key={new_key}"
+        "src", f"/overlay/{bid}?key={new_key}&preview=1"
     )
     await expect(frame.locator(".xs-qr.is-shown")).to_be_visible(timeout=WAIT_MS)
     c.check()

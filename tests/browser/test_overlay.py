@@ -330,7 +330,11 @@ async def test_each_widget_follows_the_console(
 
         o = await open_overlay(browser, s.url())
         await connected(o)
-        assert await o.shown() == []  # nothing until the moderator shows something
+        # A new broadcast starts in the 提问 scene: the question on air shows
+        # without another click, with the likes (docs/obs.md, "Scenes").
+        await o.wait_shown("question", "likes")
+        await s.show(None)
+        await o.wait_shown()  # nothing once the moderator clears the screen
         png_blank = await o.opaque_pixels_outside([])
         assert png_blank["outside"] == 0
 

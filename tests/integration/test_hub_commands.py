@@ -111,7 +111,13 @@ async def test_every_command_is_acked_with_the_result_of_its_write(
 
     shown = await _send(console, redis, m, "overlay", show="poll", poll=1)
     assert shown == {"pos": shown["pos"]}
-    assert await redis.hgetall(f"{p}overlay") == {b"show": b"poll", b"poll": b"1"}
+    # The one widget shown, outside any scene (docs/obs.md, "Scenes").
+    assert await redis.hgetall(f"{p}overlay") == {
+        b"show": b"poll",
+        b"poll": b"1",
+        b"layers": b"poll",
+        b"scene": b"",
+    }
 
     updated = await _send(console, redis, m, "bc.update", title="新标题",
                           settings={"max_len": 200})  # fmt: skip

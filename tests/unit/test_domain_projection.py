@@ -62,6 +62,10 @@ BAN = {"type": "ban", "asker": RAW, "qid": 7, "on": True, "pos": "9-1"}
 PRESENCE = {"type": "presence", "now": 3, "peak": 9, "unique": 40}
 BROADCAST = {"type": "broadcast", "b": {"id": "demo", "state": "live"}}
 OVERLAY = {"type": "overlay", "show": "poll", "pid": 1}
+SCENES = {"type": "overlay", "show": None, "poll": None, "scene": "empty", "layers": {},
+          "scenes": [{"id": "empty", "name": "空", "widgets": {}}], "cue": {"layers": {}, "qid": 4},
+          "pos": "9-0"}  # fmt: skip
+RUNDOWN = {"type": "rundown", "items": {}, "ver": 3, "pos": "9-1"}
 TALLY_PUBLIC = {"type": "tally", "pid": 1, "tallies": [3, 4], "ballots": 7, "state": "open",
                 "pos": "5-1"}  # fmt: skip
 HIDDEN_POLL = {"type": "poll", "poll": {**poll("open", "after_vote")["poll"], "tallies": None,
@@ -141,6 +145,15 @@ ROLE_CASES: list[tuple[str, dict[str, Any], Role, dict[str, Any] | None]] = [
     ("moderator: draft poll", poll("draft", "always"), M, poll("draft", "always")),
     ("moderator: overlay", OVERLAY, M, OVERLAY),
     ("moderator: presence", PRESENCE, M, PRESENCE),
+    # the layered overlay and the run-down (lists Lua's cjson wrote as {} come back as lists)
+    ("viewer: scenes", SCENES, V, None),
+    ("overlay: scenes", SCENES, OV, {**SCENES, "layers": [], "scenes": [
+        {"id": "empty", "name": "空", "widgets": []}], "cue": {"layers": [], "qid": 4}}),
+    ("moderator: scenes", SCENES, M, {**SCENES, "layers": [], "scenes": [
+        {"id": "empty", "name": "空", "widgets": []}], "cue": {"layers": [], "qid": 4}}),
+    ("viewer: rundown", RUNDOWN, V, None),
+    ("overlay: rundown", RUNDOWN, OV, {**RUNDOWN, "items": []}),
+    ("moderator: rundown", {**RUNDOWN, "items": [3, 1]}, M, {**RUNDOWN, "items": [3, 1]}),
     # nobody
     ("viewer: key_rotated", {"type": "key_rotated"}, V, None),
     ("moderator: key_rotated", {"type": "key_rotated"}, M, None),
@@ -216,7 +229,18 @@ poll_states = st.sampled_from(["draft", "open", "closed"])
 visibility = st.sampled_from(["after_vote", "after_close", "always"])
 ids = st.text(max_size=12).map(lambda s: f"vid:{s}")  # never equal to another field
 
-KNOWN = {"question", "votes", "likes", "presence", "poll", "tally", "broadcast", "overlay", "ban"}
+KNOWN = {
+    "question",
+    "votes",
+    "likes",
+    "presence",
+    "poll",
+    "tally",
+    "broadcast",
+    "overlay",
+    "ban",
+    "rundown",
+}
 FLAGS = {"action": "hold", "words": ["SECRET-WORD"], "spans": [[0, 2]]}
 unknown_types = st.text(max_size=8).filter(lambda t: t not in KNOWN)
 

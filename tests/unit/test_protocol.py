@@ -110,6 +110,28 @@ VALID: list[tuple[dict[str, Any], object]] = [
         {"type": "overlay", "id": "m6", "show": "poll", "poll": 3},
         p.ShowOverlay(id="m6", show="poll", poll=3),
     ),
+    (
+        {"type": "scene", "id": "s1", "scene": "vote", "poll": 2},
+        p.SwitchScene(id="s1", scene="vote", poll=2),
+    ),
+    (
+        {"type": "scene.put", "id": "s2", "scene": "a-1", "name": "提问", "widgets": []},
+        p.PutScene(id="s2", scene="a-1", name="提问", widgets=()),
+    ),
+    ({"type": "scene.delete", "id": "s3", "scene": "x"}, p.DeleteScene(id="s3", scene="x")),
+    ({"type": "cue", "id": "s4", "qid": 5, "scene": None}, p.Cue(id="s4", qid=5)),
+    ({"type": "cue.clear", "id": "s5"}, p.ClearCue(id="s5")),
+    ({"type": "take", "id": "s6"}, p.Take(id="s6")),
+    (
+        {"type": "rundown.add", "id": "r1", "qid": 3, "after": 0},
+        p.RundownAdd(id="r1", qid=3, after=0),
+    ),
+    (
+        {"type": "rundown.move", "id": "r2", "qid": 3, "after": 4, "ver": 7},
+        p.RundownMove(id="r2", qid=3, after=4, ver=7),
+    ),
+    ({"type": "rundown.remove", "id": "r3", "qid": 3}, p.RundownRemove(id="r3", qid=3)),
+    ({"type": "rundown.next", "id": "r4"}, p.RundownNext(id="r4")),
     ({"type": "bc.update", "id": "m7"}, p.UpdateBroadcast(id="m7")),
     (
         {
@@ -229,7 +251,7 @@ def test_command_classes_know_their_wire_type() -> None:
 def test_role_sets_are_disjoint_and_cover_every_command() -> None:
     assert not p.VIEWER_COMMANDS & p.MODERATOR_COMMANDS
     assert not p.OFFICIAL_COMMANDS & (p.VIEWER_COMMANDS | p.MODERATOR_COMMANDS)
-    assert len(p.VIEWER_COMMANDS | p.MODERATOR_COMMANDS) == 25
+    assert len(p.VIEWER_COMMANDS | p.MODERATOR_COMMANDS) == 35
     assert len(p.OFFICIAL_COMMANDS) == 4
     # Every follow-up command belongs to exactly one role.
     assert p.FOLLOWUP_COMMANDS <= p.VIEWER_COMMANDS | p.MODERATOR_COMMANDS | p.OFFICIAL_COMMANDS
@@ -432,6 +454,48 @@ BAD: list[tuple[str, str | bytes, str, str, str | None]] = [
         frame({"type": "overlay", "id": "c", "show": "video"}),
         "bad_field",
         "show",
+        "c",
+    ),
+    (
+        "scene id with markup",
+        frame({"type": "scene", "id": "c", "scene": "<b>"}),
+        "bad_field",
+        "scene",
+        "c",
+    ),
+    (
+        "scene with an unknown widget",
+        frame({"type": "scene.put", "id": "c", "scene": "a", "name": "n", "widgets": ["video"]}),
+        "bad_field",
+        "widgets: item 0",
+        "c",
+    ),
+    (
+        "scene name too long",
+        frame({"type": "scene.put", "id": "c", "scene": "a", "name": "长" * 21, "widgets": []}),
+        "bad_field",
+        "name",
+        "c",
+    ),
+    (
+        "run-down move without a neighbour",
+        frame({"type": "rundown.move", "id": "c", "qid": 2}),
+        "bad_field",
+        "after: missing",
+        "c",
+    ),
+    (
+        "run-down after a negative id",
+        frame({"type": "rundown.add", "id": "c", "qid": 2, "after": -1}),
+        "bad_field",
+        "after",
+        "c",
+    ),
+    (
+        "take with a field",
+        frame({"type": "take", "id": "c", "qid": 2}),
+        "bad_field",
+        "unknown field",
         "c",
     ),
     (

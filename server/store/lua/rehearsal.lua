@@ -28,7 +28,7 @@ end
 
 local function protected(rest)
   return rest == 'meta' or rest == 'epoch' or rest == 'events' or rest == 'audit'
-    or rest == 'qseq' or rest == 'pseq'
+    or rest == 'qseq' or rest == 'pseq' or rest == 'scenes'
     or string.sub(rest, 1, 5) == 'words' or string.sub(rest, 1, 7) == 'idem:m:'
 end
 
@@ -56,7 +56,7 @@ end
 if step == 'reset' then
   local index = {'polls', 'onair', 'likes', 'likeflush', 'likelast', 'overlay', 'presence', 'visits',
     'tl:viewers', 'tl:views', 'tl:devices', 'tl:likes', 'tl:asked', 'tl:approved', 'tl:votes',
-    'banned', 'banq'}
+    'banned', 'banq', 'rundown'}
   for _, name in ipairs(index) do redis.call('UNLINK', P .. name) end
   for i = 7, #ARGV do redis.call('UNLINK', P .. 'qs:' .. ARGV[i]) end
   redis.call('SET', P .. 'epoch', ARGV[4])

@@ -6,7 +6,8 @@
 --       8 idem ttl, 9 stream maxlen
 -- Putting a question on air ends the previous on-air question as answered:
 -- there is one on-air question at a time, and both changes are one atomic step.
--- include: _prelude.lua
+-- A question leaving the approved list leaves the run-down (_overlay.lua).
+-- include: _overlay.lua
 local user = ARGV[2]
 local qid, target, allowed, expect, reason = ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7]
 local ttl, maxlen = tonumber(ARGV[8]), tonumber(ARGV[9])
@@ -32,39 +33,20 @@ if not string.find(',' .. allowed .. ',', ',' .. cur .. ',', 1, true) then
 end
 
 local now = now_ms()
-local function move(key, id, from, to)
-  redis.call('HSET', key, 'status', to, 'updated', now)
-  -- When it last went on air and was last marked answered (the export's
-  -- on-air columns, the report's on-air marks); approved_at once, when first public.
-  if to == 'on_air' then redis.call('HSET', key, 'onair_at', now) end
-  if to == 'answered' then redis.call('HSET', key, 'answered_at', now) end
-  if to == 'approved' or to == 'on_air' or to == 'answered' then first_shown(key, now) end
-  redis.call('ZREM', P .. 'qs:' .. from, id)
-  redis.call('ZADD', P .. 'qs:' .. to, redis.call('HGET', key, 'created'), id)
-  local q, asker = question_table(key)
-  return emit({type = 'question', q = q, asker = asker, prev = from}, maxlen)
-end
-
 local detail = {from = cur, to = target}
+local pos
 if target == 'on_air' then
-  local prev = redis.call('GET', P .. 'onair')
-  if prev and prev ~= qid then
-    local pkey = P .. 'q:' .. prev
-    local pstatus = redis.call('HGET', pkey, 'status')
-    if pstatus == 'on_air' then
-      move(pkey, prev, 'on_air', 'answered')
-      detail.answered = tonumber(prev)
-    end
+  -- The one rule of a single on-air question (_overlay.lua), shared with take and next.
+  pos, detail.answered = q_on_air(qid, cur, now, maxlen)
+else
+  if cur == 'on_air' then redis.call('DEL', P .. 'onair') end
+  if target == 'rejected' and reason ~= '' then
+    redis.call('HSET', qkey, 'reason', reason)
+    detail.reason = reason
   end
-  redis.call('SET', P .. 'onair', qid)
-elseif cur == 'on_air' then
-  redis.call('DEL', P .. 'onair')
+  if target ~= 'rejected' then redis.call('HDEL', qkey, 'reason') end
+  pos = q_move(qkey, qid, cur, target, now, maxlen)
+  if target ~= 'approved' then rd_drop(qid, maxlen) end
 end
-if target == 'rejected' and reason ~= '' then
-  redis.call('HSET', qkey, 'reason', reason)
-  detail.reason = reason
-end
-if target ~= 'rejected' then redis.call('HDEL', qkey, 'reason') end
-local pos = move(qkey, qid, cur, target)
 audit(user, 'q.status', 'q:' .. qid, cjson.encode(detail))
 return idem_put(KEYS[3], cjson.encode({ok = true, qid = tonumber(qid), status = target, prev = cur, pos = pos}), ttl)

@@ -4,7 +4,7 @@
 -- ARGV: 1 key prefix, 2 'viewer' | 'moderator', 3 max questions per status,
 --       4.. the statuses this mode sees, in order (from the domain: the public
 --       statuses for viewers, every status for moderators)
--- include: _prelude.lua
+-- include: _overlay.lua
 local b = broadcast_table()
 if not b then return cjson.encode({missing = true}) end
 local limit = tonumber(ARGV[3])
@@ -38,13 +38,12 @@ if ARGV[2] == 'moderator' then
     banned[#banned + 1] = {vid = vid, qid = nullable(by and tonumber(by))}
   end
 end
-local ov = redis.call('HMGET', P .. 'overlay', 'show', 'poll')
 local last = redis.call('XREVRANGE', KEYS[2], '+', '-', 'COUNT', 1)
 local first = redis.call('XRANGE', KEYS[2], '-', '+', 'COUNT', 1)
 return with_settings(cjson.encode({
   broadcast = b, epoch = redis.call('GET', P .. 'epoch') or '',
   questions = questions, polls = polls, on_air = on_air, presence = presence, banned = banned,
   likes = tonumber(redis.call('GET', P .. 'likes') or '0'),
-  overlay = {show = nullable(ov[1]), poll = nullable(ov[2] and tonumber(ov[2]))},
+  overlay = ov_table(ov_read()), rundown = rd_table(),
   pos = (last[1] and last[1][1]) or '0-0', first = (first[1] and first[1][1]) or cjson.null,
 }))

@@ -7,6 +7,7 @@
 // language choice is shared with the viewer page (localStorage `xs:lang`).
 
 import * as panelModule from './i18n-panels.js';
+import { PRODUCTION_STRINGS } from './i18n-production.js';
 
 import { createI18n, LANGS } from '../shared/translate.js';
 
@@ -410,7 +411,9 @@ function panelTables(mod) {
   return found && typeof found === 'object' ? found : {};
 }
 
-const PANELS = panelTables(panelModule);
+const PANELS = Object.fromEntries(
+  LANGS.map((l) => [l, { ...(panelTables(panelModule)[l] ?? {}), ...PRODUCTION_STRINGS[l] }]),
+);
 
 export const STRINGS = Object.fromEntries(
   LANGS.map((l) => [l, { ...(PANELS[l] ?? {}), ...OWN[l] }]),

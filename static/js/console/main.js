@@ -152,7 +152,10 @@ function renderHeader() {
   tabCount.hidden = !ready || pending === 0;
   setText(tabCount, String(pending));
   const show = model.overlay.show;
-  setText($('overlay-now'), ready ? t('overlay_now', { what: t(`overlay_${show ?? 'none'}`) }) : '');
+  // A scene on air is named by its name (console/scenes.js); else the one widget shown.
+  const scene = model.overlay.scene ? (model.overlay.scenes ?? []).find((s) => s.id === model.overlay.scene) : null;
+  const what = scene ? scene.name : t(`overlay_${show ?? 'none'}`);
+  setText($('overlay-now'), ready ? t('overlay_now', { what }) : '');
   $('overlay-now').dataset.show = show ?? 'none';
 }
 

@@ -19,7 +19,7 @@ import { QUESTION_TRANSITIONS, STATUSES } from '../shared/contract.js';
 
 // The queue's tabs: every status a moderator works in (merged ones leave the queue).
 export const VIEWS = STATUSES.filter((s) => s !== 'merged');
-const ALL_KINDS = ['question', 'votes', 'poll', 'likes', 'presence', 'broadcast', 'overlay', 'ban'];
+const ALL_KINDS = ['question', 'votes', 'poll', 'likes', 'presence', 'broadcast', 'overlay', 'ban', 'rundown'];
 
 export function initialModel() {
   return {
@@ -86,7 +86,7 @@ function fromSnapshot(model, snap) {
   for (const p of snap.polls ?? []) m.polls.set(p.id, p);
   m.likes = Number(snap.likes ?? 0);
   m.presence = { ...(snap.presence ?? {}) };
-  m.overlay = { show: snap.overlay?.show ?? null, poll: snap.overlay?.poll ?? null };
+  m.overlay = overlayState(snap.overlay ?? {}, snap.rundown);
   m.banned = Array.isArray(snap.banned) ? snap.banned.map((b) => ({ ...b })) : [];
   m.onAir = snap.on_air?.id ?? null;
   if (m.onAir === null) {
@@ -134,13 +134,26 @@ const HANDLERS = {
     m.broadcast = { ...e.b };
   },
   overlay(m, e) {
-    m.overlay = { show: e.show ?? null, poll: e.poll ?? null };
+    m.overlay = overlayState(e, m.overlay.rundown);
+  },
+  // The run-down (console/rundown.js) lives with the overlay state, as in shared/state.js.
+  rundown(m, e) {
+    m.overlay = overlayState(m.overlay, e);
   },
   ban(m, e) {
     const rest = m.banned.filter((b) => b.asker !== e.asker);
     m.banned = e.on ? [...rest, { asker: e.asker, qid: e.qid }] : rest;
   },
 };
+
+// The overlay state: {show, poll} and, from a hub with scenes, scene, layers,
+// scenes, cue; `rundown` {items, ver} once known.
+function overlayState(o, rundown) {
+  const out = { show: o.show ?? null, poll: o.poll ?? null };
+  for (const k of ['scene', 'layers', 'scenes', 'cue']) if (k in o) out[k] = o[k];
+  if (rundown != null) out.rundown = { items: Array.isArray(rundown.items) ? [...rundown.items] : [], ver: Number(rundown.ver) || 0 };
+  return out;
+}
 
 // --- the queue ------------------------------------------------------------------------
 

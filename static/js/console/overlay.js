@@ -5,16 +5,18 @@
 // rendered at 1920x1080 and scaled down with a CSS transform (the overlay sizes
 // its text from the frame height; a small frame would hit the browser's minimum
 // font size), over a checkerboard that stands for transparency. It follows the
-// hub on its own socket, exactly as OBS does, so what it shows is what is on air.
+// hub on its own socket, exactly as OBS does, with ?preview=1: it draws what
+// the moderators cued (console/scenes.js), and what is on air while nothing is.
 //
 // The key `x` (clear the overlay, every tab) belongs to the shell; this panel
 // registers no keys.
 
 import { busy, copyRow, errorText, field, follow, h, mountWithLang, setText, whenShown } from './panel-kit.js';
+import { mountScenes } from './scenes.js';
 
 export const CHOICES = ['question', 'poll', 'likes', 'qr', 'ticker', 'none'];
 // The widget URLs of docs/obs.md, all-widgets first.
-export const WIDGET_URLS = ['', 'question', 'poll', 'likes', 'viewers', 'qr', 'ticker'];
+export const WIDGET_URLS = ['', 'question', 'poll', 'likes', 'viewers', 'qr', 'ticker', 'title'];
 const FRAME_W = 1920;
 const FRAME_H = 1080;
 
@@ -28,8 +30,12 @@ export function widgetUrl(overlayUrl, widget) {
   return /^https?:\/\//.test(overlayUrl) ? url.href : `${url.pathname}${url.search}`;
 }
 
-/** Which choice button matches the overlay state {show, poll}. */
+/**
+ * Which choice button matches the overlay state {show, poll}; 'scene' while a
+ * scene is on air (its widgets: console/scenes.js), which no single button matches.
+ */
 export function currentChoice(overlay) {
+  if (overlay?.scene && Array.isArray(overlay.layers) && overlay.layers.length) return 'scene';
   const show = overlay?.show ?? null;
   return show === null ? 'none' : CHOICES.includes(show) ? show : 'none';
 }
@@ -100,18 +106,22 @@ function build(el, ctx) {
   const rotate = h('button', { type: 'button', className: 'cp-btn cp-btn-danger', text: t('overlay_rotate') });
   const urlNote = h('p', { className: 'cp-hint', attrs: { role: 'status' } });
 
+  const production = mountScenes(ctx);
+  const [cueCard, sceneCard, hostCard] = production.cards;
   el.replaceChildren(
     h('div', { className: 'cp-cols cp-cols-wide' },
       h('section', { className: 'cp-card cp-preview-card', attrs: { 'aria-labelledby': 'cp-ovl-prev-h' } },
         h('div', { className: 'cp-card-head' },
           h('h2', { className: 'cp-title', id: 'cp-ovl-prev-h', text: t('overlay_preview') }), reload),
-        box, nowText),
+        box, nowText, cueCard),
       h('section', { className: 'cp-card cp-control-card', attrs: { 'aria-labelledby': 'cp-ovl-ctl-h' } },
         h('h2', { className: 'cp-title', id: 'cp-ovl-ctl-h', text: t('overlay_control') }),
         kill,
         grid,
         field(t('overlay_which_poll'), pollSelect),
         airNote)),
+    sceneCard,
+    hostCard,
     h('section', { className: 'cp-card cp-urls', attrs: { 'aria-labelledby': 'cp-ovl-url-h' } },
       h('h2', { className: 'cp-title', id: 'cp-ovl-url-h', text: t('overlay_urls') }),
       h('p', { className: 'cp-hint', text: t('overlay_urls_hint') }),
@@ -177,7 +187,9 @@ function build(el, ctx) {
     const air = latest?.onAir ?? null;
     const onAir = air !== null && typeof air === 'object' ? air : (latest?.questions?.get?.(air) ?? null);
     setText(airNote, onAir ? t('overlay_on_air', { text: clipText(onAir.text, 60) }) : t('overlay_nothing_on_air'));
-    let what = t(`overlay_choice_${current}`);
+    let what = current === 'scene'
+      ? (overlay.scenes ?? []).find((x) => x.id === overlay.scene)?.name ?? overlay.scene
+      : t(`overlay_choice_${current}`);
     if (current === 'poll' && overlay.poll != null) what = `${what} #${overlay.poll}`;
     setText(nowText, t('overlay_showing_now', { what }));
     if (current === 'question' && !onAir) setText(nowText, `${t('overlay_showing_now', { what })} · ${t('overlay_question_empty')}`);
@@ -194,7 +206,7 @@ function build(el, ctx) {
 
   const loadFrame = () => {
     if (!wantFrame || !key) return;
-    const src = `/overlay/${encodeURIComponent(ctx.bid)}?key=${encodeURIComponent(key)}`;
+    const src = `/overlay/${encodeURIComponent(ctx.bid)}?key=${encodeURIComponent(key)}&preview=1`;
     if (frame.getAttribute('src') !== src) frame.setAttribute('src', src);
     setText(frameNote, '');
     fit();
@@ -250,6 +262,7 @@ function build(el, ctx) {
   return {
     unmount() {
       live.unsubscribe();
+      production.unmount();
       ro?.disconnect();
       stopWatching();
       frame.removeAttribute('src');

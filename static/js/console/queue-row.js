@@ -148,6 +148,8 @@ export function buildRow(q, info) {
     b.title = `${t(key)} (${hint})`;
     b.disabled = busy;
     actions.append(b);
+    // Shown while the scene on air hides questions (the queue's is-scene-no-question).
+    if (act === 'on_air') actions.append(el('span', 'q-scene-note', t('prod_scene_hides_q_short')));
   }
   li.append(check, body, votes, actions);
   return li;

@@ -121,6 +121,8 @@ function bannedBox(model, t) {
  * live box of active viewers (active.js), kept as it is and placed last. */
 export function renderSide(column, model, selectedQ, similar, info) {
   const parts = [onAirBox(model, info.t)];
+  // Scenes, the cue and the run-down (console/rundown.js), kept live by their module.
+  if (info.production) parts.unshift(info.production);
   if (selectedQ !== undefined) {
     parts.push(detailBox(selectedQ, model, info));
     if (selectedQ.status !== 'merged') parts.push(similarBox(selectedQ, similar, model, info.t));

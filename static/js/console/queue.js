@@ -11,12 +11,14 @@ import { buildRow } from './queue-row.js';
 import { el, setText } from '../shared/dom.js';
 import { renderSide } from './queue-side.js';
 import { mountActiveViewers } from './active.js';
+import { mountProduction } from './rundown.js';
+import { hidesQuestions } from './production.js';
 import { QueueSimilarity } from './queue-similar.js';
 
 const NOTE_MS = 8000; // a conflict note stays on its row this long
 const PAGE_ROWS = 200; // rows drawn at first, and added by "show more"
 const PAGE_MARGIN = 20; // the selection this close to the last drawn row draws more
-const QUEUE_KINDS = new Set(['snapshot', 'question', 'votes', 'ban', 'broadcast', 'lang', 'clock']);
+const QUEUE_KINDS = new Set(['snapshot', 'question', 'votes', 'ban', 'broadcast', 'lang', 'clock', 'overlay', 'rundown']);
 
 export function mountQueue(root, ctx) {
   const { t } = ctx;
@@ -114,6 +116,7 @@ export function mountQueue(root, ctx) {
   const side = el('aside', 'q-side');
   side.id = 'q-side';
   const active = mountActiveViewers(ctx);
+  const production = mountProduction(ctx, () => ui.selected);
   const layout = el('div', 'q-layout');
   layout.append(main, side);
   root.replaceChildren(layout);
@@ -213,6 +216,9 @@ export function mountQueue(root, ctx) {
   }
 
   function drawSide(model) {
+    production.redraw();
+    // The 上屏 buttons say when the scene on air would not show the question.
+    root.classList.toggle('is-scene-no-question', hidesQuestions(model.overlay));
     const q = ui.selected === null ? undefined : model.questions.get(ui.selected);
     const alike = q === undefined ? [] : similar.similarOf(q, model);
     const onAir = model.onAir === null ? null : model.questions.get(model.onAir);
@@ -223,7 +229,8 @@ export function mountQueue(root, ctx) {
       alike.map((s) => `${s.id}:${model.questions.get(s.id)?.status}:${model.questions.get(s.id)?.votes}`).join(',')];
     if (ui.sideKey && key.every((v, i) => v === ui.sideKey[i])) return;
     ui.sideKey = key;
-    const info = { t, lang: ctx.lang, askerCount: q && askers.get(q.asker), active: active.node };
+    const info = { t, lang: ctx.lang, askerCount: q && askers.get(q.asker), active: active.node,
+      production: production.node }; // prettier-ignore
     active.redraw();
     renderSide(side, model, q, alike, info);
   }

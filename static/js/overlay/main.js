@@ -1,4 +1,7 @@
 // The OBS overlay: /overlay/<bid>?key=... (every widget) or /overlay/<bid>/<widget>.
+// The widgets on air are the layers of the moderators' current scene, each in
+// a region of its own (docs/obs.md, "Scenes"); with ?preview=1 (the console's
+// preview) the page draws the moderators' cue instead, marked as a preview.
 //
 // A browser source is set up once and left alone for hours, so this page:
 // * shows nothing until the moderator puts something on screen, and tells
@@ -21,7 +24,10 @@ import {
   pollView,
   questionView,
   tickerItems,
+  titleView,
 } from './model.js';
+import { label, setLang } from './labels.js';
+import { watchRegions } from './regions.js';
 import { POSITIONS, parseOverlayUrl } from './params.js';
 import {
   LikesWidget,
@@ -29,6 +35,7 @@ import {
   QrWidget,
   QuestionWidget,
   TickerWidget,
+  TitleWidget,
   ViewersWidget,
 } from './widgets.js';
 
@@ -82,6 +89,7 @@ function buildStage(params) {
     viewers: (pos) => new ViewersWidget(pos),
     qr: (pos) => new QrWidget(pos, { bid: params.bid, link }),
     ticker: (pos) => new TickerWidget(pos, { mode: motion ? params.ticker : 'static' }),
+    title: (pos) => new TitleWidget(pos),
   };
   const widgets = {};
   for (const name of params.widgets) {
@@ -94,12 +102,24 @@ function buildStage(params) {
     widgets[name] = widget;
     slots[pos].append(widget.node);
   }
-  return { stage, widgets };
+  // Shown while something is cued: this frame then differs from the air.
+  const mark = params.preview ? el('div', 'xs-preview-mark', label('preview')) : null;
+  if (mark) {
+    mark.hidden = true;
+    stage.append(mark);
+  }
+  // The middle row's widgets fit themselves again when the rows around them change.
+  watchRegions(stage, slots, () => {
+    for (const name of ['poll']) widgets[name]?.refit();
+  });
+  return { stage, widgets, mark };
 }
 
 function main() {
   const params = parseOverlayUrl(globalThis.location.href);
   for (const warning of params.warnings) console.warn(LOG, warning);
+  setLang(params.lang);
+  document.documentElement.lang = params.lang;
   applyLook(params);
   const body = document.body;
   if (!params.bid) {
@@ -112,7 +132,7 @@ function main() {
     console.error(LOG, 'the URL has no ?key=: copy the overlay URL from the moderator console');
     return;
   }
-  const { stage, widgets } = buildStage(params);
+  const { stage, widgets, mark } = buildStage(params);
   let state = initialOverlayState();
   let scheduled = false;
 
@@ -120,15 +140,16 @@ function main() {
     scheduled = false;
     const w = widgets;
     const on = {};
-    for (const name of Object.keys(w)) on[name] = isVisible(name, state, params.always);
+    const preview = params.preview;
+    for (const name of Object.keys(w)) on[name] = isVisible(name, state, params.always, preview);
     // Content first, then visibility: a widget coming on screen is fitted with
     // its new content. Viewer text enters a widget's nodes only while it is shown.
     if (w.question) {
-      if (on.question) w.question.update(questionView(state));
+      if (on.question) w.question.update(questionView(state, preview));
       w.question.setVisible(on.question);
     }
     if (w.poll) {
-      if (on.poll) w.poll.update(pollView(state));
+      if (on.poll) w.poll.update(pollView(state, preview));
       w.poll.setVisible(on.poll);
     }
     if (w.ticker) {
@@ -144,6 +165,11 @@ function main() {
       w[name].set(name === 'likes' ? Number(state.likes) || 0 : Number(state.presence?.now) || 0);
     }
     if (w.qr) w.qr.setVisible(on.qr);
+    if (w.title) {
+      if (on.title) w.title.update(titleView(state));
+      w.title.setVisible(on.title);
+    }
+    if (mark) mark.hidden = !state.overlay?.cue;
   };
 
   const schedule = () => {

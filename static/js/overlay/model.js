@@ -6,10 +6,13 @@
 // that holds it: the on-air question ("question") or the ticker ("ticker").
 
 import { initialState } from '../shared/state.js';
-import { formatCountZh, percent } from '../shared/format.js';
+import { percent } from '../shared/format.js';
+import { count, label } from './labels.js';
 import { ANONYMOUS } from '../shared/contract.js';
 
 export { ANONYMOUS };
+// A cued question is one a moderator may put on air next.
+const PUBLIC_TO_CUE = new Set(['approved', 'on_air']);
 // The ticker shows at most this many questions (the most upvoted).
 export const TICKER_MAX = 20;
 // Longest ticker item, in characters; the full text belongs to the lower third.
@@ -23,29 +26,55 @@ export function initialOverlayState() {
 }
 
 
-/** The moderator's choice: {show, poll}. */
-export function shown(state) {
-  return { show: state.overlay?.show ?? null, poll: state.overlay?.poll ?? null };
+// What the single-widget `show` of a hub before scenes meant, as layers.
+const LEGACY_LAYERS = { question: ['question'], poll: ['poll'], likes: ['likes', 'viewers'],
+  qr: ['qr'], ticker: ['ticker'] }; // prettier-ignore
+
+/**
+ * What is on screen: {layers, poll, qid}. On air: the layers of the current
+ * scene (or the one widget shown), the poll shown, the on-air question (qid
+ * null). In preview (the console's ?preview=1 frame) the moderators' cue, if
+ * there is one, with its question; else what is on air.
+ */
+export function shown(state, preview = false) {
+  const o = state.overlay ?? {};
+  const air = {
+    layers: Array.isArray(o.layers) ? o.layers : (LEGACY_LAYERS[o.show] ?? []),
+    poll: o.poll ?? null,
+    qid: null,
+  };
+  const cue = preview ? o.cue : null;
+  if (!cue || typeof cue !== 'object') return air;
+  return { layers: Array.isArray(cue.layers) ? cue.layers : air.layers, poll: cue.poll ?? null, qid: cue.qid ?? null };
 }
 
 /** Whether widget `name` is on screen. `always`: widgets the URL keeps on (no viewer text). */
-export function isVisible(name, state, always = []) {
-  const { show } = shown(state);
+export function isVisible(name, state, always = [], preview = false) {
+  const on = shown(state, preview).layers.includes(name);
   switch (name) {
     case 'question':
-      return show === 'question' && questionView(state) !== null;
+      return on && questionView(state, preview) !== null;
     case 'poll':
-      return show === 'poll' && pollView(state) !== null;
+      return on && pollView(state, preview) !== null;
     case 'ticker':
-      return show === 'ticker' && tickerItems(state).length > 0;
+      return on && tickerItems(state).length > 0;
+    case 'title':
+      return on && titleView(state) !== null;
     case 'likes':
     case 'viewers':
-      return show === 'likes' || always.includes(name);
     case 'qr':
-      return show === 'qr' || always.includes(name);
+      return on || always.includes(name);
     default:
       return false;
   }
+}
+
+/** The title card: {key, title, topic} of the broadcast, or null without a title. */
+export function titleView(state) {
+  const title = typeof state.broadcast?.title === 'string' ? state.broadcast.title.trim() : '';
+  if (!title) return null;
+  const topic = typeof state.broadcast?.topic === 'string' ? state.broadcast.topic.trim() : '';
+  return { key: JSON.stringify([title, topic]), title, topic };
 }
 
 function displayName(q, broadcast) {
@@ -54,10 +83,16 @@ function displayName(q, broadcast) {
   return hide || !name ? ANONYMOUS : name;
 }
 
-/** The lower third: {key, id, name, tag, text, votes} or null when nothing is on air. */
-export function questionView(state) {
-  const q = state.onAir;
-  if (!q || q.status !== 'on_air' || typeof q.text !== 'string') return null;
+/**
+ * The lower third: {key, id, name, tag, text, votes} or null when nothing is on
+ * air. In preview, the cued question (approved: public) when one is cued.
+ */
+export function questionView(state, preview = false) {
+  const { qid } = shown(state, preview);
+  const cued = qid != null ? (state.questions.get(qid) ?? state.questions.get(Number(qid))) : null;
+  const q = cued ?? (qid != null ? null : state.onAir);
+  const ok = cued ? PUBLIC_TO_CUE.has(q.status) : q?.status === 'on_air';
+  if (!q || !ok || typeof q.text !== 'string') return null;
   const name = displayName(q, state.broadcast);
   const tag = typeof q.tag === 'string' && q.tag ? q.tag : null;
   return {
@@ -75,8 +110,8 @@ export function questionView(state) {
  * The poll the moderator shows, with its results:
  * {key, id, question, closed, ballots, ballotsText, options: [{text, count, pct, lead}]}.
  */
-export function pollView(state) {
-  const { poll: pid } = shown(state);
+export function pollView(state, preview = false) {
+  const { poll: pid } = shown(state, preview);
   if (pid == null) return null;
   const poll = state.polls.get(pid) ?? state.polls.get(Number(pid));
   if (!poll || poll.state === 'draft' || !Array.isArray(poll.options)) return null;
@@ -90,7 +125,7 @@ export function pollView(state) {
     question: String(poll.question ?? ''),
     closed: poll.state === 'closed',
     ballots,
-    ballotsText: `${formatCountZh(ballots)} 人投票`,
+    ballotsText: label('ballots', { n: count(ballots) }),
     options: poll.options.map((text, i) => ({
       text: String(text),
       count: counts[i],

@@ -7,8 +7,8 @@
 // Every parameter is optional but `key`; a bad value is ignored with a warning
 // (the page must still come up on air), never half-applied. docs/obs.md lists them.
 
-// Mirrors WIDGETS in server/web/overlay_pages.py.
-export const WIDGETS = ['question', 'poll', 'likes', 'viewers', 'qr', 'ticker'];
+// Mirrors OVERLAY_WIDGETS in server/protocol.py (server/web/overlay_pages.py serves them).
+export const WIDGETS = ['question', 'poll', 'likes', 'viewers', 'qr', 'ticker', 'title'];
 // Counters and the join code carry no viewer text, so a URL may keep them on
 // screen without a moderator (`on=`). The others appear only when the
 // moderator's `overlay` command shows them (docs/reliability.md 25).
@@ -21,7 +21,10 @@ export const DEFAULT_POS = {
   viewers: 'tr',
   qr: 'br',
   ticker: 'bc', // full width; only the row (t/m/b) of its position counts
+  title: 'tl',
 };
+// The overlay's own labels (static/js/overlay/labels.js).
+export const LANGS = ['zh-CN', 'en'];
 export const THEMES = ['dark', 'light', 'brand'];
 export const SCALE_MIN = 0.5;
 export const SCALE_MAX = 3;
@@ -37,8 +40,9 @@ const OFF = new Set(['0', 'off', 'no', 'false']);
 /**
  * Parse an overlay URL (a URL object or string).
  * Returns {bid, widget, key, widgets, always, pos, theme, colors, scale, safe,
- * motion, hearts, ticker, warnings}; `bid` is null when the path is not an
- * overlay path, `widget` null on the all-widgets page.
+ * motion, hearts, ticker, lang, preview, warnings}; `bid` is null when the path
+ * is not an overlay path, `widget` null on the all-widgets page. `preview`: draw
+ * the moderators' cue instead of what is on air (the console's preview).
  */
 export function parseOverlayUrl(href) {
   const url = typeof href === 'string' ? new URL(href) : href;
@@ -116,8 +120,17 @@ export function parseOverlayUrl(href) {
     motion: flag(q.get('motion'), true, 'motion', warn),
     hearts: flag(q.get('hearts'), true, 'hearts', warn),
     ticker: choice(q.get('ticker'), ['scroll', 'static'], 'scroll', 'ticker', warn),
+    lang: language(q.get('lang'), warn),
+    preview: flag(q.get('preview'), false, 'preview', warn),
     warnings,
   };
+}
+
+function language(raw, warn) {
+  if (raw === null || raw === '') return 'zh-CN';
+  const found = LANGS.find((l) => l.toLowerCase() === raw.toLowerCase() || l.split('-')[0] === raw.toLowerCase());
+  if (!found) warn(`lang: "${raw}" is not one of ${LANGS.join(', ')}`);
+  return found ?? 'zh-CN';
 }
 
 function safeDecode(s) {

@@ -8,6 +8,7 @@
 // items in view (plus one): a few nodes, whatever the length of the show.
 
 import { el } from '../shared/dom.js';
+import { label } from './labels.js';
 
 const SPEED_REM_PER_S = 7; // ~110 px/s at 1080 lines: readable Chinese at a glance
 const STATIC_MS = 7000; // one question per page in the static variant
@@ -56,7 +57,7 @@ export class Ticker {
     this.window = el('div', 'xs-ticker-window');
     this.track = el('div', 'xs-ticker-track');
     this.window.append(this.track);
-    node.append(el('div', 'xs-ticker-label', '观众提问'), this.window);
+    node.append(el('div', 'xs-ticker-label', label('ticker')), this.window);
     node.classList.add(mode === 'static' ? 'is-static' : 'is-scroll');
   }
 

@@ -4,7 +4,7 @@
 // Class names are a public interface: producers restyle them in the browser
 // source's custom CSS (docs/obs.md lists them). Do not rename them.
 
-import { formatCountZh } from '../shared/format.js';
+import { count, label } from './labels.js';
 import { Hearts } from './hearts.js';
 import { clip } from './model.js';
 import { Ticker } from './ticker.js';
@@ -54,7 +54,7 @@ class Widget {
 export class QuestionWidget extends Widget {
   constructor(pos) {
     super('question', pos);
-    this.label = el('span', 'xs-question-label', '观众提问');
+    this.label = el('span', 'xs-question-label', label('question'));
     this.who = el('span', 'xs-question-name');
     this.tag = el('span', 'xs-question-tag');
     this.text = el('p', 'xs-question-text');
@@ -117,7 +117,7 @@ export class PollWidget extends Widget {
     this.list = el('ol', 'xs-poll-options');
     this.ballots = el('span', 'xs-poll-ballots');
     this.node.append(
-      el('header', 'xs-poll-head', null, el('span', 'xs-poll-label', '投票'), this.state),
+      el('header', 'xs-poll-head', null, el('span', 'xs-poll-label', label('poll')), this.state),
       this.question,
       this.list,
       el('footer', 'xs-poll-foot', null, this.ballots),
@@ -130,7 +130,7 @@ export class PollWidget extends Widget {
     if (view === null) return;
     if (view.key !== this.key) this._build(view);
     this.node.classList.toggle('is-closed', view.closed);
-    setText(this.state, view.closed ? '最终结果' : '实时结果');
+    setText(this.state, label(view.closed ? 'poll_final' : 'poll_live'));
     setText(this.ballots, view.ballotsText);
     view.options.forEach((opt, i) => {
       const row = this.rows[i];
@@ -201,7 +201,7 @@ class Counter extends Widget {
     cancelAnimationFrame(this._raf);
     if (!this.motion || !this.visible || n < from) {
       this._shownCount = n;
-      setText(this.value, formatCountZh(n));
+      setText(this.value, count(n));
       return;
     }
     const start = performance.now();
@@ -209,7 +209,7 @@ class Counter extends Widget {
     const step = (now) => {
       const t = Math.min(1, (now - start) / 500);
       this._shownCount = Math.round(begin + (n - begin) * (1 - (1 - t) ** 3));
-      setText(this.value, formatCountZh(this._shownCount));
+      setText(this.value, count(this._shownCount));
       this._raf = t < 1 ? requestAnimationFrame(step) : 0;
     };
     this._raf = requestAnimationFrame(step);
@@ -218,7 +218,7 @@ class Counter extends Widget {
 
 export class LikesWidget extends Counter {
   constructor(pos, { hearts }) {
-    super('likes', pos, 'heart', '点赞');
+    super('likes', pos, 'heart', label('likes'));
     this.field = el('div', 'xs-hearts');
     this.node.append(this.field);
     this.hearts = new Hearts(this.field);
@@ -242,7 +242,7 @@ export class LikesWidget extends Counter {
 
 export class ViewersWidget extends Counter {
   constructor(pos) {
-    super('viewers', pos, 'eye', '在线');
+    super('viewers', pos, 'eye', label('viewers'));
   }
 }
 
@@ -264,7 +264,7 @@ export class QrWidget extends Widget {
     this.node.append(
       el('div', 'xs-qr-frame', null, img),
       el('div', 'xs-qr-text', null,
-        el('span', 'xs-qr-title', '扫码参与提问'),
+        el('span', 'xs-qr-title', label('qr')),
         el('span', 'xs-qr-link', link)), // prettier-ignore
     );
   }
@@ -303,5 +303,34 @@ export class TickerWidget extends Widget {
     if (!this.visible) return;
     this.ticker.stop();
     this.ticker.start();
+  }
+}
+
+// --- the title card ------------------------------------------------------------------------
+
+// The broadcast's title and topic (a moderator's text, not a viewer's): the
+// opening card of the 片头 scene.
+export class TitleWidget extends Widget {
+  constructor(pos) {
+    super('title', pos);
+    this.kicker = el('span', 'xs-title-kicker', label('title'));
+    this.main = el('h1', 'xs-title-main');
+    this.topic = el('p', 'xs-title-topic');
+    this.node.append(this.kicker, this.main, this.topic);
+    this.key = null;
+  }
+
+  update(view) {
+    if (view === null || view.key === this.key) return;
+    this.key = view.key;
+    setText(this.main, view.title);
+    setText(this.topic, view.topic);
+    this.topic.hidden = !view.topic;
+    if (this.visible) this.shown();
+  }
+
+  shown() {
+    const rem = remPx();
+    fitText(this.main, 3 * rem, 1.75 * rem);
   }
 }

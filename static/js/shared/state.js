@@ -94,6 +94,7 @@ export function applySnapshot(state, snap) {
   s.presence = { ...(snap.presence ?? {}) };
   s.onAir = snap.on_air ?? null;
   s.overlay = { ...(snap.overlay ?? {}) };
+  if (snap.rundown != null) s.overlay.rundown = rundownOf(snap.rundown);
   return s;
 }
 
@@ -167,9 +168,24 @@ const HANDLERS = {
     s.broadcast = { ...e.b };
   },
   overlay(s, e) {
-    s.overlay = { show: e.show ?? null, poll: e.poll ?? null };
+    const o = { show: e.show ?? null, poll: e.poll ?? null };
+    for (const k of OVERLAY_FIELDS) if (k in e) o[k] = e[k];
+    // The run-down has events of its own (below); it lives with the overlay state.
+    if (s.overlay.rundown !== undefined) o.rundown = s.overlay.rundown;
+    s.overlay = o;
+  },
+  rundown(s, e) {
+    s.overlay = { ...s.overlay, rundown: rundownOf(e) };
   },
 };
+
+// The layered overlay's fields (docs/protocol.md, "overlay"): what is on air,
+// the scene it came from, the scenes, the cue.
+const OVERLAY_FIELDS = ['scene', 'layers', 'scenes', 'cue'];
+
+function rundownOf(r) {
+  return { items: Array.isArray(r.items) ? [...r.items] : [], ver: Number(r.ver) || 0 };
+}
 
 function byId(items) {
   const map = new Map();
