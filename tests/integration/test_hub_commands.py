@@ -315,7 +315,7 @@ async def test_second_ballot_conflicts_and_closed_polls_refuse(
     assert await redis.hgetall(f"{keys.prefix(bid)}pt:{pid}") == {b"0": b"1"}
 
 
-async def test_an_ended_broadcast_refuses_questions_and_upvotes(
+async def test_an_ended_broadcast_refuses_questions_and_upvotes_until_live_again(
     hub: HubProcess, mod: Moderator, redis: aioredis.Redis, clients: Clients
 ) -> None:
     bid = (await mod.create_broadcast(settings={"moderation": False}))["id"]
@@ -325,8 +325,11 @@ async def test_an_ended_broadcast_refuses_questions_and_upvotes(
     before = await dump(redis, bid, results=False)
     refused(await viewer.command("ask", text="结束后的问题"), "closed")
     refused(await viewer.command("upvote", qid=qid, on=True), "closed")
-    assert (await mod.command(bid, "bc.state", state="live"))["error"] == "conflict"
     assert await dump(redis, bid, results=False) == before
+    # Going live again reopens questions and upvotes (docs/console.md).
+    ok(await mod.command(bid, "bc.state", state="live"))
+    ok(await viewer.command("upvote", qid=qid, on=True))
+    ok(await viewer.command("ask", text="重新开播后的问题"))
 
 
 async def test_conflicting_moderators_one_wins_and_consoles_agree(
