@@ -31,8 +31,8 @@ import httpx
 import orjson
 import redis.asyncio as aioredis
 
+from bench import console5k, report
 from bench import export as export_bench
-from bench import report
 from bench import words as words_bench
 from bench.loadtest.processes import HubProcess, free_port
 from bench.loadtest.run import mint_cookies, run_scenario, star_driver, summarize
@@ -74,6 +74,7 @@ FULL = {
     "words": {"words": 10000, "checks": 20000},
     "export": {"questions": 10000},
     "broadcasts": {"broadcasts": 1000, "idle_s": 10},
+    "console5k": {"sizes": [100, 5000], "presses": 40, "approvals": 10},
 }
 QUICK = {
     "fanout": {"clients": 40, "hz": 10, "duration": 2},
@@ -86,6 +87,7 @@ QUICK = {
     "words": {"words": 500, "checks": 300},
     "export": {"questions": 200},
     "broadcasts": {"broadcasts": 20, "idle_s": 1},
+    "console5k": {"sizes": [20, 200], "presses": 5, "approvals": 2},
 }
 
 
@@ -504,6 +506,14 @@ class Bench:
         assert hub.proc is not None
         return await export_bench.run(hub.base, hub.proc.pid, self.redis_url, bid,
                                       self.mod_cookies, cfg)  # fmt: skip
+
+
+    async def console5k(self, cfg: dict[str, Any]) -> dict[str, Any]:
+        """The console in chromium with 5,000 questions (bench/console5k.py)."""
+        hub, _ = await self.fresh()
+        return await console5k.run(
+            hub.base, self.redis_url, self.new_broadcast, self.mod_cookies, cfg
+        )
 
 
 async def _wait_port(port: int, within_s: float = 10) -> None:

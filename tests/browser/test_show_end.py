@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 
+from bench.console5k import fill
 from tests.browser.conftest import docs_image
 from tests.browser.test_console_panels import (
     FULL_HD,
@@ -120,3 +121,32 @@ async def test_end_of_show_on_phone_console_and_overlay(
             await ctx.close()
     finally:
         await asker.close()
+
+
+async def test_the_console_works_with_thousands_of_questions(
+    hub: HubProcess, moderator: Moderator, browser: Browser, redis_url: str
+) -> None:
+    """The functional side of bench/console5k.py (its timings are the bench's):
+    with 3,000 questions (1,200 of them pending) the queue draws its first
+    page, the counts are exact, and the keys move the selection and approve."""
+    bid = await new_broadcast(moderator)
+    await cmd(moderator, bid, "bc.state", state="live")
+    await fill(redis_url, bid, 3000)
+    ctx, console = await open_console(browser, hub, moderator, bid)
+    page = console.page
+    pending = page.locator('.q-view[data-view="pending"] .q-view-n')
+    await expect(pending).to_have_text("1200", timeout=30_000)
+    rows = page.locator("#panel-queue .q-row")
+    await expect(rows.first).to_be_visible()
+    assert await rows.count() < 1200  # drawn a page at a time
+    await rows.first.click(position={"x": 5, "y": 5})
+    first = await page.locator('#panel-queue .q-row[aria-current="true"]').get_attribute("data-qid")
+    await page.keyboard.press("j")
+    selected = page.locator('#panel-queue .q-row[aria-current="true"]')
+    await expect(selected).not_to_have_attribute("data-qid", first or "", timeout=WAIT_MS)
+    chosen = await selected.get_attribute("data-qid")
+    await page.keyboard.press("a")
+    await expect(pending).to_have_text("1199", timeout=30_000)
+    await expect(page.locator(f'#panel-queue .q-row[data-qid="{chosen}"]')).to_have_count(0)
+    console.check()
+    await ctx.close()
