@@ -183,7 +183,7 @@ test('audit entries in readable Chinese and English', () => {
     '标题：新标题; 审核：关; 字数上限：200');
   assert.equal(row('bc.state', 'broadcast', { from: 'draft', to: 'live' }).detail, '未开始 → 直播中');
   assert.equal(row('viewer.ban', 'viewer:v-7f3a', { on: true, qid: 18, removed: 2 }).detail, '依据问题 #18; 撤下 2 个问题');
-  assert.equal(row('viewer.ban', 'viewer:v-7f3a', { on: false, qid: 18, removed: 0 }).action, '解除禁言');
+  assert.equal(row('viewer.ban', 'viewer:v-7f3a', { on: false, qid: 18, removed: 0 }).action, '解除封禁');
   assert.equal(row('words.put', 'words', { count: 12, added: 2, changed: 1, removed: 0 }).detail,
     '共 12 个词（新增 2，改动 1，删除 0）');
   assert.equal(row('q.merge', 'q:18', { into: 17, from: 'pending', votes: 9 }).detail, '合并到 #17; 合并后 9 票');

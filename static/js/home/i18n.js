@@ -140,7 +140,7 @@ const STRINGS = {
     widget_likes: '点赞数',
     widget_viewers: '在线人数',
     widget_qr: '加入二维码',
-    widget_ticker: '问题滚动条',
+    widget_ticker: '滚动提问',
     copy_label: '复制{what}',
     // accounts
     accounts_title: '账号',
