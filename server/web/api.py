@@ -152,7 +152,18 @@ async def logout(request: Request) -> Response:
 
 @guarded
 async def me(request: Request) -> Response:
-    session = await require_session(request, write=False)
+    # ``?optional=1``: the login page's probe ("already signed in?") gets 200
+    # with ``{"user": null}`` when signed out, not a 401 that every browser
+    # logs as an error on each visit to /login.
+    if request.query_params.get("optional") == "1":
+        try:
+            session = await require_session(request, write=False)
+        except HTTPError as exc:
+            if exc.status != 401:
+                raise
+            return json_response({"user": None})
+    else:
+        session = await require_session(request, write=False)
     return json_response({"user": session.user, "admin": session.admin, "csrf": session.csrf})
 
 

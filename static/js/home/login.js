@@ -92,10 +92,11 @@ async function onSubmit(event) {
 async function alreadyIn() {
   // Someone with a live session who opens /login goes straight on.
   try {
-    await api('GET', '/api/me');
-    location.replace(next);
+    // ?optional=1: signed out is a 200 with user null (no 401 in the console).
+    const me = await api('GET', '/api/me?optional=1');
+    if (me?.user) location.replace(next);
   } catch {
-    // signed out (401) or offline: the form is there
+    // offline: the form is there
   }
 }
 
