@@ -531,7 +531,7 @@ async def test_widget_pages_and_parameters(
 # --- credentials ---------------------------------------------------------------------------------
 
 
-async def test_wrong_or_rotated_key_shows_nothing(
+async def test_wrong_or_rotated_key_says_so_then_shows_nothing(
     hub: HubProcess, moderator: Moderator, browser: Browser
 ) -> None:
     async with new_show(hub, moderator) as s:
@@ -543,6 +543,13 @@ async def test_wrong_or_rotated_key_shows_nothing(
         await wrong.page.wait_for_function("() => document.body.dataset.status === 'closed'")
         assert await wrong.page.evaluate("document.body.dataset.error") == "4401"
         assert await wrong.shown() == []
+        # The operator sees why in the OBS preview, then it goes by itself.
+        notice = wrong.page.locator(".xs-notice")
+        await notice.wait_for(state="visible", timeout=5000)
+        said = await notice.text_content() or ""
+        assert "大屏密钥错误或已更换" in said and "Wrong or rotated overlay key" in said
+        assert "not-the-key" not in said
+        await notice.wait_for(state="detached", timeout=15_000)
         assert (await wrong.opaque_pixels_outside([]))["outside"] == 0
         errors = wrong.console_errors()
         assert len(errors) == 1 and "overlay key is wrong or was rotated" in errors[0]
