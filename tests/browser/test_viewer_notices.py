@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.test_console_panels import cmd, new_broadcast, open_viewer
+from tests.browser.test_console_panels import cmd, new_broadcast, open_console, open_viewer
 from tests.integration.harness import HubProcess, Moderator, new_moderator
 
 with __import__("contextlib").suppress(ImportError):
@@ -74,3 +74,30 @@ async def test_terminal_pages_have_a_title_and_no_dead_form(
     await expect(page.locator("#ask")).to_be_hidden()
     assert (await page.title()).startswith("无法参与本场直播")
     await ctx.close()
+
+
+async def test_rehearsal_data_is_marked_on_the_phone_and_the_overlay_preview(
+    hub: HubProcess, moderator: Moderator, browser: Browser
+) -> None:
+    bid = await new_broadcast(moderator)
+    async with moderator.http() as http:
+        r = await http.post(f"/api/broadcasts/{bid}/rehearsal", json={"action": "fill"})
+        assert r.status_code == 200, r.text
+    ctx, phone = await open_viewer(browser, hub, bid)
+    page = phone.page
+    await expect(page.locator("#rehearsal")).to_have_text("彩排", timeout=WAIT_MS)
+    await expect(page.locator("#rehearsal-note")).to_contain_text("示例数据")
+    cctx, console = await open_console(browser, hub, moderator, bid, "overlay")
+    preview = console.page.frame_locator(".cp-preview-frame")
+    await expect(preview.locator("body")).to_have_attribute("data-rehearsal", "", timeout=WAIT_MS)
+    async with moderator.http() as http:
+        r = await http.post(f"/api/broadcasts/{bid}/rehearsal", json={"action": "clear"})
+        assert r.status_code == 200, r.text
+    await expect(page.locator("#rehearsal")).to_be_hidden(timeout=WAIT_MS)
+    await expect(page.locator("#rehearsal-note")).to_be_hidden()
+    await expect(preview.locator("body")).not_to_have_attribute(
+        "data-rehearsal", "", timeout=WAIT_MS
+    )
+    phone.check()
+    await ctx.close()
+    await cctx.close()

@@ -166,6 +166,8 @@ function main() {
     onMessage(msg) {
       if (msg.type !== 'snapshot' && msg.type !== 'events') return;
       state = applyMessage(state, msg);
+      // Sample data of a rehearsal is marked as such (the console's preview included).
+      body.toggleAttribute('data-rehearsal', state.broadcast?.rehearsal === true);
       schedule();
     },
     onStatus(status) {

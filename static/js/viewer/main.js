@@ -178,6 +178,9 @@ function renderHeader() {
   const topic = $('topic');
   setText(topic, b.topic || '');
   topic.hidden = !b.topic;
+  // Sample data of a rehearsal never looks real to someone who opens the link early.
+  $('rehearsal').hidden = b.rehearsal !== true;
+  $('rehearsal-note').hidden = b.rehearsal !== true;
   const badge = $('bc-state');
   badge.hidden = !b.state;
   if (b.state) {
