@@ -258,12 +258,16 @@ class Hub:
         # Every channel reports on the heartbeat; a channel where a device came
         # or went reports within presence_prompt_s, so a phone's viewer count
         # agrees with the hub's within seconds, not a heartbeat later.
-        prompt = min(self.settings.presence_prompt_s, self.settings.presence_interval_s)
-        last = time.monotonic()
+        interval = self.settings.presence_interval_s
+        prompt = min(self.settings.presence_prompt_s, interval)
+        # Counted in sleeps, not read off the clock: a sleep that ends a hair
+        # early must not skip a heartbeat.
+        waited = 0.0
         while True:
             await asyncio.sleep(prompt)
-            if time.monotonic() - last >= self.settings.presence_interval_s:
-                last = time.monotonic()
+            waited += prompt
+            if waited >= interval * 0.999:
+                waited = 0.0
                 await self.report_presence()
             else:
                 moved = [bid for bid, ch in list(self.channels.items()) if ch.visits]
