@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from tests.browser.test_console_panels import cmd, new_broadcast, open_console, open_viewer
-from tests.integration.harness import HubProcess, Moderator, new_moderator
+from tests.integration.harness import HubProcess, Moderator, new_moderator, viewer
 
 with __import__("contextlib").suppress(ImportError):
     from playwright.async_api import Browser, expect
@@ -101,3 +101,30 @@ async def test_rehearsal_data_is_marked_on_the_phone_and_the_overlay_preview(
     phone.check()
     await ctx.close()
     await cctx.close()
+
+
+async def test_the_asker_has_no_upvote_on_their_own_question(
+    hub: HubProcess, moderator: Moderator, browser: Browser
+) -> None:
+    bid = await new_broadcast(moderator, moderation=False)
+    await cmd(moderator, bid, "bc.state", state="live")
+    ctx, phone = await open_viewer(browser, hub, bid)
+    page = phone.page
+    await page.locator("#ask-text").fill("公交线路能不能调整？")
+    await page.locator("#ask-submit").click()
+    own = page.locator("#q-list .q-item[data-own]")
+    await expect(own).to_have_count(1, timeout=WAIT_MS)
+    await expect(own.locator(".vote")).to_be_disabled()
+    await expect(own.locator(".vote")).to_have_attribute(
+        "aria-label", "这是你的提问，提问即表示支持；另有 0 人赞同"
+    )
+    other = await viewer(hub.base, bid)
+    await other.connect()
+    try:
+        reply = await other.command("upvote", qid=1, on=True)
+        assert reply["type"] == "ack", reply
+        await expect(own.locator(".vote .n")).to_have_text("1", timeout=WAIT_MS)
+    finally:
+        await other.close()
+    phone.check()
+    await ctx.close()

@@ -223,6 +223,21 @@ async def test_upvote(store: Store, redis: aioredis.Redis, bid: str) -> None:
     )
 
 
+async def test_the_asker_cannot_upvote_their_own_question(
+    store: Store, redis: aioredis.Redis, bid: str
+) -> None:
+    await new_broadcast(store, bid, moderation=False)
+    qid = (await ask(store, bid, vid="v1"))["qid"]
+    own = await refused(
+        redis, bid, lambda: store.upvote(bid, "v:v1:a", vid="v1", qid=qid, on=True), "conflict"
+    )
+    assert own["msg"] == "this is your own question: asking it already counts as your support"
+    # Another viewer's upvote counts; the figure is the other supporters.
+    assert (await store.upvote(bid, "v:v2:a", vid="v2", qid=qid, on=True))["votes"] == 1
+    # A withdrawal stays possible (an upvote from before the rule): ok, nothing to remove.
+    assert (await store.upvote(bid, "v:v1:b", vid="v1", qid=qid, on=False))["votes"] == 1
+
+
 # --- merge.lua and ban.lua ---------------------------------------------------------------
 
 

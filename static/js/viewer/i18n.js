@@ -91,6 +91,7 @@ const STRINGS = {
     anonymous: '匿名',
     upvote_label: '赞同这个问题，目前 {n} 票',
     upvote_on_label: '已赞同，目前 {n} 票，再点一次撤回',
+    upvote_own_label: '这是你的提问，提问即表示支持；另有 {n} 人赞同',
     upvote_failed: '操作没有成功，请重试',
     answered: '已回答',
     // likes
@@ -195,6 +196,7 @@ const STRINGS = {
     anonymous: 'Anonymous',
     upvote_label: 'Upvote this question, {n} votes',
     upvote_on_label: 'Upvoted, {n} votes; tap again to withdraw',
+    upvote_own_label: 'Your question: asking it counts as your support; {n} others upvoted it',
     upvote_failed: 'That did not work; please try again',
     answered: 'Answered',
     like_label: 'Like',

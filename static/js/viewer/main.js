@@ -619,9 +619,13 @@ function drawQuestion(q) {
   }
   const on = upvotes.mine(q.id);
   const votes = upvotes.shownVotes(q);
+  // Asking is the asker's support: their own question has no upvote button to press.
+  const own = state.mine.has(q.id);
+  item.li.toggleAttribute('data-own', own);
   item.vote.setAttribute('aria-pressed', String(on));
-  item.vote.setAttribute('aria-label', t(on ? 'upvote_on_label' : 'upvote_label', { n: votes }));
-  item.vote.disabled = ended();
+  item.vote.setAttribute('aria-label', t(own ? 'upvote_own_label' : on ? 'upvote_on_label' : 'upvote_label', { n: votes }));
+  item.vote.title = own ? t('upvote_own_label', { n: votes }) : '';
+  item.vote.disabled = ended() || own;
   setText(item.n, formatCount(votes, lang()));
   return item.li;
 }
