@@ -247,3 +247,15 @@ test('panel strings never clash with the shell and queue strings', () => {
     assert.deepEqual(Object.keys(PANEL_STRINGS[lang]).filter((k) => k in own[lang]), [], lang);
   }
 });
+
+test('audit: the time as the hub wrote it in the broadcast\'s zone, whatever the browser\'s', async () => {
+  const { isoText, zoneOf } = await import('../../static/js/console/audit.js');
+  assert.equal(isoText('2025-03-14T09:05:07.123+08:00'), '2025-03-14 09:05:07');
+  assert.equal(zoneOf('2025-03-14T09:05:07.123+08:00'), 'UTC+08:00');
+  assert.equal(zoneOf('2025-03-14T01:05:07.123Z'), 'UTC');
+  assert.equal(isoText('nope'), '');
+  const t = (k, v) => `${k}${v ? JSON.stringify(v) : ''}`;
+  const e = describeEntry({ ts: 0, at: '2025-03-14T09:05:07.123+08:00', user: 'li', action: 'q.star',
+    target: 'q:1', detail: { on: true } }, t);
+  assert.equal(e.time, '2025-03-14 09:05:07');
+});
