@@ -6,6 +6,7 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
+import orjson
 import pytest
 import redis.asyncio as aioredis
 
@@ -296,3 +297,24 @@ async def test_dumps_see_every_write(store: Store, redis: aioredis.Redis, bid: s
     before = await state(redis, bid)
     await redis.sadd(keys.banned(bid), "v9")
     assert await state(redis, bid) != before
+
+
+async def test_set_tag(store: Store, redis: aioredis.Redis, bid: str) -> None:
+    await new_broadcast(store, bid)
+    qid = (await ask(store, bid))["qid"]  # asked without a tag
+    cmd = idem()
+    result, [event] = await applied_once(
+        redis, bid, lambda: store.set_tag(bid, cmd, user="mod1", qid=qid, tag="交通")
+    )
+    assert result["changed"] and event["type"] == "question" and event["q"]["tag"] == "交通"
+    entry = (await audit(redis, keys.audit(bid)))[-1]
+    assert (entry["action"], entry["target"]) == ("q.tag", f"q:{qid}")
+    assert orjson.loads(entry["detail"]) == {"from": None, "to": "交通"}
+    # The same tag again: ok, nothing changed, nothing recorded.
+    same = await store.set_tag(bid, idem(), user="mod1", qid=qid, tag="交通")
+    assert same["changed"] is False
+    cleared = await store.set_tag(bid, idem(), user="mod1", qid=qid, tag="")
+    assert cleared["changed"] and (await events(redis, bid))[-1]["q"]["tag"] is None
+    await refused(
+        redis, bid, lambda: store.set_tag(bid, idem(), user="mod1", qid=99, tag="交通"), "not_found"
+    )
