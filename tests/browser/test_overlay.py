@@ -638,7 +638,12 @@ async def test_long_show_keeps_nodes_and_heap_flat(
         await s.cmd("poll.state", poll=s.poll, state="open")
         await s.cmd("q.status", qid=s.qids[0], status="on_air")
         await s.show("question")
-        likers = list(s.viewers)
+        # Viewers of their own, not the askers: an asker's upvote of their own
+        # question is refused (docs/protocol.md), and refusals close a socket.
+        likers = [await viewer(s.hub.base, s.bid) for _ in s.viewers]
+        for v in likers:
+            await v.connect()
+        s.viewers.extend(likers)  # closed with the show's viewers
 
         o = await open_overlay(browser, s.url(on="likes,viewers"))
         await o.wait_shown("question", "likes", "viewers")
