@@ -416,6 +416,11 @@ async def test_admin_adds_resets_and_removes_a_moderator(
     other, ow = await new_page(browser, hub)
     await ow.page.goto(f"{hub.base}/login")
     await login_form(ow.page, user, first)
+    # A one-time password: the new moderator sets one of their own first.
+    await expect(ow.page.locator("#change-form")).to_be_visible(timeout=WAIT_MS)
+    for label in ("新密码", "再输入一次新密码"):
+        await ow.page.get_by_label(label, exact=True).fill("their own password 1")
+    await ow.page.get_by_role("button", name="设置新密码并进入").click()
     await ow.page.wait_for_url(f"{hub.base}/console", timeout=WAIT_MS)
     await expect(ow.page.locator("#me-user")).to_have_text(user, timeout=WAIT_MS)
     await expect(ow.page.locator("#bc-h")).to_be_visible()

@@ -31,7 +31,7 @@ async def test_login_probe_logs_no_error_when_signed_out(
     await page.goto(f"{hub.base}/login")
     await page.wait_for_load_state("networkidle")
     assert probes == [200] and errors == [], (probes, errors)
-    await expect(page.locator("form")).to_be_visible()
+    await expect(page.locator("#login-form")).to_be_visible()
     await context.close()
 
     # The probe's answer, and the plain /api/me that stays a 401 for scripts.
@@ -49,4 +49,35 @@ async def test_login_probe_logs_no_error_when_signed_out(
     page = await context.new_page()
     await page.goto(f"{hub.base}/login")
     await expect(page).to_have_url(re.compile(r"/console$"), timeout=WAIT_MS)
+    await context.close()
+
+
+async def test_a_one_time_password_is_replaced_at_the_first_sign_in(
+    hub: HubProcess, browser: Browser, redis_url: str
+) -> None:
+    admin = await new_moderator(redis_url, hub.base)
+    name, first = "o" + __import__("secrets").token_hex(4), "one-time-pw-123"
+    async with admin.http() as http:
+        r = await http.post("/api/moderators", json={"username": name, "password": first})
+        assert r.status_code == 201, r.text
+    context = await browser.new_context(locale="zh-CN")
+    page = await context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    await page.goto(f"{hub.base}/login?next=/console")
+    await page.get_by_label("用户名").fill(name)
+    await page.get_by_label("密码", exact=True).fill(first)
+    await page.get_by_role("button", name="登录").click()
+    change = page.locator("#change-form")
+    await expect(change).to_be_visible(timeout=WAIT_MS)
+    await expect(change).to_contain_text("一次性密码")
+    await page.get_by_label("新密码", exact=True).fill("my-own-password-1")
+    await page.get_by_label("再输入一次新密码").fill("my-own-password-2")
+    await page.get_by_role("button", name="设置新密码并进入").click()
+    await expect(page.locator("#change-msg")).to_have_text("两次输入的新密码不一致")
+    await page.get_by_label("再输入一次新密码").fill("my-own-password-1")
+    await page.get_by_role("button", name="设置新密码并进入").click()
+    await expect(page).to_have_url(re.compile(r"/console$"), timeout=WAIT_MS)
+    await expect(page.locator("#me-user")).to_have_text(name, timeout=WAIT_MS)
+    assert errors == []
     await context.close()
