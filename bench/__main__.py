@@ -31,8 +31,8 @@ import httpx
 import orjson
 import redis.asyncio as aioredis
 
+from bench import console5k, report
 from bench import export as export_bench
-from bench import report
 from bench import scaling as scaling_bench
 from bench import words as words_bench
 from bench.loadtest.processes import HubProcess, free_port
@@ -80,6 +80,7 @@ FULL = {
     "slot": {"processes": 2, "tasks": 64, "duration": 5},
     "redis_ops": {"viewers": 50, "events": 200},
     "fanout_workers": {"clients": 3000, "hz": 10, "duration": 10},
+    "console5k": {"sizes": [100, 5000], "presses": 40, "approvals": 10},
 }
 QUICK = {
     "fanout": {"clients": 40, "hz": 10, "duration": 2},
@@ -95,6 +96,7 @@ QUICK = {
     "slot": {"processes": 1, "tasks": 4, "duration": 1},
     "redis_ops": {"viewers": 3, "events": 5},
     "fanout_workers": {"clients": 40, "hz": 10, "duration": 2},
+    "console5k": {"sizes": [20, 200], "presses": 5, "approvals": 2},
 }
 
 
@@ -532,6 +534,14 @@ class Bench:
         assert hub.proc is not None
         return await export_bench.run(hub.base, hub.proc.pid, self.redis_url, bid,
                                       self.mod_cookies, cfg)  # fmt: skip
+
+
+    async def console5k(self, cfg: dict[str, Any]) -> dict[str, Any]:
+        """The console in chromium with 5,000 questions (bench/console5k.py)."""
+        hub, _ = await self.fresh()
+        return await console5k.run(
+            hub.base, self.redis_url, self.new_broadcast, self.mod_cookies, cfg
+        )
 
 
 async def _wait_port(port: int, within_s: float = 10) -> None:

@@ -427,6 +427,16 @@ class Edit:
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
+class SetTag:
+    """A moderator files question ``qid`` under one of the broadcast's tags (None: no tag)."""
+
+    TYPE: ClassVar[str] = "q.tag"
+    id: str
+    qid: int
+    tag: str | None = None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
 class Merge:
     """Merge question ``qid`` into ``into``: supporters united, ``qid`` leaves view."""
 
@@ -771,6 +781,7 @@ LiveCommand: TypeAlias = (
     | SetStatus
     | Star
     | Edit
+    | SetTag
     | Merge
     | Ban
     | CreatePoll
@@ -807,6 +818,7 @@ MODERATOR_COMMANDS: frozenset[type] = frozenset(
         SetStatus,
         Star,
         Edit,
+        SetTag,
         Merge,
         Ban,
         CreatePoll,
@@ -890,6 +902,7 @@ _SPECS: dict[str, tuple[type[Message], dict[str, _Field]]] = {
     ),
     "q.star": (Star, {**_ID, "qid": _req(_QID), "on": _req(_bool)}),
     "q.edit": (Edit, {**_ID, "qid": _req(_QID), "text": _req(_TEXT), "expect": _opt(_TEXT)}),
+    "q.tag": (SetTag, {**_ID, "qid": _req(_QID), "tag": _opt(_nullable(_str(100)))}),
     "q.merge": (Merge, {**_ID, "qid": _req(_QID), "into": _req(_QID)}),
     "viewer.ban": (Ban, {**_ID, "qid": _opt(_QID), "viewer": _opt(_PSEUDONYM), "on": _req(_bool)}),
     "poll.create": (

@@ -120,6 +120,9 @@ class Settings:
     # Presence heartbeat of a hub process and the TTL after which a dead
     # process's viewers are no longer counted.
     presence_interval_s: float = 5.0
+    # A channel where a device joined or left reports within this (between
+    # heartbeats): the phone's viewer count follows within seconds.
+    presence_prompt_s: float = 1.0
     presence_ttl_s: float = 15.0
 
     # --- the record: public read API and webhooks -------------------------------

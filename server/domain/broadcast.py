@@ -24,13 +24,17 @@ class BroadcastState(StrEnum):
     ENDED = "ended"
 
 
-# An ended broadcast is on record (its questions are the consultation's minutes):
-# it is never reopened, a new one is created instead. ``bc_update.lua`` receives
-# the states a target may be reached from and applies them; it keeps no copy.
+# Ending a show closes it (nothing on air, polls closed, likes, questions,
+# upvotes and ballots refused); an ended broadcast may go live again (a show
+# ended by mistake, or resumed after a break), which reopens questions, upvotes
+# and likes but nothing the end closed: polls stay closed until a moderator
+# opens one, and the answered question stays answered (docs/console.md).
+# ``bc_update.lua`` receives the states a target may be reached from and
+# applies them; it keeps no copy.
 BROADCAST_TRANSITIONS: Mapping[BroadcastState, frozenset[BroadcastState]] = {
     BroadcastState.DRAFT: frozenset({BroadcastState.LIVE, BroadcastState.ENDED}),
     BroadcastState.LIVE: frozenset({BroadcastState.ENDED}),
-    BroadcastState.ENDED: frozenset(),
+    BroadcastState.ENDED: frozenset({BroadcastState.LIVE}),
 }
 
 # Ids appear in URLs, Redis keys (inside a {hash tag}) and file names: a small,

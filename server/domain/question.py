@@ -75,6 +75,26 @@ def _text(raw: object, settings: BroadcastSettings) -> str:
     return normalize_text(raw, settings.max_len)
 
 
+def validate_tag(tag: object, settings: BroadcastSettings) -> str | None:
+    """One of the broadcast's tags (normalised), or None for no tag (None or
+    empty): the viewer's choice when asking, and a moderator's ``q.tag``."""
+    if tag is not None and not isinstance(tag, str):
+        raise Rejection(Code.INVALID, "the tag must be a string")
+    if not tag:
+        return None
+    # Tags are stored normalised, so compare normalised; a tag too long to be
+    # any allowed one is simply unknown.
+    try:
+        candidate = normalize_name(tag, TAG_MAX_LEN)
+    except Rejection:
+        raise Rejection(Code.INVALID, f"unknown tag {tag[:TAG_MAX_LEN]!r}") from None
+    if not candidate:
+        return None
+    if candidate not in settings.tags:
+        raise Rejection(Code.INVALID, f"unknown tag {candidate!r}")
+    return candidate
+
+
 def validate_new_question(
     text: object,
     name: object,
@@ -86,21 +106,8 @@ def validate_new_question(
     clean_text = _text(text, settings)
     if name is not None and not isinstance(name, str):
         raise Rejection(Code.INVALID, "the name must be a string")
-    if tag is not None and not isinstance(tag, str):
-        raise Rejection(Code.INVALID, "the tag must be a string")
     clean_name = normalize_name(name, name_max_len) or ANONYMOUS
-    clean_tag: str | None = None
-    if tag:
-        # Tags are stored normalised, so compare normalised; a tag too long to be
-        # any allowed one is simply unknown.
-        try:
-            candidate = normalize_name(tag, TAG_MAX_LEN)
-        except Rejection:
-            raise Rejection(Code.INVALID, f"unknown tag {tag[:TAG_MAX_LEN]!r}") from None
-        if candidate:
-            if candidate not in settings.tags:
-                raise Rejection(Code.INVALID, f"unknown tag {candidate!r}")
-            clean_tag = candidate
+    clean_tag = validate_tag(tag, settings)
     return NewQuestion(
         text=clean_text,
         name=clean_name,

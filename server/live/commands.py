@@ -165,6 +165,9 @@ async def _run(
                 bid, idem, user=user, qid=cmd.qid, text=qn.validate_edit(cmd.text, settings),
                 expect=cmd.expect,
             )  # fmt: skip
+        case p.SetTag():
+            tag = qn.validate_tag(cmd.tag, settings)
+            return await store.set_tag(bid, idem, user=user, qid=cmd.qid, tag=tag or "")
         case p.Merge():
             qn.check_merge(cmd.qid, cmd.into)
             return await store.merge(

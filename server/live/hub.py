@@ -274,14 +274,35 @@ class Hub:
     # --- loops ----------------------------------------------------------------------
 
     async def _presence_loop(self) -> None:
+        # Every channel reports on the heartbeat; a channel where a device came
+        # or went reports within presence_prompt_s, so a phone's viewer count
+        # agrees with the hub's within seconds, not a heartbeat later.
+        interval = self.settings.presence_interval_s
+        prompt = min(self.settings.presence_prompt_s, interval)
+        # Counted in sleeps, not read off the clock: a sleep that ends a hair
+        # early must not skip a heartbeat.
+        waited = 0.0
         while True:
-            await asyncio.sleep(self.settings.presence_interval_s)
-            await self.report_presence()
+            await asyncio.sleep(prompt)
+            waited += prompt
+            if waited >= interval * 0.999:
+                waited = 0.0
+                await self.report_presence()
+            else:
+                moved = [bid for bid, ch in list(self.channels.items()) if ch.visits]
+                if moved:
+                    await self.report_presence(moved)
 
-    async def report_presence(self) -> None:
-        """Every channel's viewer count and the visits since the last report."""
+    async def report_presence(self, bids: list[str] | None = None) -> None:
+        """The viewer count and the visits since the last report of every
+        channel (or of ``bids``)."""
         ttl_ms = int(self.settings.presence_ttl_s * 1000)
-        for bid, channel in list(self.channels.items()):
+        chosen = (
+            list(self.channels.items())
+            if bids is None
+            else [(bid, self.channels[bid]) for bid in bids if bid in self.channels]
+        )
+        for bid, channel in chosen:
             visits, channel.visits = channel.visits, []
             try:
                 reported = await self.store.report_presence(

@@ -204,7 +204,8 @@ async def _authenticate(
         except REDIS_DOWN:
             conn.close(Close.TRY_AGAIN, "service unavailable")
             return False
-        if session is None:
+        if session is None or session.must_change:
+            # A one-time password must be changed first (/login).
             conn.close(Close.UNAUTHORIZED, "login required")
             return False
         conn.user = session.user

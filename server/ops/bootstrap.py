@@ -31,7 +31,7 @@ async def ensure_first_admin(redis: Redis, settings: Settings) -> tuple[str, str
         return None
     password = auth.new_token(12)
     try:
-        await accounts.create_moderator(FIRST_ADMIN, password, admin=True)
+        await accounts.create_moderator(FIRST_ADMIN, password, admin=True, one_time=True)
         return FIRST_ADMIN, password
     except AlreadyExists:
         pass
@@ -40,7 +40,7 @@ async def ensure_first_admin(redis: Redis, settings: Settings) -> tuple[str, str
     # "admin" exists as an ordinary moderator and nobody is an admin: never take
     # over that account; make a distinct one.
     username = f"{FIRST_ADMIN}-{secrets.token_hex(3)}"
-    await accounts.create_moderator(username, password, admin=True)
+    await accounts.create_moderator(username, password, admin=True, one_time=True)
     return username, password
 
 

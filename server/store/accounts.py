@@ -105,6 +105,9 @@ class Session:
     # "" for a moderator; "official" for a department's account, bound to ``dept``.
     role: str = ""
     dept: str = ""
+    # Signed in with a one-time password (the first admin's, or one an
+    # administrator set): every write but changing it is refused until then.
+    must_change: bool = False
 
     @property
     def digest(self) -> str:
@@ -191,8 +194,9 @@ class Accounts:
 
     # --- accounts ------------------------------------------------------------------
     async def create_moderator(
-        self, username: str, password: str, *, admin: bool, by: str = SYSTEM
-    ) -> None:
+        self, username: str, password: str, *, admin: bool, by: str = SYSTEM,
+        one_time: bool = False,
+    ) -> None:  # fmt: skip
         """Create an account; AlreadyExists if the name is taken, ValueError if the
         name or password is not acceptable. Atomic: of two concurrent creates of
         one name, exactly one succeeds."""
@@ -201,8 +205,9 @@ class Accounts:
         encoded = await asyncio.to_thread(auth.hash_password, password)
         created = await self._create(
             keys=[keys.moderator(user), keys.MODERATORS, AUDIT],
-            args=[user, encoded, "1" if admin else "0", _now_ms(), by, "", ""],
-        )
+            args=[user, encoded, "1" if admin else "0", _now_ms(), by, "", "",
+                  "1" if one_time else ""],
+        )  # fmt: skip
         if created not in (1, 2):
             raise AlreadyExists(f"moderator {user!r} already exists")
 
@@ -254,17 +259,35 @@ class Accounts:
         )
         return bool(existed)
 
-    async def reset_password(self, username: str, new_password: str, *, by: str = SYSTEM) -> None:
-        """Set a new password, invalidate every session (pwv bump and deletion)."""
+    async def reset_password(
+        self, username: str, new_password: str, *, by: str = SYSTEM, one_time: bool = False
+    ) -> None:
+        """Set a new password, invalidate every session (pwv bump and deletion).
+        ``one_time``: set by an administrator for someone else, who must change
+        it at the next sign-in; else it is the holder's own."""
         user = auth.normalize_username(username)
         auth.check_password_policy(new_password)
         encoded = await asyncio.to_thread(auth.hash_password, new_password)
         pwv = await self._reset(
             keys=[keys.moderator(user), keys.user_sessions(user), AUDIT],
-            args=[encoded, keys.SESSION_PREFIX, by, user],
+            args=[encoded, keys.SESSION_PREFIX, by, user, "1" if one_time else ""],
         )
         if pwv == -1:
             raise UnknownModerator(user)
+
+    async def change_own_password(self, username: str, current: str, new_password: str) -> bool:
+        """The holder replaces their password (a one-time one included); False
+        when ``current`` is wrong. Every session ends (the caller signs in again)."""
+        user = auth.normalize_username(username)
+        encoded = await self._r.hget(keys.moderator(user), "pw")
+        if encoded is None:
+            raise UnknownModerator(user)
+        if not await asyncio.to_thread(auth.verify_password, current, _text(encoded)):
+            return False
+        if current == new_password:
+            raise ValueError("the new password must differ from the one-time password")
+        await self.reset_password(user, new_password, by=user)
+        return True
 
     async def set_admin(self, username: str, admin: bool, *, by: str = SYSTEM) -> None:
         """Grant or revoke admin; takes effect on the next ``session()`` lookup."""
@@ -308,7 +331,7 @@ class Accounts:
                 pipe.get(key)
                 pipe.ttl(key)
             if user is not None:
-                pipe.hmget(keys.moderator(user), ["pw", "admin", "pwv", "role", "dept"])
+                pipe.hmget(keys.moderator(user), ["pw", "admin", "pwv", "role", "dept", "otp"])
             replies = await pipe.execute()
         n = len(counters)
         waits = [
@@ -323,8 +346,10 @@ class Accounts:
         admin = False
         pwv = b""
         role = dept = ""
+        one_time = False
         if user is not None:
-            pw_raw, admin_raw, pwv_raw, role_raw, dept_raw = replies[-1]
+            pw_raw, admin_raw, pwv_raw, role_raw, dept_raw, otp_raw = replies[-1]
+            one_time = otp_raw == b"1"
             if pw_raw is not None and pwv_raw is not None:
                 encoded, admin, pwv = _text(pw_raw), admin_raw == b"1", pwv_raw
                 role, dept = _text(role_raw or b""), _text(dept_raw or b"")
@@ -344,7 +369,7 @@ class Accounts:
             return None  # password changed or account removed while we verified
         if role == ROLE_OFFICIAL:
             return Session(token, user, csrf, False, ROLE_OFFICIAL, dept)
-        return Session(token, user, csrf, admin)
+        return Session(token, user, csrf, admin, must_change=one_time)
 
     async def _any_session(self, token: str | None) -> Session | None:
         if not token or len(token) > _TOKEN_MAX_LEN:
@@ -354,10 +379,10 @@ class Accounts:
         )
         if not found:
             return None
-        user, csrf, admin, role, dept = (_text(v) for v in found)
+        user, csrf, admin, role, dept, otp = (_text(v) for v in found)
         if role == ROLE_OFFICIAL:
             return Session(token, user, csrf, False, ROLE_OFFICIAL, dept)
-        return Session(token, user, csrf, admin == "1")
+        return Session(token, user, csrf, admin == "1", must_change=otp == "1")
 
     async def session(self, token: str | None) -> Session | None:
         """The live moderator session of a cookie token, with the account's current

@@ -421,6 +421,12 @@ class Store:
             "q_update", bid, idem, qid, "text", text, self._ttl, self._maxlen, user, expect or ""
         )
 
+    async def set_tag(self, bid: str, idem: str, *, user: str, qid: int, tag: str) -> Result:
+        """File a question under ``tag`` ('' = none), validated by the domain."""
+        return await self._run(
+            "q_update", bid, idem, qid, "tag", tag, self._ttl, self._maxlen, user
+        )  # fmt: skip
+
     async def upvote(self, bid: str, idem: str, *, vid: str, qid: int, on: bool) -> Result:
         return await self._run(
             "upvote", bid, idem, vid, qid, "1" if on else "0", self._ttl, self._maxlen,

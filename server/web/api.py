@@ -132,7 +132,7 @@ async def login(request: Request) -> Response:
         raise HTTPError(401, "unauthorized", "wrong username or password")
     response = json_response({
         "user": session.user, "admin": session.admin, "csrf": session.csrf,
-        "role": session.role or "moderator",
+        "role": session.role or "moderator", "must_change": session.must_change,
     })  # fmt: skip
     response.set_cookie(
         auth.SESSION_COOKIE, session.token, max_age=hub.settings.session_ttl_s, httponly=True,
@@ -143,7 +143,7 @@ async def login(request: Request) -> Response:
 
 @guarded
 async def logout(request: Request) -> Response:
-    await require_session(request, write=True)
+    await require_session(request, write=True, changing_password=True)
     await hub_of(request).accounts.logout(request.cookies.get(auth.SESSION_COOKIE))
     response = json_response({"ok": True})
     response.delete_cookie(auth.SESSION_COOKIE, path="/")
@@ -152,8 +152,43 @@ async def logout(request: Request) -> Response:
 
 @guarded
 async def me(request: Request) -> Response:
-    session = await require_session(request, write=False)
-    return json_response({"user": session.user, "admin": session.admin, "csrf": session.csrf})
+    # ``?optional=1``: the login page's probe ("already signed in?") gets 200
+    # with ``{"user": null}`` when signed out, not a 401 that every browser
+    # logs as an error on each visit to /login.
+    if request.query_params.get("optional") == "1":
+        try:
+            session = await require_session(request, write=False)
+        except HTTPError as exc:
+            if exc.status != 401:
+                raise
+            return json_response({"user": None})
+    else:
+        session = await require_session(request, write=False)
+    return json_response({"user": session.user, "admin": session.admin, "csrf": session.csrf,
+                          "must_change": session.must_change})  # fmt: skip
+
+
+@guarded
+async def my_password(request: Request) -> Response:
+    """POST {"current", "new"}: the holder changes their password (a one-time
+    one must be, before anything else). Every session ends: sign in again."""
+    hub = hub_of(request)
+    session = await require_session(request, write=True, changing_password=True)
+    body = await read_body(request)
+    current, new = body.get("current"), body.get("new")
+    if not isinstance(current, str) or not isinstance(new, str):
+        raise HTTPError(400, "invalid", "current and new are required")
+    try:
+        changed = await hub.accounts.change_own_password(session.user, current, new)
+    except UnknownModerator:
+        raise HTTPError(404, "not_found", "no such moderator") from None
+    except ValueError as exc:
+        raise HTTPError(400, "invalid", str(exc)) from None
+    if not changed:
+        raise HTTPError(403, "forbidden", "the current password is wrong")
+    response = json_response({"ok": True})
+    response.delete_cookie(auth.SESSION_COOKIE, path="/")
+    return response
 
 
 # --- broadcasts ------------------------------------------------------------------------
@@ -279,9 +314,11 @@ async def moderators(request: Request) -> Response:
         body = await read_body(request)
 
         async def create(username: str, password: str) -> None:
+            # Set by an administrator: a one-time password, changed at first sign-in.
             await hub.accounts.create_moderator(
-                username, password, admin=body.get("admin") is True, by=session.user
-            )
+                username, password, admin=body.get("admin") is True, by=session.user,
+                one_time=True,
+            )  # fmt: skip
 
         return await create_account(body, create)
     await require_session(request, write=False, admin=True)
@@ -313,7 +350,10 @@ async def moderator(request: Request) -> Response:
         if admin is False and auth.normalize_username(username) == session.user:
             raise HTTPError(400, "invalid", "you cannot revoke your own administrator rights")
         if password is not None:
-            await hub.accounts.reset_password(username, password, by=session.user)
+            await hub.accounts.reset_password(
+                username, password, by=session.user,
+                one_time=auth.normalize_username(username) != session.user,
+            )  # fmt: skip
         if admin is not None:
             await hub.accounts.set_admin(username, admin, by=session.user)
         return json_response({"ok": True})
@@ -331,6 +371,7 @@ routes = [
     Route("/api/login", login, methods=["POST"]),
     Route("/api/logout", logout, methods=["POST"]),
     Route("/api/me", me),
+    Route("/api/me/password", my_password, methods=["POST"]),
     Route("/api/broadcasts", broadcasts, methods=["GET", "POST"]),
     Route("/api/broadcasts/{bid}", broadcast, methods=["GET", "DELETE"]),
     Route("/api/broadcasts/{bid}/commands", command, methods=["POST"]),

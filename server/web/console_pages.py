@@ -39,7 +39,9 @@ def page(path: Path, status: int = 200) -> Response:
 
 async def logged_in(request: Request) -> bool:
     hub = hub_of(request)
-    return await hub.accounts.session(request.cookies.get(auth.SESSION_COOKIE)) is not None
+    session = await hub.accounts.session(request.cookies.get(auth.SESSION_COOKIE))
+    # A one-time password is changed on /login before any console page opens.
+    return session is not None and not session.must_change
 
 
 def to_login(request: Request) -> Response:

@@ -108,11 +108,13 @@ def guarded(handler: Handler) -> Handler:
 
 
 async def require_session(
-    request: Request, *, write: bool, admin: bool = False, official: bool = False
-) -> Session:
+    request: Request, *, write: bool, admin: bool = False, official: bool = False,
+    changing_password: bool = False,
+) -> Session:  # fmt: skip
     """A moderator's session (``official``: a department's account's instead;
     the two never stand in for each other), with the CSRF and origin checks
-    of a write."""
+    of a write. A session signed in with a one-time password may write nothing
+    but its new password (``changing_password``) and its logout."""
     hub = hub_of(request)
     token = request.cookies.get(auth.SESSION_COOKIE)
     lookup = hub.accounts.official_session if official else hub.accounts.session
@@ -126,6 +128,10 @@ async def require_session(
         token = request.headers.get(auth.CSRF_HEADER, "")
         if not auth.same_secret(token, session.csrf):
             raise HTTPError(403, "forbidden", "missing or wrong CSRF token")
+        if session.must_change and not changing_password:
+            raise HTTPError(
+                403, "password_change_required", "change your one-time password first (/login)"
+            )
     if admin and not session.admin:
         raise HTTPError(403, "forbidden", "only administrators may do this")
     return session

@@ -18,6 +18,7 @@ from server.domain import broadcast as bc
 from server.live.hub import Hub
 from server.ops import rehearsal
 from server.store import audit, keys
+from server.timezones import iso_time
 from server.web.audit_csv import csv_chunks
 from server.web.kit import HTTPError, guarded, hub_of, json_response, read_body, require_session
 
@@ -45,7 +46,11 @@ def _paging(request: Request, most: int) -> tuple[int, str | None]:
 async def _page(request: Request, hub: Hub, key: str) -> Response:
     limit, before = _paging(request, hub.settings.audit_page_max)
     entries, after = await audit.page(hub.redis, key, limit=limit, before=before)
-    response = json_response({"entries": entries, "next": after})
+    # Each entry's time also in the one zone every page and CSV writes
+    # (server/timezones.py), so the log tab shows what the CSV says, whatever
+    # the browser's own zone.
+    shown = [{**e, "at": iso_time(e["ts"], hub.timezone)} for e in entries]
+    response = json_response({"entries": shown, "next": after, "timezone": hub.settings.timezone})
     response.headers.update(_PRIVATE)
     return response
 

@@ -314,6 +314,29 @@ async def test_links_of_an_existing_broadcast(
     await context.close()
 
 
+async def test_the_delete_action_is_in_view_at_1440_by_900(
+    browser: Browser, hub: HubProcess, admin: Moderator
+) -> None:
+    ended = await admin.create_broadcast(title="看得见的删除 " + secrets.token_hex(3))
+    await admin.command(ended["id"], "bc.state", state="ended")
+    context, w = await open_home(browser, hub, admin)
+    page = w.page
+    await row(page, ended["id"]).get_by_role("button", name=re.compile("链接与二维码")).click()
+    await expect(page.locator("#detail-h")).to_have_text(re.compile("^看得见的删除 "))
+    button = page.locator("#detail-delete")
+    await expect(button).to_be_visible()
+    # Without scrolling anything: the button is what is drawn at its own centre.
+    on_top = await button.evaluate(
+        """(b) => { const r = b.getBoundingClientRect();
+                   const x = r.left + r.width / 2, y = r.top + r.height / 2;
+                   const hit = document.elementFromPoint(x, y);
+                   return y > 0 && y < innerHeight && b.contains(hit); }"""
+    )
+    assert on_top
+    w.check()
+    await context.close()
+
+
 async def test_admin_deletes_an_ended_broadcast_not_a_live_one(
     browser: Browser, hub: HubProcess, admin: Moderator, moderator: Moderator
 ) -> None:
@@ -393,6 +416,11 @@ async def test_admin_adds_resets_and_removes_a_moderator(
     other, ow = await new_page(browser, hub)
     await ow.page.goto(f"{hub.base}/login")
     await login_form(ow.page, user, first)
+    # A one-time password: the new moderator sets one of their own first.
+    await expect(ow.page.locator("#change-form")).to_be_visible(timeout=WAIT_MS)
+    for label in ("新密码", "再输入一次新密码"):
+        await ow.page.get_by_label(label, exact=True).fill("their own password 1")
+    await ow.page.get_by_role("button", name="设置新密码并进入").click()
     await ow.page.wait_for_url(f"{hub.base}/console", timeout=WAIT_MS)
     await expect(ow.page.locator("#me-user")).to_have_text(user, timeout=WAIT_MS)
     await expect(ow.page.locator("#bc-h")).to_be_visible()

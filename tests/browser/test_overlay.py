@@ -535,7 +535,7 @@ async def test_widget_pages_and_parameters(
 # --- credentials ---------------------------------------------------------------------------------
 
 
-async def test_wrong_or_rotated_key_shows_nothing(
+async def test_wrong_or_rotated_key_says_so_then_shows_nothing(
     hub: HubProcess, moderator: Moderator, browser: Browser
 ) -> None:
     async with new_show(hub, moderator) as s:
@@ -547,6 +547,13 @@ async def test_wrong_or_rotated_key_shows_nothing(
         await wrong.page.wait_for_function("() => document.body.dataset.status === 'closed'")
         assert await wrong.page.evaluate("document.body.dataset.error") == "4401"
         assert await wrong.shown() == []
+        # The operator sees why in the OBS preview, then it goes by itself.
+        notice = wrong.page.locator(".xs-notice")
+        await notice.wait_for(state="visible", timeout=5000)
+        said = await notice.text_content() or ""
+        assert "大屏密钥错误或已更换" in said and "Wrong or rotated overlay key" in said
+        assert "not-the-key" not in said
+        await notice.wait_for(state="detached", timeout=15_000)
         assert (await wrong.opaque_pixels_outside([]))["outside"] == 0
         errors = wrong.console_errors()
         assert len(errors) == 1 and "overlay key is wrong or was rotated" in errors[0]
@@ -635,7 +642,12 @@ async def test_long_show_keeps_nodes_and_heap_flat(
         await s.cmd("poll.state", poll=s.poll, state="open")
         await s.cmd("q.status", qid=s.qids[0], status="on_air")
         await s.show("question")
-        likers = list(s.viewers)
+        # Viewers of their own, not the askers: an asker's upvote of their own
+        # question is refused (docs/protocol.md), and refusals close a socket.
+        likers = [await viewer(s.hub.base, s.bid) for _ in s.viewers]
+        for v in likers:
+            await v.connect()
+        s.viewers.extend(likers)  # closed with the show's viewers
 
         o = await open_overlay(browser, s.url(on="likes,viewers"))
         await o.wait_shown("question", "likes", "viewers")

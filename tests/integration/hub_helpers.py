@@ -210,8 +210,9 @@ async def assert_same_as_fresh(client: HubClient, upto: str) -> None:
 
 # --- what Redis holds --------------------------------------------------------------------
 
-# Keys the hub changes on its own (presence reports), not because of a command.
-_SELF_MOVING = ("presence", "visits", "peak")
+# Keys the hub changes on its own (presence reports, presence.lua, with their
+# per-minute figures), not because of a command.
+_SELF_MOVING = ("presence", "visits", "peak", "viewers", "views", "devices")
 
 
 async def stream(redis: aioredis.Redis, bid: str, after: str = "-") -> list[tuple[str, Json]]:

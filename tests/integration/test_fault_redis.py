@@ -90,9 +90,12 @@ async def test_redis_killed_mid_show(embedded_redis: Any, tmp_path: Path) -> Non
         mod = await harness.new_moderator(embedded_redis.url, hub.base)
         bid = (await mod.create_broadcast())["id"]
         viewer = await harness.viewer(hub.base, bid)
+        # The viewer's questions are upvoted by another (no self-upvote).
+        supporter = await harness.viewer(hub.base, bid)
         console = mod.client(bid)
-        async with closing(viewer, console):
+        async with closing(viewer, supporter, console):
             await viewer.connect()
+            await supporter.connect()
             await console.connect()
             before = await scrape(hub.base)
             statuses: dict[int, str] = {}  # qid -> status of the last acked change
@@ -105,7 +108,7 @@ async def test_redis_killed_mid_show(embedded_redis: Any, tmp_path: Path) -> Non
                 statuses[qid] = "pending"
                 await acked(console, "q.status", qid=qid, status="approved")
                 statuses[qid] = "approved"
-                await acked(viewer, "upvote", qid=qid, on=True)
+                await acked(supporter, "upvote", qid=qid, on=True)
                 upvoted.add(qid)
 
                 await in_thread(embedded_redis.kill)
@@ -116,7 +119,7 @@ async def test_redis_killed_mid_show(embedded_redis: Any, tmp_path: Path) -> Non
                 ask_id, approve_id, vote_id = new_id(), new_id(), new_id()
                 text = f"问题 {cycle} 在 Redis 停机时"
                 assert unavailable(await viewer.command("ask", id=ask_id, text=text))
-                assert unavailable(await viewer.command("upvote", id=vote_id, qid=qid, on=False))
+                assert unavailable(await supporter.command("upvote", id=vote_id, qid=qid, on=False))
                 assert unavailable(
                     await console.command("q.status", id=approve_id, qid=qid, status="on_air")
                 )
@@ -136,7 +139,7 @@ async def test_redis_killed_mid_show(embedded_redis: Any, tmp_path: Path) -> Non
                 # One question on air at a time: the previous one became answered.
                 statuses.update({q: "answered" for q, s in statuses.items() if s == "on_air"})
                 statuses[qid] = "on_air"
-                await retry_until_acked(viewer, "upvote", vote_id, qid=qid, on=False)
+                await retry_until_acked(supporter, "upvote", vote_id, qid=qid, on=False)
                 upvoted.discard(qid)
                 liked = await like
                 assert liked["type"] == "ack", liked

@@ -45,7 +45,8 @@ async def test_delete_removes_every_key_and_closes_sockets(
     console = clients.add(mod.client(bid))
     await console.connect()
     asked = ok(await viewer.command("ask", text="地铁末班车能否延长到午夜？"))
-    ok(await viewer.command("upvote", qid=asked["qid"], on=True))
+    supporter = await new_viewer(clients, redis, hub.base, bid)  # not the asker
+    ok(await supporter.command("upvote", qid=asked["qid"], on=True))
     ok(await mod.command(bid, "poll.create", question="哪天更方便？", options=["周六", "周日"],
                          multi=False))  # fmt: skip
     assert len(await _keys_of(redis, bid)) > 5

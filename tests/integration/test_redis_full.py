@@ -64,7 +64,8 @@ async def test_redis_full_is_unavailable_everywhere_and_readyz_says_so(
                 for _ in range(5):
                     reply = await viewer.command("ask", text="满了还能提问吗？")
                     refused(reply, "unavailable", retryable=True)
-                refused(await viewer.command("upvote", qid=qid, on=True), "unavailable",
+                # (A withdrawal: the asker's own upvote is refused before any write.)
+                refused(await viewer.command("upvote", qid=qid, on=False), "unavailable",
                         retryable=True)  # fmt: skip
                 # HTTP: the documented JSON error, never a plain 500.
                 _json_503(await get(hub.base, "/api/viewer"))
@@ -133,11 +134,17 @@ async def test_a_full_pool_is_unavailable_not_internal(embedded_redis: Any, tmp_
     # One command connection: while Redis holds back writes (CLIENT PAUSE
     # WRITE, longer than the command timeout and its two retries) it is taken,
     # and the other commands find no free connection within REDIS_TIMEOUT_S.
-    with running_hub(embedded_redis.url, tmp_path, REDIS_POOL_SIZE="1") as hub:
+    # No heartbeat during the test (PRESENCE_INTERVAL_S): nothing but the
+    # viewers' commands may hold the one connection while writes are paused.
+    with running_hub(embedded_redis.url, tmp_path, REDIS_POOL_SIZE="1",
+                     PRESENCE_INTERVAL_S="60") as hub:  # fmt: skip
         _, bid, first = await _show(embedded_redis.url, hub.base)
         viewers = [first] + [await harness.viewer(hub.base, bid) for _ in range(3)]
         for client in viewers[1:]:
             await client.connect()
+        # The hub's own presence report for these joins is written first, so
+        # the one connection is held by a viewer's command, not by it.
+        await first.wait_state(lambda s: s.presence.get("now") == 4, timeout=10)
         async with redis_client(embedded_redis.url) as admin:
             await admin.execute_command("CLIENT", "PAUSE", 10000, "WRITE")
             replies = await asyncio.gather(

@@ -75,3 +75,19 @@ test('keys are ignored while typing, in a dialog, with modifiers, on a focused b
   assert.equal(ignored(key('j', { tagName: 'SELECT' }), noDialog), true);
   assert.equal(ignored(key('a'), { querySelector: () => ({}) }), true);
 });
+
+test('one word per thing, in both languages: the ticker and the ban', async () => {
+  const home = await import('../../static/js/home/i18n.js');
+  const { own, panels } = tables();
+  for (const l of ['zh-CN', 'en']) {
+    const all = { ...own[l], ...panels[l] };
+    // The ticker: the console's header, its overlay choice, the audit log, the home's widget list.
+    const ticker = new Set([all.overlay_ticker, all.overlay_choice_ticker, all.audit_overlay_ticker,
+      (home.setLang(l), home.t('widget_ticker'))]);
+    assert.equal(ticker.size, 1, `${l}: ${[...ticker]}`);
+    // The ban: the log says what the buttons say.
+    assert.equal(all.audit_action_viewer_unban, all.act_unban, l);
+  }
+  const zh = JSON.stringify({ ...own['zh-CN'], ...panels['zh-CN'] });
+  assert.ok(!zh.includes('禁言'), 'a ban is 封禁 everywhere');
+});

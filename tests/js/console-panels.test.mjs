@@ -183,7 +183,7 @@ test('audit entries in readable Chinese and English', () => {
     '标题：新标题; 审核：关; 字数上限：200');
   assert.equal(row('bc.state', 'broadcast', { from: 'draft', to: 'live' }).detail, '未开始 → 直播中');
   assert.equal(row('viewer.ban', 'viewer:v-7f3a', { on: true, qid: 18, removed: 2 }).detail, '依据问题 #18; 撤下 2 个问题');
-  assert.equal(row('viewer.ban', 'viewer:v-7f3a', { on: false, qid: 18, removed: 0 }).action, '解除禁言');
+  assert.equal(row('viewer.ban', 'viewer:v-7f3a', { on: false, qid: 18, removed: 0 }).action, '解除封禁');
   assert.equal(row('words.put', 'words', { count: 12, added: 2, changed: 1, removed: 0 }).detail,
     '共 12 个词（新增 2，改动 1，删除 0）');
   assert.equal(row('q.merge', 'q:18', { into: 17, from: 'pending', votes: 9 }).detail, '合并到 #17; 合并后 9 票');
@@ -246,4 +246,16 @@ test('panel strings never clash with the shell and queue strings', () => {
   for (const lang of ['zh-CN', 'en']) {
     assert.deepEqual(Object.keys(PANEL_STRINGS[lang]).filter((k) => k in own[lang]), [], lang);
   }
+});
+
+test('audit: the time as the hub wrote it in the broadcast\'s zone, whatever the browser\'s', async () => {
+  const { isoText, zoneOf } = await import('../../static/js/console/audit.js');
+  assert.equal(isoText('2025-03-14T09:05:07.123+08:00'), '2025-03-14 09:05:07');
+  assert.equal(zoneOf('2025-03-14T09:05:07.123+08:00'), 'UTC+08:00');
+  assert.equal(zoneOf('2025-03-14T01:05:07.123Z'), 'UTC');
+  assert.equal(isoText('nope'), '');
+  const t = (k, v) => `${k}${v ? JSON.stringify(v) : ''}`;
+  const e = describeEntry({ ts: 0, at: '2025-03-14T09:05:07.123+08:00', user: 'li', action: 'q.star',
+    target: 'q:1', detail: { on: true } }, t);
+  assert.equal(e.time, '2025-03-14 09:05:07');
 });

@@ -81,6 +81,16 @@ test('nothing is visible until the moderator shows it', () => {
   assert.equal(isVisible('viewers', shown('likes')), true);
 });
 
+test('an ended broadcast shows nothing, the widgets a URL keeps on included', () => {
+  const live = applyMessage(initialOverlayState(), snapshot({ overlay: { show: 'likes', poll: null } }));
+  assert.equal(isVisible('likes', live), true);
+  const ended = applyMessage(live, {
+    type: 'events', pos: '11-0',
+    events: [{ type: 'broadcast', pos: '11-0', b: { ...live.broadcast, state: 'ended' } }],
+  }); // prettier-ignore
+  for (const name of WIDGETS) assert.equal(isVisible(name, ended, [name]), false, name);
+});
+
 test('question events move the question on and off the air, and in the ticker', () => {
   let s = applyMessage(initialOverlayState(), snapshot({ overlay: { show: 'ticker', poll: null } }));
   assert.deepEqual(tickerItems(s).map((i) => i.id), [4, 1]); // starred first, then votes

@@ -77,6 +77,23 @@ test('likes: a batch holds at most LIKE_MAX_BATCH taps; an error counts nothing'
   assert.equal(calls.length, 2, 'a closed socket gets no new batch');
 });
 
+test('likes: a batch refused for good (the show ended) drops the queued taps and says why', async () => {
+  const clock = new FakeClock();
+  const { send, calls } = fakeSend();
+  const refused = [];
+  const likes = new LikeBatcher({ send, clock, onRefused: (code) => refused.push(code) });
+  likes.tap();
+  likes.tap();
+  clock.advance(LIKE_FLUSH_MS);
+  likes.tap(); // while the refused batch is in flight
+  calls[0].resolve({ type: 'error', code: 'closed', retryable: false });
+  await tick();
+  assert.deepEqual(refused, ['closed']);
+  assert.equal(likes.total(9), 9, 'no tap of the refused batch or after it is shown as counted');
+  clock.advance(LIKE_FLUSH_MS * 5);
+  assert.equal(calls.length, 1, 'nothing more is sent');
+});
+
 function viewerState(pos = '10-0', myvotes = []) {
   return applyMessage(initialState('viewer'), {
     type: 'snapshot', epoch: 'e', pos, myvotes,
@@ -166,6 +183,18 @@ test('ask: checked before sending; saved with its id until acknowledged', async 
   assert.equal(backing.data.has('xs:ask:b1'), false);
   assert.equal(backing.data.has('xs:draft:b1'), false);
   assert.equal(box.name(), '李阿姨');
+});
+
+test('ask: "waiting for review" goes once the question was approved or put on air', async () => {
+  const { box, calls } = outbox();
+  const reply = box.submit({ text: '地铁几点？', name: '', tag: '' }, {});
+  calls[0].resolve({ type: 'ack', result: { qid: 3, status: 'pending' } });
+  await reply;
+  box.settle(new Map()); // its question event has not arrived yet
+  box.settle(new Map([[3, { id: 3, status: 'pending' }]]));
+  assert.equal(box.feedback.key, 'ask_done_pending');
+  box.settle(new Map([[3, { id: 3, status: 'on_air' }]]));
+  assert.equal(box.feedback, null);
 });
 
 test('ask: a lost connection keeps the question; the next page load resends the same id', async () => {

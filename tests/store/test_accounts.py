@@ -111,3 +111,26 @@ async def test_failed_logins_count_in_a_fixed_window(redis: aioredis.Redis, user
     ttl = await redis.ttl(keys.login_failures(user))
     assert 0 < ttl <= 900
     assert await accounts.session(auth.new_token()) is None
+
+
+async def test_a_one_time_password_is_changed_by_its_holder(
+    redis: aioredis.Redis, user: str
+) -> None:
+    accounts = Accounts(redis, SETTINGS)
+    await accounts.create_moderator(user, PASSWORD, admin=False, by="ana", one_time=True)
+    session = await accounts.login(user, PASSWORD, "ip")
+    assert session is not None and session.must_change is True
+    looked_up = await accounts.session(session.token)
+    assert looked_up is not None and looked_up.must_change is True
+    assert await accounts.change_own_password(user, "not the password", "x" * 12) is False
+    with pytest.raises(ValueError):
+        await accounts.change_own_password(user, PASSWORD, PASSWORD)
+    assert await accounts.change_own_password(user, PASSWORD, "my own password") is True
+    assert await accounts.session(session.token) is None  # every session ended
+    again = await accounts.login(user, "my own password", "ip")
+    assert again is not None and again.must_change is False
+    assert await redis.hget(keys.moderator(user), "otp") is None
+    # An administrator's reset makes it a one-time password again.
+    await accounts.reset_password(user, "reset by the admin", by="ana", one_time=True)
+    reset = await accounts.login(user, "reset by the admin", "ip")
+    assert reset is not None and reset.must_change is True

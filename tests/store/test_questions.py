@@ -6,6 +6,7 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
+import orjson
 import pytest
 import redis.asyncio as aioredis
 
@@ -223,6 +224,21 @@ async def test_upvote(store: Store, redis: aioredis.Redis, bid: str) -> None:
     )
 
 
+async def test_the_asker_cannot_upvote_their_own_question(
+    store: Store, redis: aioredis.Redis, bid: str
+) -> None:
+    await new_broadcast(store, bid, moderation=False)
+    qid = (await ask(store, bid, vid="v1"))["qid"]
+    own = await refused(
+        redis, bid, lambda: store.upvote(bid, "v:v1:a", vid="v1", qid=qid, on=True), "conflict"
+    )
+    assert own["msg"] == "this is your own question: asking it already counts as your support"
+    # Another viewer's upvote counts; the figure is the other supporters.
+    assert (await store.upvote(bid, "v:v2:a", vid="v2", qid=qid, on=True))["votes"] == 1
+    # A withdrawal stays possible (an upvote from before the rule): ok, nothing to remove.
+    assert (await store.upvote(bid, "v:v1:b", vid="v1", qid=qid, on=False))["votes"] == 1
+
+
 # --- merge.lua and ban.lua ---------------------------------------------------------------
 
 
@@ -281,3 +297,24 @@ async def test_dumps_see_every_write(store: Store, redis: aioredis.Redis, bid: s
     before = await state(redis, bid)
     await redis.sadd(keys.banned(bid), "v9")
     assert await state(redis, bid) != before
+
+
+async def test_set_tag(store: Store, redis: aioredis.Redis, bid: str) -> None:
+    await new_broadcast(store, bid)
+    qid = (await ask(store, bid))["qid"]  # asked without a tag
+    cmd = idem()
+    result, [event] = await applied_once(
+        redis, bid, lambda: store.set_tag(bid, cmd, user="mod1", qid=qid, tag="交通")
+    )
+    assert result["changed"] and event["type"] == "question" and event["q"]["tag"] == "交通"
+    entry = (await audit(redis, keys.audit(bid)))[-1]
+    assert (entry["action"], entry["target"]) == ("q.tag", f"q:{qid}")
+    assert orjson.loads(entry["detail"]) == {"from": None, "to": "交通"}
+    # The same tag again: ok, nothing changed, nothing recorded.
+    same = await store.set_tag(bid, idem(), user="mod1", qid=qid, tag="交通")
+    assert same["changed"] is False
+    cleared = await store.set_tag(bid, idem(), user="mod1", qid=qid, tag="")
+    assert cleared["changed"] and (await events(redis, bid))[-1]["q"]["tag"] is None
+    await refused(
+        redis, bid, lambda: store.set_tag(bid, idem(), user="mod1", qid=99, tag="交通"), "not_found"
+    )

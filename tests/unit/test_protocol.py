@@ -63,6 +63,8 @@ VALID: list[tuple[dict[str, Any], object]] = [
         p.SetStatus(id="m1", qid=5, status="rejected", expect="pending", reason="off topic"),
     ),
     ({"type": "q.star", "id": "m2", "qid": 1, "on": True}, p.Star(id="m2", qid=1, on=True)),
+    ({"type": "q.tag", "id": "m2", "qid": 1, "tag": "交通"}, p.SetTag(id="m2", qid=1, tag="交通")),
+    ({"type": "q.tag", "id": "m2", "qid": 1, "tag": None}, p.SetTag(id="m2", qid=1, tag=None)),
     (
         {"type": "q.edit", "id": "m3", "qid": 1, "text": "Fixed"},
         p.Edit(id="m3", qid=1, text="Fixed"),
@@ -251,7 +253,7 @@ def test_command_classes_know_their_wire_type() -> None:
 def test_role_sets_are_disjoint_and_cover_every_command() -> None:
     assert not p.VIEWER_COMMANDS & p.MODERATOR_COMMANDS
     assert not p.OFFICIAL_COMMANDS & (p.VIEWER_COMMANDS | p.MODERATOR_COMMANDS)
-    assert len(p.VIEWER_COMMANDS | p.MODERATOR_COMMANDS) == 35
+    assert len(p.VIEWER_COMMANDS | p.MODERATOR_COMMANDS) == 36
     assert len(p.OFFICIAL_COMMANDS) == 4
     # Every follow-up command belongs to exactly one role.
     assert p.FOLLOWUP_COMMANDS <= p.VIEWER_COMMANDS | p.MODERATOR_COMMANDS | p.OFFICIAL_COMMANDS

@@ -12,7 +12,9 @@ local ttl, maxlen = tonumber(ARGV[5]), tonumber(ARGV[6])
 local done = idem_get(KEYS[3])
 if done then return done end
 -- Nothing is written, not even the refusal, once the broadcast is gone.
-if not broadcast_state() then return err('not_found', 'no such broadcast') end
+local state = broadcast_state()
+if not state then return err('not_found', 'no such broadcast') end
+if state == 'ended' then return err('closed', 'the broadcast has ended; voting is closed') end
 local pkey = P .. 'p:' .. pid
 local f = redis.call('HMGET', pkey, 'state', 'n', 'multi')
 if not f[1] then return err('not_found', 'poll ' .. pid .. ' does not exist') end

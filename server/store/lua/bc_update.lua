@@ -6,11 +6,16 @@
 --       6 allowed-from, 7 idem ttl, 8 maxlen, 9 scheduled ms ('' = unchanged,
 --       'null' = clear), 10 moderator's user name (audit log), 11 audit detail of
 --       an edit (JSON of the fields changed, as the moderator sent them)
+-- Ending also clears the air and closes the polls in this same script
+-- (_show_end.lua); going live again from ended clears 'ended' (the retention
+-- sweep no longer counts) and reopens nothing else.
 -- include: _prelude.lua
+-- include: _show_end.lua
 local ttl, maxlen = tonumber(ARGV[7]), tonumber(ARGV[8])
 local done = idem_get(KEYS[3])
 if done then return done end
 local cur = broadcast_state()
+local ended = nil  -- what the end of the show did (its audit detail)
 if not cur then return err('not_found', 'no such broadcast') end
 if ARGV[5] ~= '' then
   if cur == ARGV[5] then
@@ -27,7 +32,12 @@ if ARGV[5] ~= '' then
   end
   redis.call('HSET', KEYS[1], 'state', ARGV[5])
   -- When it ended: the retention sweep (server/store/deletion.py) counts from here.
-  if ARGV[5] == 'ended' then redis.call('HSET', KEYS[1], 'ended', now_ms()) end
+  if ARGV[5] == 'ended' then
+    redis.call('HSET', KEYS[1], 'ended', now_ms())
+    ended = end_show(maxlen)
+  else
+    redis.call('HDEL', KEYS[1], 'ended')
+  end
   if ARGV[5] == 'live' then redis.call('HSETNX', KEYS[1], 'started', now_ms()) end
 end
 if ARGV[2] ~= '' then redis.call('HSET', KEYS[1], 'title', ARGV[2]) end
@@ -39,7 +49,11 @@ local b = broadcast_table()
 -- prev: the state before this write (a webhook tells 'started' from an edit).
 local pos = emit({type = 'broadcast', b = b, prev = cur}, maxlen)
 if ARGV[5] ~= '' then
-  audit(ARGV[10], 'bc.state', 'broadcast', cjson.encode({from = cur, to = ARGV[5]}))
+  local detail = {from = cur, to = ARGV[5]}
+  if ended then
+    detail.answered, detail.polls, detail.unsettled = ended.answered, ended.polls, ended.unsettled
+  end
+  audit(ARGV[10], 'bc.state', 'broadcast', cjson.encode(detail))
 else
   audit(ARGV[10], 'bc.update', 'broadcast', ARGV[11])
 end

@@ -3,7 +3,8 @@
 --       3 the deployment audit log
 -- ARGV: 1 user name, 2 password hash (scrypt, salted), 3 admin '1'|'0', 4 created ms,
 --       5 who did it (an administrator's user name, 'system' or 'cli'),
---       6 role ('' = moderator, 'official'), 7 department id (officials)
+--       6 role ('' = moderator, 'official'), 7 department id (officials),
+--       8 '1' = the password is a one-time one (the first sign-in must change it)
 -- Returns 1 = created, 2 = this very create already happened (the same
 -- salted hash: a redis-py retry; not audited twice), 0 = the name is taken.
 -- include: _audit.lua
@@ -13,6 +14,7 @@ if pw then
   return 0
 end
 redis.call('HSET', KEYS[1], 'pw', ARGV[2], 'admin', ARGV[3], 'created', ARGV[4], 'pwv', '1')
+if ARGV[8] == '1' then redis.call('HSET', KEYS[1], 'otp', '1') end
 redis.call('SADD', KEYS[2], ARGV[1])
 if ARGV[6] == 'official' then
   redis.call('HSET', KEYS[1], 'role', 'official', 'dept', ARGV[7])

@@ -1,6 +1,7 @@
--- A moderator stars/unstars a question or edits its text (the original kept).
+-- A moderator stars/unstars a question, edits its text (the original kept) or
+-- sets its tag (one of the broadcast's, checked by the domain; '' = none).
 -- KEYS: 1 meta, 2 events, 3 the command's idempotency key (xs:{<bid>}:idem:<actor>:<id>)
--- ARGV: 1 key prefix, 2 qid, 3 field ('starred' | 'text'), 4 value, 5 idem ttl, 6 stream maxlen,
+-- ARGV: 1 key prefix, 2 qid, 3 field ('starred' | 'text' | 'tag'), 4 value, 5 idem ttl, 6 stream maxlen,
 --       7 moderator's user name (audit log; recorded only when something changed),
 --       8 expected current text of an edit ('' = any): the text the moderator
 --         started from; another moderator's edit in between is a conflict, never
@@ -18,6 +19,7 @@ if redis.call('EXISTS', qkey) == 0 then
   return idem_put(KEYS[3], err('not_found', 'question ' .. qid .. ' does not exist'), ttl)
 end
 local before = redis.call('HGET', qkey, field)
+if field == 'tag' then before = before or '' end
 if field == 'text' and expect ~= '' and before ~= expect and before ~= value then
   return idem_put(KEYS[3], err('conflict', 'question ' .. qid ..
     ' was edited by another moderator meanwhile', {current = before}), ttl)
@@ -33,6 +35,8 @@ local q, asker = question_table(qkey)
 local pos = emit({type = 'question', q = q, asker = asker, prev = q.status}, maxlen)
 if field == 'text' then
   audit(user, 'q.edit', 'q:' .. qid, cjson.encode({from = before, to = value}))
+elseif field == 'tag' then
+  audit(user, 'q.tag', 'q:' .. qid, cjson.encode({from = nullable(before), to = nullable(value)}))
 else
   audit(user, 'q.star', 'q:' .. qid, cjson.encode({on = value == '1'}))
 end

@@ -5,7 +5,7 @@
 --       7 the statuses open for upvotes (comma list: the domain's public ones),
 --       8 viewer budget burst, 9 its refill per minute (viewer_budget())
 -- include: _prelude.lua
--- A refusal (missing or closed question, ended broadcast, budget spent)
+-- A refusal (missing or closed question, ended broadcast, own question, budget spent)
 -- writes nothing, not even itself under the command id: a flood of them costs
 -- Redis nothing, and the hub's per-connection refusal budget closes the socket.
 local vid, qid, on = ARGV[2], ARGV[3], ARGV[4] == '1'
@@ -17,12 +17,19 @@ if done then return done end
 -- Nothing is written, not even the refusal, once the broadcast is gone.
 if not broadcast_state() then return err('not_found', 'no such broadcast') end
 local qkey = P .. 'q:' .. qid
-local status = redis.call('HGET', qkey, 'status')
+local f = redis.call('HMGET', qkey, 'status', 'asker')
+local status = f[1]
 if not status then return err('not_found', 'question ' .. qid .. ' does not exist') end
 if not string.find(',' .. ARGV[7] .. ',', ',' .. status .. ',', 1, true) then
   return err('not_found', 'question ' .. qid .. ' is not open for upvotes')
 end
 if broadcast_state() == 'ended' then return err('closed', 'the broadcast has ended') end
+-- Asking is the asker's support (docs/protocol.md): 'votes' counts the other
+-- viewers who upvoted, so the asker's own upvote is refused (a withdrawal of
+-- one made before this rule stays possible).
+if on and f[2] == vid then
+  return err('conflict', 'this is your own question: asking it already counts as your support')
+end
 -- Every accepted upvote spends the viewer's budget, a no-op one too (its
 -- result is remembered under its id); a refusal writes nothing.
 local wait_s = viewer_budget(vid, burst, per_min)

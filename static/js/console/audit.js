@@ -26,6 +26,23 @@ export function timeText(ms) {
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
 }
 
+/**
+ * An entry's time as the hub wrote it in the broadcast's zone
+ * ("2025-03-14T09:05:07.123+08:00", docs/protocol.md): "2025-03-14 09:05:07",
+ * whatever the browser's zone, so the tab and the CSV agree.
+ */
+export function isoText(at) {
+  const m = /^(\d{4}-\d\d-\d\d)T(\d\d:\d\d:\d\d)/.exec(String(at ?? ''));
+  return m ? `${m[1]} ${m[2]}` : '';
+}
+
+/** The zone of such a time, as shown next to the column: "UTC+08:00". */
+export function zoneOf(at) {
+  const m = /(Z|[+-]\d\d:\d\d)$/.exec(String(at ?? ''));
+  if (!m) return '';
+  return m[1] === 'Z' ? 'UTC' : `UTC${m[1]}`;
+}
+
 function clip(text, max = CLIP) {
   const chars = Array.from(String(text ?? '').replace(/\s+/g, ' ').trim());
   return chars.length <= max ? chars.join('') : `${chars.slice(0, max - 1).join('')}…`;
@@ -147,7 +164,7 @@ export function describeEntry(entry, t) {
       else detail = genericText(d);
   }
   return {
-    time: timeText(entry?.ts),
+    time: entry?.at ? isoText(entry.at) : timeText(entry?.ts),
     user: String(entry?.user ?? ''),
     action: label,
     target: targetText(entry?.target, t),
@@ -209,6 +226,8 @@ function build(el, ctx) {
       if (mine !== seq) return;
       const entries = Array.isArray(res?.entries) ? res.entries : [];
       const nodes = entries.map(row);
+      const zone = zoneOf(entries[0]?.at);
+      if (zone) setText(head.firstChild, t('audit_col_time_zone', { zone }));
       if (append) body.append(...nodes);
       else body.replaceChildren(...nodes);
       rows = append ? rows + nodes.length : nodes.length;

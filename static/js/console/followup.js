@@ -6,8 +6,8 @@
 // question from the hotline, a letter..., and the figures. The count of
 // questions left to settle is always shown.
 //
-// Reads GET /api/broadcasts/<bid>/followup (refreshed on every followup or
-// question event); writes are the protocol's fu.* / q.enter commands over the
+// Reads GET /api/broadcasts/<bid>/followup (refreshed on followup and
+// question events while the tab is shown, and when it is shown); writes are the protocol's fu.* / q.enter commands over the
 // console's socket (ctx.send). Text only: h() sets text, never markup.
 
 import { busy, errorText, field, h, mountWithLang } from './panel-kit.js';
@@ -45,7 +45,34 @@ function build(el, ctx) {
   const enter = enterForm(ctx, () => reload());
   el.replaceChildren(h('h2', { className: 'cp-title', text: ft('panel_title') }), left, figures, lists, enter);
 
-  async function reload() {
+  // The list holds every question of the broadcast (5,000 in a big one): it
+  // is fetched and drawn only while the tab is shown, at most one request at
+  // a time (a change meanwhile asks for one more); a hidden tab only notes
+  // that it is stale and catches up when shown (docs/performance.md).
+  let loading = null;
+  let again = false;
+  let stale = false;
+  function reload() {
+    if (el.hidden) {
+      stale = true;
+      return loading ?? Promise.resolve();
+    }
+    stale = false;
+    if (loading) {
+      again = true;
+      return loading;
+    }
+    loading = fetchAndRender().finally(() => {
+      loading = null;
+      if (again) {
+        again = false;
+        reload();
+      }
+    });
+    return loading;
+  }
+
+  async function fetchAndRender() {
     try {
       data = await ctx.api('GET', `/api/broadcasts/${encodeURIComponent(ctx.bid)}/followup`);
     } catch (err) {
@@ -148,7 +175,8 @@ function build(el, ctx) {
   }
 
   const unsubscribe = ctx.subscribe((_state, kinds) => {
-    if (kinds instanceof Set && (kinds.has('question') || kinds.has('followup'))) reload();
+    if (!(kinds instanceof Set)) return;
+    if (kinds.has('question') || kinds.has('followup') || (kinds.has('tab') && stale)) reload();
   });
   reload();
   return { unmount: unsubscribe };

@@ -110,6 +110,13 @@ export function queueActions(ctx, { busy, note, render, clearChecked }) {
       const reason = await askReason(t('reject_title', { id: q.id }));
       if (reason !== null) await setStatus(q, 'rejected', { reason: reason.trim() });
     },
+    async tag(q, tag) {
+      try {
+        await ctx.send('q.tag', { qid: q.id, tag });
+      } catch (err) {
+        ctx.toast(`#${q.id} ${errorText(err)}`, 'error');
+      }
+    },
     async star(q) {
       if (q.status === 'merged') return;
       try {

@@ -50,11 +50,31 @@ function detailBox(q, model, info) {
     row.append(button(t('act_edit'), 'edit', { title: 'e', data: { qid: q.id } }));
     row.append(button(t(q.starred ? 'act_unstar' : 'act_star'), 'star', { title: 's', data: { qid: q.id } }));
   }
+  const tags = Array.isArray(model.broadcast?.settings?.tags) ? model.broadcast.settings.tags : [];
+  if (q.status !== 'merged' && (tags.length > 0 || q.tag)) row.append(tagPicker(q, tags, t));
   const banned = model.banned.some((b) => b.asker && b.asker === q.asker);
   if (q.asker && !banned) row.append(button(t('act_ban'), 'ban', { cls: 'c-btn-danger', data: { qid: q.id } }));
   if (banned) row.append(el('span', 'q-badge q-badge-banned', t('badge_banned')));
   box.append(row);
   return box;
+}
+
+// The moderator files the question under one of the broadcast's tags (q.tag).
+function tagPicker(q, tags, t) {
+  const select = el('select', 'qs-tag');
+  select.dataset.act = 'tag';
+  select.dataset.qid = String(q.id);
+  select.setAttribute('aria-label', t('tag_set_label'));
+  const none = el('option', '', t('tag_none_set'));
+  none.value = '';
+  const known = tags.includes(q.tag) || !q.tag ? tags : [q.tag, ...tags];
+  select.append(none, ...known.map((tag) => {
+    const o = el('option', '', tag);
+    o.value = tag;
+    return o;
+  }));
+  select.value = q.tag ?? '';
+  return select;
 }
 
 function similarBox(q, similar, model, t) {

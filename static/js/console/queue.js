@@ -347,6 +347,12 @@ export function mountQueue(root, ctx) {
     else actions[act](q);
   });
 
+  side.addEventListener('change', (event) => {
+    const select = event.target.closest('select[data-act="tag"]');
+    const q = select && ctx.state.questions.get(Number(select.dataset.qid));
+    if (q) actions.tag(q, select.value || null);
+  });
+
   all.addEventListener('change', () => {
     if (all.checked) {
       for (const q of ui.list) if (q.status !== 'merged') ui.checked.add(q.id);

@@ -226,8 +226,10 @@ function build(el, ctx, kept) {
     setText(stateBadge, t(`settings_state_${st}`));
     stateBadge.dataset.state = st;
     const rehearsal = b.rehearsal === true;
-    goLive.hidden = st !== 'draft';
+    // An ended show may go live again (docs/console.md, "Ending the show").
+    goLive.hidden = st === 'live';
     goLive.disabled = rehearsal;
+    setText(goLive, t(st === 'ended' ? 'settings_go_live_again' : 'settings_go_live'));
     end.hidden = st === 'ended';
     setText(stateNote, rehearsal && st === 'draft' ? t('settings_live_needs_clear') : t(`settings_state_${st}_hint`));
     setText(rehearsalState, t(rehearsal ? 'settings_rehearsal_on' : 'settings_rehearsal_off'));

@@ -63,12 +63,20 @@ async function onSubmit(event) {
   busy = true;
   show(null);
   let failure = null;
+  let signedIn = null;
   try {
-    await api('POST', '/api/login', { username, password: password.value });
+    signedIn = await api('POST', '/api/login', { username, password: password.value });
   } catch (err) {
     failure = err;
   }
   busy = false;
+  if (failure === null && signedIn?.must_change) {
+    // A one-time password: the holder sets their own before anything else.
+    invalid([]);
+    show(null);
+    startChange(username, password.value, signedIn.csrf);
+    return;
+  }
   if (failure === null) {
     invalid([]);
     busy = true; // stays disabled while the next page loads
@@ -89,13 +97,43 @@ async function onSubmit(event) {
   }
 }
 
+// --- a one-time password is replaced first (POST /api/me/password) ---------------
+
+function startChange(username, current, csrf) {
+  const change = $('change-form');
+  form.hidden = true;
+  change.hidden = false;
+  const first = $('new-password');
+  const again = $('new-password-2');
+  const note = $('change-msg');
+  first.focus();
+  change.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    if (first.value !== again.value) {
+      say(note, t('change_mismatch'), 'error');
+      return;
+    }
+    const withCsrf = createApi({ onUnauthorized: null, getCsrf: () => csrf });
+    try {
+      await withCsrf('POST', '/api/me/password', { current, new: first.value });
+      // Every session ended with the change: sign in with the new password.
+      await api('POST', '/api/login', { username, password: first.value });
+    } catch (err) {
+      say(note, t('change_failed', { reason: err.message ?? '' }), 'error');
+      return;
+    }
+    location.assign(next);
+  });
+}
+
 async function alreadyIn() {
   // Someone with a live session who opens /login goes straight on.
   try {
-    await api('GET', '/api/me');
-    location.replace(next);
+    // ?optional=1: signed out is a 200 with user null (no 401 in the console).
+    const me = await api('GET', '/api/me?optional=1');
+    if (me?.user && !me.must_change) location.replace(next);
   } catch {
-    // signed out (401) or offline: the form is there
+    // offline: the form is there
   }
 }
 

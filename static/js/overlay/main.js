@@ -4,8 +4,9 @@
 // preview) the page draws the moderators' cue instead, marked as a preview.
 //
 // A browser source is set up once and left alone for hours, so this page:
-// * shows nothing until the moderator puts something on screen, and tells
-//   what is wrong only in the browser console (never on air);
+// * shows nothing until the moderator puts something on screen; what is
+//   wrong is in the browser console, and a wrong key or broadcast also in a
+//   notice that hides itself after a few seconds (./notice.js);
 // * reconnects forever (static/js/shared/socket.js: backoff, heartbeat, resume) and,
 //   after a reconnect or a reload, redraws only what changed: no flash;
 // * keeps a fixed set of nodes: widgets are built once, their content replaced.
@@ -29,6 +30,7 @@ import {
 import { label, setLang } from './labels.js';
 import { watchRegions } from './regions.js';
 import { POSITIONS, parseOverlayUrl } from './params.js';
+import { showNotice } from './notice.js';
 import {
   LikesWidget,
   PollWidget,
@@ -125,11 +127,13 @@ function main() {
   if (!params.bid) {
     body.dataset.status = 'closed';
     console.error(LOG, 'not an overlay address: use /overlay/<broadcast id>?key=<overlay key>');
+    showNotice('noid');
     return;
   }
   if (!params.key) {
     body.dataset.status = 'closed';
     console.error(LOG, 'the URL has no ?key=: copy the overlay URL from the moderator console');
+    showNotice('nokey');
     return;
   }
   const { stage, widgets, mark } = buildStage(params);
@@ -188,6 +192,8 @@ function main() {
     onMessage(msg) {
       if (msg.type !== 'snapshot' && msg.type !== 'events') return;
       state = applyMessage(state, msg);
+      // Sample data of a rehearsal is marked as such (the console's preview included).
+      body.toggleAttribute('data-rehearsal', state.broadcast?.rehearsal === true);
       schedule();
     },
     onStatus(status) {
@@ -202,6 +208,7 @@ function main() {
         const why = TERMINAL_REASONS[status.code] ?? status.reason ?? 'closed';
         body.dataset.error = String(status.code);
         console.error(LOG, `stopped (${status.code}): ${why}`);
+        showNotice(status.code); // seen in the OBS preview, gone before long
         // A rotated key revokes this page: take everything off the screen.
         state = initialOverlayState();
         schedule();

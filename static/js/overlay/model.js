@@ -50,6 +50,9 @@ export function shown(state, preview = false) {
 
 /** Whether widget `name` is on screen. `always`: widgets the URL keeps on (no viewer text). */
 export function isVisible(name, state, always = [], preview = false) {
+  // The end of the show clears the screen, widgets the URL keeps on included
+  // (docs/console.md, "Ending the show"); going live again brings them back.
+  if (state.broadcast?.state === 'ended') return false;
   const on = shown(state, preview).layers.includes(name);
   switch (name) {
     case 'question':

@@ -91,12 +91,13 @@ const likes = new LikeBatcher({
   send: (n) => socket.send('like', { n }),
   isClosed: () => socket.state === 'closed',
   onChange: () => renderLikes(),
+  onRefused: (code) => toast(code === 'closed' ? 'like_closed' : 'upvote_failed'),
 });
 const upvotes = new UpvoteIntents({
   send: (qid, on) => socket.send('upvote', { qid, on }),
   getState: () => state,
   onChange: () => render(),
-  onFailed: () => toast('upvote_failed'),
+  onFailed: (code) => toast(code === 'closed' ? 'upvote_closed' : 'upvote_failed'),
 });
 const outbox = new AskOutbox({
   bid,
@@ -135,6 +136,7 @@ function render() {
   upvotes.settle();
   renderHeader();
   renderBanner();
+  renderEnded();
   renderOnAir();
   renderPolls();
   renderAsk();
@@ -176,6 +178,9 @@ function renderHeader() {
   const topic = $('topic');
   setText(topic, b.topic || '');
   topic.hidden = !b.topic;
+  // Sample data of a rehearsal never looks real to someone who opens the link early.
+  $('rehearsal').hidden = b.rehearsal !== true;
+  $('rehearsal-note').hidden = b.rehearsal !== true;
   const badge = $('bc-state');
   badge.hidden = !b.state;
   if (b.state) {
@@ -205,8 +210,6 @@ function renderBanner() {
   if (view.terminal) {
     text = t(view.terminal.key);
     kind = 'error';
-  } else if (ended()) {
-    text = t('ended_banner');
   }
   banner.hidden = !text;
   banner.dataset.kind = kind;
@@ -214,8 +217,31 @@ function renderBanner() {
   $('banner-reload').hidden = kind !== 'error';
 }
 
+// The ended show: the final like total and the replies page (/r/<bid>) instead
+// of the ask form, the like button and the on-air card (docs/console.md).
+function renderEnded() {
+  const over = ended();
+  document.body.toggleAttribute('data-ended', over);
+  $('ended').hidden = !over;
+  // A page that can no longer take part (banned, unknown broadcast, another
+  // terminal close) says so in its title and keeps no dead form.
+  const stopped = view.terminal !== null;
+  $('ask').hidden = over || stopped;
+  $('dock-ask').hidden = stopped;
+  if (stopped) {
+    const heading = view.ready ? state.broadcast.title || t('brand') : t('terminal_title');
+    const title = $('title');
+    title.removeAttribute('data-i18n');
+    setText(title, heading);
+    document.title = `${t('terminal_title')} · ${t('brand')}`;
+  }
+  if (!over) return;
+  setText($('ended-likes'), formatCount(likes.total(state.likes), lang()));
+  $('ended-replies').href = `/r/${encodeURIComponent(bid)}`;
+}
+
 function renderOnAir() {
-  const q = state.onAir;
+  const q = ended() ? null : state.onAir;
   const box = $('onair');
   box.hidden = !q;
   if (!q) return;
@@ -452,6 +478,7 @@ function renderAsk() {
   $('tag-field').hidden = tags.length === 0;
   $('name-note').hidden = settings().show_names !== false;
 
+  outbox.settle(state.mine);
   const fb = $('ask-feedback');
   const f = outbox.feedback;
   setText(fb, f ? t(f.key, f.vars) : '');
@@ -592,9 +619,13 @@ function drawQuestion(q) {
   }
   const on = upvotes.mine(q.id);
   const votes = upvotes.shownVotes(q);
+  // Asking is the asker's support: their own question has no upvote button to press.
+  const own = state.mine.has(q.id);
+  item.li.toggleAttribute('data-own', own);
   item.vote.setAttribute('aria-pressed', String(on));
-  item.vote.setAttribute('aria-label', t(on ? 'upvote_on_label' : 'upvote_label', { n: votes }));
-  item.vote.disabled = ended();
+  item.vote.setAttribute('aria-label', t(own ? 'upvote_own_label' : on ? 'upvote_on_label' : 'upvote_label', { n: votes }));
+  item.vote.title = own ? t('upvote_own_label', { n: votes }) : '';
+  item.vote.disabled = ended() || own;
   setText(item.n, formatCount(votes, lang()));
   return item.li;
 }
@@ -638,6 +669,7 @@ function renderLikes() {
 }
 
 function tap() {
+  if (ended()) return;
   likes.tap();
   floatHeart();
 }

@@ -30,12 +30,15 @@ const browserClock = {
  *
  * send(n) resolves the hub's reply ({type: 'ack', result: {total}} or an
  * error); isClosed() says the socket stopped for good; onChange() asks for a
- * redraw.
+ * redraw; onRefused(code) tells the person when the hub refused a batch for
+ * good (e.g. 'closed' after the end of the show: those taps are not counted and
+ * the taps queued meanwhile are dropped).
  */
 export class LikeBatcher {
-  constructor({ send, isClosed = () => false, onChange = () => {}, clock = browserClock,
-    flushMs = LIKE_FLUSH_MS, maxBatch = LIKE_MAX_BATCH }) {
+  constructor({ send, isClosed = () => false, onChange = () => {}, onRefused = () => {},
+    clock = browserClock, flushMs = LIKE_FLUSH_MS, maxBatch = LIKE_MAX_BATCH }) {
     this._send = send;
+    this._onRefused = onRefused;
     this._isClosed = isClosed;
     this._onChange = onChange;
     this._clock = clock;
@@ -73,6 +76,10 @@ export class LikeBatcher {
     this.inflight = 0;
     const total = reply?.type === 'ack' ? reply.result?.total : undefined;
     if (typeof total === 'number') this.ackTotal = Math.max(this.ackTotal, total);
+    if (reply?.type === 'error' && !reply.local && reply.retryable !== true) {
+      this.queued = 0;
+      this._onRefused(reply.code);
+    }
     this._onChange();
     if (this.queued > 0 && !this._isClosed()) this._schedule();
   }
@@ -124,7 +131,7 @@ export class UpvoteIntents {
     const pos = reply?.type === 'ack' ? reply.result?.pos : null;
     if (pos && comparePos(this._getState().pos, pos) < 0) pending.ackPos = pos; // wait for our event
     else this._pending.delete(qid);
-    if (reply?.type !== 'ack') this._onFailed();
+    if (reply?.type !== 'ack') this._onFailed(reply?.code);
     this._onChange();
   }
 
@@ -194,6 +201,7 @@ export class AskOutbox {
     // The 查询码 of the question just asked, shown at once under the
     // confirmation (phones lose cookies), until the next question is sent.
     this.code = null;
+    this.qid = null; // the id of the last question the hub acknowledged
   }
 
   draft() {
@@ -267,6 +275,7 @@ export class AskOutbox {
       // "rejected": stored but not shown (blocked by the word list).
       const done = { pending: 'ask_done_pending', rejected: 'ask_done_hidden' }[reply.result?.status];
       this.code = reply.result?.code ?? null;
+      this.qid = reply.result?.qid ?? null;
       this._onAcked(reply.result ?? {});
       this._say(done ?? 'ask_done_public', 'ok');
     } else {
@@ -274,6 +283,17 @@ export class AskOutbox {
       this._say(key, 'error', { max: maxLen(settings) });
     }
     return reply;
+  }
+
+  /**
+   * "已提交，等待审核" holds only while the question waits: once a moderator
+   * approved it, put it on air or turned it down, the notice goes (its status
+   * is under 我的提问). `mine`: the state's own questions, by id.
+   */
+  settle(mine) {
+    if (this.feedback?.key !== 'ask_done_pending' || this.qid === null) return;
+    const status = mine.get(this.qid)?.status;
+    if (status !== undefined && status !== 'pending') this.feedback = null;
   }
 
   _say(key, kind, vars = {}) {
