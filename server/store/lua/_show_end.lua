@@ -33,9 +33,13 @@ local function end_show(maxlen)
   end
   -- Absent rather than empty: cjson would write an empty list as {}.
   if #closed > 0 then summary.polls = closed end
-  -- Nothing on screen and nothing cued (the scenes themselves are kept).
+  -- Nothing on screen and nothing cued (the scenes themselves are kept). An
+  -- overlay no moderator ever touched holds only the default scene, which the
+  -- pages of an ended broadcast do not draw: it is left for a show to come.
   local st = ov_read()
-  if #st.layers > 0 or st.poll or st.cue then
+  local touched = redis.call('HEXISTS', P .. 'overlay', 'layers') == 1
+    or redis.call('HEXISTS', P .. 'overlay', 'show') == 1
+  if touched and (#st.layers > 0 or st.poll or st.cue) then
     st.layers, st.scene, st.poll, st.cue = {}, '', nil, nil
     ov_write(st, maxlen)
   end
