@@ -25,12 +25,14 @@ import logging
 import secrets
 import time
 from collections.abc import Coroutine
+from pathlib import Path
 from typing import Any
 
 import orjson
 import redis.asyncio as aioredis
 
 from server import auth, protocol
+from server.domain import wordcloud
 from server.domain.broadcast import BroadcastSettings
 from server.domain.errors import Code, Rejection
 from server.live import uvicorn_ws
@@ -116,6 +118,7 @@ class Hub:
                 if attempt == 49:
                     raise
                 await asyncio.sleep(0.2)
+        await self._load_segmenter()
         self._loops = [
             asyncio.create_task(self.likes.run(), name="likes"),
             asyncio.create_task(self._presence_loop(), name="presence"),
@@ -129,6 +132,14 @@ class Hub:
         if self.settings.webhooks_deliver:
             self._loops.append(asyncio.create_task(self.webhooks.run(), name="webhooks"))
         self.started = True
+
+    async def _load_segmenter(self) -> None:
+        """jieba's dictionary, loaded once before the first word-cloud answer
+        (about a second and tens of MB: docs/performance.md, "wordcloud")."""
+        path = self.settings.wordcloud_stopwords
+        t0 = time.perf_counter()
+        await asyncio.to_thread(wordcloud.shared_segmenter, Path(path) if path else None)
+        log.info("word-cloud segmenter ready in %.2f s", time.perf_counter() - t0)
 
     async def stop(self) -> None:
         # Last chance for buffered likes: an accepted tap must not be lost.

@@ -160,8 +160,22 @@ const HANDLERS = {
   tally(s, e) {
     const old = s.polls.get(e.pid) ?? { id: e.pid };
     const changes = {};
-    for (const k of ['tallies', 'ballots', 'state', 'mine']) if (k in e) changes[k] = e[k];
-    s.polls.set(e.pid, { ...old, ...changes });
+    // hidden, pending: a word cloud's, for moderators (docs/protocol.md).
+    for (const k of ['tallies', 'ballots', 'state', 'mine', 'hidden', 'pending']) if (k in e) changes[k] = e[k];
+    const poll = { ...old, ...changes };
+    if (e.answer && typeof e.answer === 'object' && Array.isArray(poll.queue)) {
+      poll.queue = poll.queue.filter((a) => a.id !== e.answer.id);
+    }
+    s.polls.set(e.pid, poll);
+  },
+  answer(s, e) {
+    // A word-cloud answer held for review, or rejected (moderators only).
+    const poll = { ...(s.polls.get(e.pid) ?? { id: e.pid }) };
+    const queue = (Array.isArray(poll.queue) ? poll.queue : []).filter((a) => a.id !== e.answer.id);
+    if (e.status === 'pending') queue.push({ ...e.answer });
+    poll.queue = queue;
+    poll.pending = e.pending ?? queue.length;
+    s.polls.set(e.pid, poll);
   },
   broadcast(s, e) {
     s.broadcast = { ...e.b };
