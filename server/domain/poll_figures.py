@@ -12,8 +12,9 @@ a share cannot be 50% on one screen and 100% on another.
 * ranking: Borda points (n-1 for first ... 0 for last; every ballot ranks every
   option), options best first, each with its share of the most points an
   option could have had ((n-1) x ballots); the rule is part of the figures.
-* words: the ``CLOUD_TOP_N`` most frequent words, each with the answers that
-  contain it and a size class 1..6 relative to the most frequent word.
+* words: the ``CLOUD_TOP_N`` most frequent words (a cloud's tallies are its
+  [word, answers] pairs), each with the answers that contain it and a size
+  class 1..6 relative to the most frequent word.
 
 Integer arithmetic only (percentages rounded half up), so Python and JS agree
 to the digit.
@@ -63,7 +64,7 @@ def figures(poll: Mapping[str, Any]) -> dict[str, Any]:
     options = [str(o) for o in poll.get("options") or []]
     if kind == PollKind.WORDS:
         cloud = [
-            (str(w[0]), int(w[1])) for w in poll.get("words") or [] if isinstance(w, list | tuple)
+            (str(w[0]), int(w[1])) for w in poll.get("tallies") or [] if isinstance(w, list | tuple)
         ][:CLOUD_TOP_N]
         top = max((c for _, c in cloud), default=0)
         return {

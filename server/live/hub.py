@@ -58,6 +58,7 @@ from server.store.store import Result, Store
 from server.timezones import resolve_timezone
 
 log = logging.getLogger("xs.hub")
+_SCREENED = (protocol.Ask, protocol.AnswerPoll)
 
 SESSION_CHECK_S = 3.0  # how often moderator sockets' sessions are re-checked
 CHANNEL_IDLE_S = 30.0  # keep an empty channel's ring warm this long for reconnects
@@ -234,7 +235,8 @@ class Hub:
             self.store, bid, actor, cmd,
             settings=await self.broadcast_settings(bid),
             name_max_len=self.settings.name_max_len,
-            words=await self.words.matchers(bid) if isinstance(cmd, protocol.Ask) else (),
+            # Questions and word-cloud answers are screened by the same lists.
+            words=await self.words.matchers(bid) if isinstance(cmd, _SCREENED) else (),
             pseudonym=functools.partial(self.pseudonym, bid=bid),
         )  # fmt: skip
 

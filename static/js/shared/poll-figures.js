@@ -41,7 +41,8 @@ export function figures(poll) {
   const ballots = typeof poll?.ballots === 'number' && Number.isFinite(poll.ballots) ? Math.trunc(poll.ballots) : 0;
   const options = (Array.isArray(poll?.options) ? poll.options : []).map(String);
   if (kind === 'words') {
-    const cloud = (Array.isArray(poll?.words) ? poll.words : [])
+    // A cloud's tallies are its [word, answers] pairs.
+    const cloud = (Array.isArray(poll?.tallies) ? poll.tallies : [])
       .filter((w) => Array.isArray(w))
       .map((w) => [String(w[0]), Math.trunc(Number(w[1]) || 0)])
       .slice(0, CLOUD_TOP_N);
