@@ -168,14 +168,6 @@ function buildForm(ctx) {
     choiceBox.hidden = kind !== 'choice';
   });
 
-  const optionsBox = h('fieldset', { className: 'cp-fieldset' },
-    h('legend', { text: t('polls_options') }),
-    optionList,
-    h('div', { className: 'cp-row' }, addBtn, addHint));
-  const choiceBox = h('fieldset', { className: 'cp-fieldset cp-inline' },
-    h('legend', { text: t('polls_kind') }),
-    h('label', { className: 'cp-check' }, single, t('polls_single')),
-    h('label', { className: 'cp-check' }, multi, t('polls_multi')));
   const rows = [];
   const renumber = () => {
     rows.forEach((row, i) => {
@@ -217,6 +209,14 @@ function buildForm(ctx) {
   };
   const addHint = h('span', { className: 'cp-hint' });
   addBtn.addEventListener('click', () => addRow('', true));
+  const optionsBox = h('fieldset', { className: 'cp-fieldset' },
+    h('legend', { text: t('polls_options') }),
+    optionList,
+    h('div', { className: 'cp-row' }, addBtn, addHint));
+  const choiceBox = h('fieldset', { className: 'cp-fieldset cp-inline' },
+    h('legend', { text: t('polls_kind') }),
+    h('label', { className: 'cp-check' }, single, t('polls_single')),
+    h('label', { className: 'cp-check' }, multi, t('polls_multi')));
 
   const values = () => ({
     question: question.value,

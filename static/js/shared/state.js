@@ -9,6 +9,7 @@
 // event whose pos is not after the last applied one is ignored and counted in
 // `duplicates` (a resume must not replay what the page already has).
 
+import { answered, tallied } from './poll-events.js';
 import { PUBLIC_STATUSES as PUBLIC } from './contract.js';
 
 export const PUBLIC_STATUSES = new Set(PUBLIC);
@@ -158,24 +159,11 @@ const HANDLERS = {
     s.polls.set(poll.id, poll);
   },
   tally(s, e) {
-    const old = s.polls.get(e.pid) ?? { id: e.pid };
-    const changes = {};
-    // hidden, pending: a word cloud's, for moderators (docs/protocol.md).
-    for (const k of ['tallies', 'ballots', 'state', 'mine', 'hidden', 'pending']) if (k in e) changes[k] = e[k];
-    const poll = { ...old, ...changes };
-    if (e.answer && typeof e.answer === 'object' && Array.isArray(poll.queue)) {
-      poll.queue = poll.queue.filter((a) => a.id !== e.answer.id);
-    }
-    s.polls.set(e.pid, poll);
+    s.polls.set(e.pid, tallied(s.polls.get(e.pid), e));
   },
   answer(s, e) {
     // A word-cloud answer held for review, or rejected (moderators only).
-    const poll = { ...(s.polls.get(e.pid) ?? { id: e.pid }) };
-    const queue = (Array.isArray(poll.queue) ? poll.queue : []).filter((a) => a.id !== e.answer.id);
-    if (e.status === 'pending') queue.push({ ...e.answer });
-    poll.queue = queue;
-    poll.pending = e.pending ?? queue.length;
-    s.polls.set(e.pid, poll);
+    s.polls.set(e.pid, answered(s.polls.get(e.pid), e));
   },
   broadcast(s, e) {
     s.broadcast = { ...e.b };
