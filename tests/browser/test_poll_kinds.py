@@ -114,9 +114,9 @@ async def test_a_rating_and_a_ranking_on_a_phone_with_their_figures_and_rule(
     rating = int((await cmd(moderator, bid, "poll.create", question="给地铁换乘体验打分",
                             kind="rating", scale=5, labels=["很差", "很好"],
                             results="always"))["poll"])  # fmt: skip
+    three = ["加开夜班公交", "增设自行车道", "延长地铁末班车"]
     ranking = int((await cmd(moderator, bid, "poll.create", question="把这三项民生实事排个序",
-                             kind="ranking", results="always",
-                             options=["加开夜班公交", "增设自行车道", "延长地铁末班车"]))["poll"])  # fmt: skip
+                             kind="ranking", results="always", options=three))["poll"])  # fmt: skip
     for pid in (rating, ranking):
         await cmd(moderator, bid, "poll.state", poll=pid, state="open")
     async with voters(hub, bid, 2) as vs:
