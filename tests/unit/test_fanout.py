@@ -290,5 +290,5 @@ def test_a_crowd_voting_at_once_gets_what_member_by_member_projection_gives(
         before = {id(c): len(room.received[id(c)]) for c in clients}
         room.deliver(batch)
         for c in clients:
-            got = room.received[id(c)][before[id(c)]:]
+            got = room.received[id(c)][before[id(c)] :]
             assert [f.events for f in got] == ([expected[id(c)]] if expected[id(c)] else []), c
