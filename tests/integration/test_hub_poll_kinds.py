@@ -121,9 +121,8 @@ async def test_a_word_cloud_on_every_surface_and_a_word_hidden_everywhere(
     # A fresh page (phone, overlay) never sees it either.
     fresh = clients.add(HubClient(hub.base, bid, "viewer", cookies=a.cookies))
     await fresh.connect()
-    await fresh.wait_state(lambda s: pid in s.polls)
+    await fresh.wait_state(lambda s: pid in s.polls and cloud(fresh) == {"地铁": 1})
     assert fresh.state.polls[pid]["mine"] == ["地铁太挤"]
-    assert cloud(fresh) == {"地铁": 1}
     # The export leaves it out too.
     async with mod.http() as http:
         doc = (await http.get(f"/api/broadcasts/{bid}/export.json")).json()
