@@ -16,6 +16,7 @@ on a viewer's first answer (docs/performance.md, "wordcloud").
 
 from __future__ import annotations
 
+import threading
 import unicodedata
 from collections.abc import Iterable
 from pathlib import Path
@@ -99,12 +100,25 @@ def clean_word(raw: object) -> str:
 
 
 _SHARED: list[Segmenter] = []
+_STOPWORDS: list[Path | None] = [None]  # the deployment's stop-word file (configure())
+_BUILD = threading.Lock()  # one build, whichever thread asks first
 
 
-def shared_segmenter(stopwords: Path | None = None) -> Segmenter:
-    """The process's segmenter, built on first use with ``stopwords`` (a file;
-    None = the default list). The hub calls it at start-up, so no viewer waits
-    for the dictionary."""
+def configure(stopwords: Path | None) -> None:
+    """The stop-word file the process's segmenter is built with (None: the default list)."""
+    _STOPWORDS[0] = stopwords
+
+
+def shared_segmenter() -> Segmenter:
+    """The process's segmenter, built once (blocking: about a second). The hub
+    builds it in a thread at start-up, so no viewer waits for the dictionary."""
     if not _SHARED:
-        _SHARED.append(Segmenter(read_stopwords(stopwords)))
+        with _BUILD:
+            if not _SHARED:
+                _SHARED.append(Segmenter(read_stopwords(_STOPWORDS[0])))
     return _SHARED[0]
+
+
+def loaded() -> Segmenter | None:
+    """The segmenter if it is built already, else None (never blocks)."""
+    return _SHARED[0] if _SHARED else None

@@ -35,7 +35,7 @@ from server import auth, protocol
 from server.domain import wordcloud
 from server.domain.broadcast import BroadcastSettings
 from server.domain.errors import Code, Rejection
-from server.live import uvicorn_ws
+from server.live import poll_commands, uvicorn_ws
 from server.live.admission import Admission, pending_budget
 from server.live.channel import Channel
 from server.live.commands import Actor, execute
@@ -119,8 +119,11 @@ class Hub:
                 if attempt == 49:
                     raise
                 await asyncio.sleep(0.2)
-        await self._load_segmenter()
+        path = self.settings.wordcloud_stopwords
+        wordcloud.configure(Path(path) if path else None)
         self._loops = [
+            # In a thread, not before serving: a restarted hub takes sockets at once.
+            asyncio.create_task(self._load_segmenter(), name="segmenter"),
             asyncio.create_task(self.likes.run(), name="likes"),
             asyncio.create_task(self._presence_loop(), name="presence"),
             asyncio.create_task(self._session_loop(), name="sessions"),
@@ -135,11 +138,11 @@ class Hub:
         self.started = True
 
     async def _load_segmenter(self) -> None:
-        """jieba's dictionary, loaded once before the first word-cloud answer
-        (about a second and tens of MB: docs/performance.md, "wordcloud")."""
-        path = self.settings.wordcloud_stopwords
+        """jieba's dictionary, loaded once at start-up, in a thread (about a
+        second and tens of MB: docs/performance.md, "wordcloud"); an answer
+        arriving before it is ready waits for it (``wordcloud.segmenter``)."""
         t0 = time.perf_counter()
-        await asyncio.to_thread(wordcloud.shared_segmenter, Path(path) if path else None)
+        await poll_commands.segmenter()
         log.info("word-cloud segmenter ready in %.2f s", time.perf_counter() - t0)
 
     async def stop(self) -> None:

@@ -8,6 +8,7 @@ validation first (nothing is written for invalid input), then one store call.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 
 from server import protocol as p
@@ -30,6 +31,13 @@ def voter_view(result: Result) -> Result:
         if not visible:
             return {**result, "tallies": None, "ballots": None}
     return result
+
+
+async def segmenter() -> wc.Segmenter:
+    """The process's segmenter; until the hub's start-up build is done, an answer
+    waits for it in a thread (the event loop keeps serving)."""
+    ready = wc.loaded()
+    return ready if ready is not None else await asyncio.to_thread(wc.shared_segmenter)
 
 
 async def create(store: Store, bid: str, idem: str, cmd: p.CreatePoll, *, user: str) -> Result:
@@ -61,7 +69,8 @@ async def run(
         case p.AnswerPoll():
             # Over the widest limit, empty or punctuation only: refused here;
             # over this poll's own limit: refused by the script (it knows it).
-            text, found = wc.shared_segmenter().answer(cmd.text, pk.ANSWER_LEN_RANGE[1])
+            seg = await segmenter()
+            text, found = seg.answer(cmd.text, pk.ANSWER_LEN_RANGE[1])
             # Screened with the lists questions use: a 'hold' word sends the
             # answer to review, a 'block' word keeps it out of the cloud.
             flags = sensitive.screen(text, words) if words else None
