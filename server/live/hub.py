@@ -122,8 +122,6 @@ class Hub:
         path = self.settings.wordcloud_stopwords
         wordcloud.configure(Path(path) if path else None)
         self._loops = [
-            # In a thread, not before serving: a restarted hub takes sockets at once.
-            asyncio.create_task(self._load_segmenter(), name="segmenter"),
             asyncio.create_task(self.likes.run(), name="likes"),
             asyncio.create_task(self._presence_loop(), name="presence"),
             asyncio.create_task(self._session_loop(), name="sessions"),
@@ -131,6 +129,9 @@ class Hub:
             asyncio.create_task(self.words.run(), name="words"),
             asyncio.create_task(self.followup.run(), name="followup"),
         ]
+        if self.settings.wordcloud_preload:
+            # In a thread, not before serving: a restarted hub takes sockets at once.
+            self._loops.append(asyncio.create_task(self._load_segmenter(), name="segmenter"))
         if self.settings.retention_days > 0:
             self._loops.append(asyncio.create_task(self._retention_loop(), name="retention"))
         if self.settings.webhooks_deliver:
@@ -138,9 +139,9 @@ class Hub:
         self.started = True
 
     async def _load_segmenter(self) -> None:
-        """jieba's dictionary, loaded once at start-up, in a thread (about a
-        second and tens of MB: docs/performance.md, "wordcloud"); an answer
-        arriving before it is ready waits for it (``wordcloud.segmenter``)."""
+        """jieba's dictionary, loaded once in a thread (about a second and
+        ~60 MB: docs/performance.md, "wordcloud"); an answer arriving before it
+        is ready waits for it (``poll_commands.segmenter``)."""
         t0 = time.perf_counter()
         await poll_commands.segmenter()
         log.info("word-cloud segmenter ready in %.2f s", time.perf_counter() - t0)

@@ -33,9 +33,13 @@ def voter_view(result: Result) -> Result:
     return result
 
 
+_warm: list[asyncio.Future[wc.Segmenter]] = []  # start-ups in flight (kept referenced)
+
+
 async def segmenter() -> wc.Segmenter:
-    """The process's segmenter; until the hub's start-up build is done, an answer
-    waits for it in a thread (the event loop keeps serving)."""
+    """The process's segmenter, built once in a thread the first time it is
+    needed (a word-cloud poll created here, an answer, or the hub's start-up
+    with ``wordcloud_preload``); the event loop keeps serving meanwhile."""
     ready = wc.loaded()
     return ready if ready is not None else await asyncio.to_thread(wc.shared_segmenter)
 
@@ -46,6 +50,10 @@ async def create(store: Store, bid: str, idem: str, cmd: p.CreatePoll, *, user: 
         labels=list(cmd.labels) if cmd.labels is not None else None, max_len=cmd.max_len,
         moderated=cmd.moderated,
     )  # fmt: skip
+    if spec.kind is pk.PollKind.WORDS and wc.loaded() is None:
+        # Answers will follow: this process loads the dictionary now, in a thread.
+        _warm.append(asyncio.ensure_future(segmenter()))
+        _warm[:] = [t for t in _warm if not t.done()]
     poll = spec.base
     return await store.create_poll(
         bid, idem, user=user, question=poll.question, options=poll.options, multi=poll.multi,
