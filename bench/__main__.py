@@ -34,6 +34,7 @@ import redis.asyncio as aioredis
 from bench import console5k, report
 from bench import export as export_bench
 from bench import scaling as scaling_bench
+from bench import wordcloud as wordcloud_bench
 from bench import words as words_bench
 from bench.loadtest.processes import HubProcess, free_port
 from bench.loadtest.run import mint_cookies, run_scenario, star_driver, summarize
@@ -73,6 +74,7 @@ FULL = {
     "questions_paced": {"clients": 300, "rate": 2000, "duration": 10},
     "mix": {"clients": 3000, "duration": 15},
     "words": {"words": 10000, "checks": 20000},
+    "wordcloud": {"viewers": 3000, "rate": 1500},
     "export": {"questions": 10000},
     "broadcasts": {"broadcasts": 1000, "idle_s": 10},
     # docs/scaling.md: one slot's write ceiling, Redis commands per event, and
@@ -91,6 +93,7 @@ QUICK = {
     "questions_paced": {"clients": 10, "rate": 100, "duration": 2},
     "mix": {"clients": 40, "duration": 3},
     "words": {"words": 500, "checks": 300},
+    "wordcloud": {"viewers": 30, "rate": 100},
     "export": {"questions": 200},
     "broadcasts": {"broadcasts": 20, "idle_s": 1},
     "slot": {"processes": 1, "tasks": 4, "duration": 1},
@@ -527,6 +530,14 @@ class Bench:
         one, two = out["workers_1"]["frames_per_s"], out["workers_2"]["frames_per_s"]
         out["ratio_2_to_1"] = round(two / one, 3) if one else None
         return out
+
+    async def wordcloud(self, cfg: dict[str, Any]) -> dict[str, Any]:
+        """A crowd answering a word-cloud poll (bench/wordcloud.py)."""
+        hub, bid = await self.fresh()
+        cookies = mint_cookies(SECRET.encode(), cfg["viewers"])
+        assert hub.proc is not None
+        return await wordcloud_bench.run(hub.base, self.redis_url, bid, self.mod_cookies, cookies,
+                                         cfg, hub_pid=hub.proc.pid)  # fmt: skip
 
     async def export(self, cfg: dict[str, Any]) -> dict[str, Any]:
         """10,000 questions to XLSX and CSV through the hub: seconds and peak RSS."""

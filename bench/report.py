@@ -28,6 +28,13 @@ TARGETS = {
     ("questions_paced", "lost"): ("==", 0),
     ("questions_paced", "duplicated"): ("==", 0),
     ("words", "us_per_check_p99"): ("<=", 1000),  # under a millisecond per question
+    # A crowd answering a word cloud: acked fast, nothing lost, bounded clouds.
+    ("wordcloud", "acked_per_s"): (">=", 1000),
+    ("wordcloud", "p99_ack_ms"): ("<=", 100),
+    ("wordcloud", "lost"): ("==", 0),
+    ("wordcloud", "console_clouds_max_per_s"): ("<=", 50),  # one per 20 ms tick at most
+    ("wordcloud", "overlay_clouds_max_per_s"): ("<=", 50),
+    ("wordcloud", "cloud_max_words"): ("<=", 50),
     # 10,000 questions: an export a moderator waits for during the show.
     ("export", "csv_s"): ("<=", 5),
     ("export", "xlsx_s"): ("<=", 10),

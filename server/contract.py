@@ -28,7 +28,7 @@ from typing import Any
 import orjson
 
 from server import protocol
-from server.domain import broadcast, poll, question, sensitive
+from server.domain import broadcast, poll, poll_kinds, question, sensitive
 from server.settings import Settings
 from server.web.words import WORDS_MAX_BODY
 
@@ -93,6 +93,18 @@ def constants() -> list[tuple[str, str, Any]]:
         ("POLL_OPTION_MAX_LEN", "characters of a poll option", poll.OPTION_MAX_LEN),
         ("POLL_OPTIONS_RANGE", "fewest and most options of a poll", list(poll.OPTIONS_RANGE)),
         ("POLL_RESULTS", "when viewers see a poll's results", list(protocol.POLL_RESULTS)),
+        ("POLL_KINDS", "the kinds of poll (server/domain/poll_kinds.py)",
+         list(protocol.POLL_KINDS)),
+        ("RATING_SCALES", "the points a rating poll may have", list(poll_kinds.RATING_SCALES)),
+        ("RATING_LABEL_MAX_LEN", "characters of a rating scale's end label",
+         poll_kinds.LABEL_MAX_LEN),
+        ("RANKING_RANGE", "fewest and most options a ranking orders",
+         list(poll_kinds.RANKING_RANGE)),
+        ("ANSWER_LEN_RANGE", "bounds of a word-cloud answer's length limit",
+         list(poll_kinds.ANSWER_LEN_RANGE)),
+        ("ANSWER_LEN_DEFAULT", "a word-cloud answer's length limit unless the poll says otherwise",
+         poll_kinds.ANSWER_LEN_DEFAULT),
+        ("CLOUD_TOP_N", "words a cloud shows: the most frequent ones", poll_kinds.CLOUD_TOP_N),
         ("OVERLAY_SHOWS", "what the overlay command may show (null hides it)",
          list(protocol.OVERLAY_SHOWS)),
         ("WORD_MAX_LEN", "folded characters of one sensitive word", sensitive.WORD_MAX_LEN),

@@ -22,7 +22,7 @@ from typing import Any, ClassVar, Final, Literal, NoReturn, TypeAlias, TypedDict
 
 import orjson
 
-PROTOCOL_VERSION: Final = 2
+PROTOCOL_VERSION: Final = 3
 
 # JSON numbers a JavaScript client can represent exactly (Number.MAX_SAFE_INTEGER + 1).
 MAX_SAFE_INT: Final = 2**53
@@ -317,6 +317,7 @@ class Role(StrEnum):
 Status: TypeAlias = Literal["pending", "approved", "on_air", "answered", "rejected"]
 PollResults: TypeAlias = Literal["after_vote", "after_close", "always"]
 PollState: TypeAlias = Literal["open", "closed"]
+PollKind: TypeAlias = Literal["choice", "rating", "ranking", "words"]
 OverlayShow: TypeAlias = Literal["question", "poll", "likes", "qr", "ticker"]
 # Every overlay widget, in drawing order; a scene shows any subset (docs/obs.md).
 OverlayWidget: TypeAlias = Literal["question", "poll", "likes", "viewers", "qr", "ticker", "title"]
@@ -330,6 +331,7 @@ STATUSES: tuple[Status, ...] = get_args(Status)
 PUBLIC_STATUSES: tuple[Status, ...] = ("approved", "on_air", "answered")
 POLL_RESULTS: tuple[PollResults, ...] = get_args(PollResults)
 POLL_STATES: tuple[PollState, ...] = get_args(PollState)
+POLL_KINDS: tuple[PollKind, ...] = get_args(PollKind)
 OVERLAY_SHOWS: tuple[OverlayShow, ...] = get_args(OverlayShow)
 OVERLAY_WIDGETS: tuple[OverlayWidget, ...] = get_args(OverlayWidget)
 BROADCAST_STATES: tuple[BroadcastState, ...] = get_args(BroadcastState)
@@ -466,9 +468,47 @@ class CreatePoll:
     TYPE: ClassVar[str] = "poll.create"
     id: str
     question: str
-    options: tuple[str, ...]
-    multi: bool
+    options: tuple[str, ...] = ()  # choice and ranking; none for rating (its points) and words
+    multi: bool = False
     results: PollResults | None = None  # None: the domain's default
+    # The kind and its fields (server/domain/poll_kinds.py; None: the domain's default).
+    kind: PollKind | None = None  # None: "choice"
+    scale: int | None = None  # rating: 5 or 10 points
+    labels: tuple[str, ...] | None = None  # rating: the low and the high end's labels
+    max_len: int | None = None  # words: an answer's length limit
+    moderated: bool | None = None  # words: answers count once a moderator approves them
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class AnswerPoll:
+    """A viewer's free-text answer to a word-cloud poll."""
+
+    TYPE: ClassVar[str] = "poll.answer"
+    id: str
+    poll: int
+    text: str
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ReviewAnswer:
+    """A moderator approves (counts) or rejects a held word-cloud answer."""
+
+    TYPE: ClassVar[str] = "poll.review"
+    id: str
+    poll: int
+    answer: int
+    approve: bool
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class HideWord:
+    """A moderator hides (``hidden``) or shows again a word of a cloud, everywhere."""
+
+    TYPE: ClassVar[str] = "poll.word"
+    id: str
+    poll: int
+    word: str
+    hidden: bool
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -787,6 +827,9 @@ LiveCommand: TypeAlias = (
     | CreatePoll
     | SetPollState
     | DeletePoll
+    | AnswerPoll
+    | ReviewAnswer
+    | HideWord
     | ShowOverlay
     | UpdateBroadcast
     | SetBroadcastState
@@ -812,7 +855,7 @@ FollowupCommand: TypeAlias = (
 Command: TypeAlias = LiveCommand | FollowupCommand
 Message: TypeAlias = Hello | Ping | Command
 
-VIEWER_COMMANDS: frozenset[type] = frozenset({Ask, Upvote, Like, Vote, FuRate})
+VIEWER_COMMANDS: frozenset[type] = frozenset({Ask, Upvote, Like, Vote, AnswerPoll, FuRate})
 MODERATOR_COMMANDS: frozenset[type] = frozenset(
     {
         SetStatus,
@@ -824,6 +867,8 @@ MODERATOR_COMMANDS: frozenset[type] = frozenset(
         CreatePoll,
         SetPollState,
         DeletePoll,
+        ReviewAnswer,
+        HideWord,
         ShowOverlay,
         UpdateBroadcast,
         SetBroadcastState,
@@ -910,10 +955,25 @@ _SPECS: dict[str, tuple[type[Message], dict[str, _Field]]] = {
         {
             **_ID,
             "question": _req(_str(1000)),
-            "options": _req(_list(_str(400), min_items=2, max_items=10)),
-            "multi": _req(_bool),
+            # Required of a choice and a ranking poll (the domain says so, typed).
+            "options": _opt(_list(_str(400), min_items=2, max_items=10)),
+            "multi": _opt(_bool),
             "results": _opt(_one_of(POLL_RESULTS)),
+            "kind": _opt(_one_of(POLL_KINDS)),
+            "scale": _opt(_int(1, 100)),
+            "labels": _opt(_list(_str(100), min_items=2, max_items=2)),
+            "max_len": _opt(_int(1, 1000)),
+            "moderated": _opt(_bool),
         },
+    ),
+    "poll.answer": (AnswerPoll, {**_ID, "poll": _req(_int(1)), "text": _req(_str(400))}),
+    "poll.review": (
+        ReviewAnswer,
+        {**_ID, "poll": _req(_int(1)), "answer": _req(_int(1)), "approve": _req(_bool)},
+    ),
+    "poll.word": (
+        HideWord,
+        {**_ID, "poll": _req(_int(1)), "word": _req(_str(100)), "hidden": _req(_bool)},
     ),
     "poll.state": (
         SetPollState,

@@ -166,6 +166,13 @@ class Settings:
     # every process), and the most words one list may hold.
     words_refresh_ms: int = 500
     words_max: int = 20_000
+    # Stop words of word-cloud polls: a file, one word per line ("" = the
+    # project's default Chinese list, server/domain/data/stopwords_zh.txt).
+    wordcloud_stopwords: str = ""
+    # Load jieba's dictionary (about a second, ~60 MB) when the process starts,
+    # in a thread. Off: it loads when this process first creates a word-cloud
+    # poll or receives an answer, so processes that never run one do not pay.
+    wordcloud_preload: bool = False
     # Upvotes and ballots of one viewer in one broadcast: burst and refill per
     # minute, in Redis (a reconnect or another process does not refill it).
     # A person upvotes a handful of questions a minute; a script toggling an

@@ -154,8 +154,24 @@ class ClientState:
 
     def _tally(self, event: Mapping[str, Any]) -> None:
         pid = event["pid"]
-        changes = {k: event[k] for k in ("tallies", "ballots", "state", "mine") if k in event}
-        self.polls[pid] = {**self.polls.get(pid, {"id": pid}), **changes}
+        # hidden, pending: a word cloud's, for moderators (docs/protocol.md).
+        changes = {k: event[k] for k in _TALLY_FIELDS if k in event}
+        poll = {**self.polls.get(pid, {"id": pid}), **changes}
+        answer = event.get("answer")
+        if isinstance(answer, Mapping) and isinstance(poll.get("queue"), list):
+            poll["queue"] = [a for a in poll["queue"] if a.get("id") != answer.get("id")]
+        self.polls[pid] = poll
+
+    def _answer(self, event: Mapping[str, Any]) -> None:
+        """A word-cloud answer held for review, or rejected (moderators only)."""
+        pid = event["pid"]
+        poll = dict(self.polls.get(pid, {"id": pid}))
+        answer = event["answer"]
+        queue = [a for a in poll.get("queue") or [] if a.get("id") != answer.get("id")]
+        if event.get("status") == "pending":
+            queue.append(dict(answer))
+        poll["queue"], poll["pending"] = queue, event.get("pending", len(queue))
+        self.polls[pid] = poll
 
     def _broadcast(self, event: Mapping[str, Any]) -> None:
         self.broadcast = dict(event["b"])
@@ -188,6 +204,9 @@ def _rundown(r: Mapping[str, Any]) -> Json:
     return {"items": list(items) if isinstance(items, list) else [], "ver": int(r.get("ver") or 0)}
 
 
+_TALLY_FIELDS = ("tallies", "ballots", "state", "mine", "hidden", "pending")
+
+
 def _key(pos: object) -> StreamId | None:
     """Order key of a ``pos`` (stream ids compare as (ms, seq), not as text)."""
     if not isinstance(pos, str):
@@ -207,6 +226,7 @@ _HANDLERS = {
     "poll": ClientState._poll,
     "poll_deleted": ClientState._poll_deleted,
     "tally": ClientState._tally,
+    "answer": ClientState._answer,
     "broadcast": ClientState._broadcast,
     "overlay": ClientState._overlay,
     "rundown": ClientState._rundown,

@@ -32,6 +32,7 @@ from typing import Any
 from server.protocol import PUBLIC_STATUSES, Role
 
 from .poll import PollState, ResultsVisibility, results_visible
+from .poll_shape import shaped_event
 from .production import overlay_view, rundown_view
 from .question import ANONYMOUS
 
@@ -127,7 +128,7 @@ def _tally(event: Event, *, visible: bool = True) -> dict[str, Any]:
     out = {
         "type": "tally",
         "pid": event["pid"],
-        "tallies": event["tallies"] if visible else None,
+        "tallies": _as_list(event["tallies"]) if visible else None,
         "ballots": event["ballots"] if visible else None,
         "state": event["state"],
     }
@@ -224,8 +225,10 @@ def _moderator(event: Event, kind: str, pseudonym: Callable[[str], str]) -> dict
         )  # fmt: skip
     if kind in ("votes", "tally"):
         return {k: v for k, v in event.items() if k not in PRIVATE_KEYS and k != "choices"}
-    if kind in _SHARED_TYPES or kind in ("overlay", "poll", "poll_deleted", "followup", "season"):
+    if kind in _SHARED_TYPES or kind in ("overlay", "poll", "poll_deleted", "followup", "season",
+                                         "answer"):  # fmt: skip
         # poll_deleted: only drafts are deleted, which no viewer or overlay saw.
+        # answer: a word-cloud answer held for review, or reviewed (moderators only).
         return _as_is(event)
     return None
 
@@ -238,6 +241,8 @@ def project(event: Event, role: Role, *, pseudonym: Callable[[str], str]) -> dic
     kind = event.get("type")
     if not isinstance(kind, str):
         return None
+    if kind in ("poll", "tally"):  # lists as lists; a cloud's review fields for moderators
+        event = shaped_event(event, moderator=role == Role.MODERATOR)
     if role == Role.VIEWER:
         return _viewer(event, kind)
     if role == Role.OVERLAY:
@@ -442,7 +447,7 @@ def add_personal(
                 poll = dict(poll, mine=mine)
                 full = tallies(int(poll["id"]))
                 if full is not None and poll.get("tallies") is None and _voter_sees(poll):
-                    poll["tallies"], poll["ballots"] = full
+                    poll["tallies"], poll["ballots"] = _as_list(full[0]), full[1]
             polls.append(poll)
         out["polls"] = polls
     return out, set(ballots)

@@ -36,7 +36,7 @@ def _poll(p: Mapping[str, Any]) -> dict[str, Any] | None:
     shown = results_visible(ResultsVisibility(p["results"]), state, has_voted=False)
     return {
         "id": p["id"], "question": p["question"], "options": list(p["options"]),
-        "multi": bool(p.get("multi")), "state": state.value,
+        "multi": bool(p.get("multi")), "state": state.value, "kind": p.get("kind") or "choice",
         "tallies": list(p["tallies"]) if shown else None,
         "ballots": p.get("ballots") if shown else None,
     }  # fmt: skip

@@ -8,13 +8,13 @@ fingerprint: an export is handed to departments and meetings.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
 from .question import ANONYMOUS
-from .report import DEFAULT_SOURCE
+from .report import DEFAULT_SOURCE, poll_figures
 
 
 class Kind(StrEnum):
@@ -81,7 +81,9 @@ POLL_COLUMNS: tuple[Column, ...] = (
     Column("ballots", "投票人数", "ballots", _I, 10),
     Column("option", "选项", "option", _T, 30),
     Column("votes", "票数", "votes", _I, 8),
-    Column("share", "占比", "share of ballots", Kind.SHARE, 8),
+    Column("share", "占投票人数", "share of voters", Kind.SHARE, 10),
+    Column("kind", "类型", "poll type", _T, 8),
+    Column("figure", "统计口径", "what the figures are", _T, 30),
 )
 TIMELINE_COLUMNS: tuple[Column, ...] = (
     Column("t", "时间（分钟）", "minute", _TM, 20),
@@ -124,20 +126,31 @@ def question_row(
     return [values[c.key] for c in QUESTION_COLUMNS]
 
 
+POLL_KIND_ZH: Mapping[str, str] = {
+    "choice": "选择",
+    "rating": "打分",
+    "ranking": "排序",
+    "words": "词云",
+}
+
+
 def poll_rows(poll: Mapping[str, Any]) -> list[list[Cell]]:
-    """A poll as one row per option (the poll's own cells repeated, so a filter works)."""
-    options: Sequence[str] = poll.get("options", [])
-    tallies: Sequence[int] = poll.get("tallies", [])
-    ballots = int(poll.get("ballots", 0))
+    """A poll as one row per option (a ranking's best first, with its Borda points
+    as votes; a word cloud's words), the poll's own cells repeated so a filter
+    works; the figures are ``report.poll_figures``' (one definition)."""
+    fig = poll_figures(poll)
     head: list[Cell] = [
         int(poll["id"]), poll.get("question"),
         POLL_STATE_ZH.get(str(poll.get("state")), poll.get("state")),
-        bool(poll.get("multi")), ballots,
+        bool(poll.get("multi")), fig["ballots"],
     ]  # fmt: skip
-    return [
-        [*head, text, int(n), (int(n) / ballots) if ballots else None]
-        for text, n in zip(options, tallies, strict=False)
-    ]
+    figs = fig["figures"]
+    basis = figs.get("note") or figs.get("basis") or {}
+    what = str(basis.get("zh", ""))
+    if figs["kind"] == "rating" and figs["average"] is not None:
+        what = f"平均 {figs['average']} 分；{what}"
+    tail: list[Cell] = [POLL_KIND_ZH.get(fig["kind"], fig["kind"]), what]
+    return [[*head, o["text"], int(o["votes"]), o["share"], *tail] for o in fig["options"]]
 
 
 def timeline_row(minute: Mapping[str, int]) -> list[Cell]:

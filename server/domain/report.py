@@ -31,6 +31,7 @@ from server.protocol import PUBLIC_STATUSES
 
 from .followup_figures import followup_figures as figures_of
 from .followup_figures import item_from_hashes
+from .poll_figures import figures as poll_figures_of
 from .question import QuestionStatus
 
 # A device that comes back after more than this long without any socket open
@@ -243,20 +244,33 @@ def _utc_day(ms: int) -> dt.date:
 
 
 def poll_figures(poll: Mapping[str, Any]) -> dict[str, Any]:
-    """A poll as the report shows it: options with tallies and shares of ballots."""
-    options = list(poll.get("options", []))
-    tallies = [int(t) for t in poll.get("tallies", [0] * len(options))]
-    ballots = int(poll.get("ballots", 0))
+    """A poll as the report shows it, from the one definition of its figures
+    (``server/domain/poll_figures.py``): options with their votes (a ranking's
+    Borda points, best first; a word cloud's words) and their share of the
+    voters, the same rounded percent the phone, the console and the overlay show."""
+    figs = poll_figures_of(poll)
+    ballots = figs["ballots"]
+
+    def share(percent: int) -> float | None:
+        return percent / 100 if ballots else None
+
+    if figs["kind"] == "words":
+        options = [{"text": w["word"], "votes": w["count"], "share": None} for w in figs["words"]]
+    elif figs["kind"] == "ranking":
+        options = [{"text": r["text"], "votes": r["points"], "share": share(r["pct"])}
+                   for r in figs["rows"]]  # fmt: skip
+    else:
+        options = [{"text": r["text"], "votes": r["count"], "share": share(r["pct"])}
+                   for r in figs["rows"]]  # fmt: skip
     return {
         "id": int(poll["id"]),
         "question": poll.get("question", ""),
         "state": poll.get("state", ""),
         "multi": bool(poll.get("multi", False)),
+        "kind": figs["kind"],
         "ballots": ballots,
-        "options": [
-            {"text": text, "votes": n, "share": n / ballots if ballots else None}
-            for text, n in zip(options, tallies, strict=False)
-        ],
+        "options": options,
+        "figures": figs,
     }
 
 

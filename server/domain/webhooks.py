@@ -25,6 +25,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .errors import Code, Rejection
+from .poll_figures import figures as poll_figures
 from .question import ANONYMOUS
 
 
@@ -88,6 +89,8 @@ def webhook_events(event: Mapping[str, Any], *, show_names: bool) -> list[Outgoi
         data = {"poll": {
             "id": poll.get("id"), "question": poll.get("question"), "ballots": poll.get("ballots"),
             "options": [{"text": t, "votes": n} for t, n in zip(options, tallies, strict=False)],
+            # The kind and its figures, as every surface shows them (poll_figures.py).
+            "kind": poll.get("kind") or "choice", "figures": poll_figures(poll),
         }}  # fmt: skip
         return [Outgoing(HookEvent.POLL_CLOSED, data)]
     if kind == "broadcast":

@@ -25,7 +25,8 @@ from server.domain import question as qn
 from server.domain import sensitive
 from server.domain.errors import Code, Rejection
 from server.domain.transitions import allowed_from
-from server.live import production
+from server.live import poll_commands, production
+from server.live.poll_commands import voter_view as _voter_view
 from server.protocol import Role
 from server.store.redis_client import REDIS_DOWN
 from server.store.store import Result, Store, raise_for
@@ -57,19 +58,6 @@ def authorize(actor: Actor, cmd: object) -> None:
             raise Rejection(Code.FORBIDDEN, "only viewers may do this")
     else:  # pragma: no cover - decode() returns nothing else
         raise Rejection(Code.INVALID, "unknown command")
-
-
-def _voter_view(result: Result) -> Result:
-    """A ballot's ack as its voter may see it: an ``after_close`` poll's tallies
-    stay hidden until it closes (the same rule as the voter's tally events)."""
-    results = result.get("results")
-    if "ok" in result and isinstance(results, str):
-        visible = pl.results_visible(
-            pl.ResultsVisibility(results), pl.PollState.OPEN, has_voted=True
-        )
-        if not visible:
-            return {**result, "tallies": None, "ballots": None}
-    return result
 
 
 async def execute(
@@ -145,11 +133,14 @@ async def _run(
             return await store.upvote(bid, idem, vid=vid, qid=cmd.qid, on=cmd.on)
         case p.Vote():
             # Shape here (ints, distinct, sane range); the script checks the
-            # poll's real option count and single/multiple choice atomically.
-            choices = pl.validate_ballot(cmd.poll, list(cmd.choices), pl.OPTIONS_RANGE[1], True)
+            # poll's real option count, its kind (a ranking ranks every option,
+            # in the order sent) and single/multiple choice atomically.
+            pl.validate_ballot(cmd.poll, list(cmd.choices), pl.OPTIONS_RANGE[1], True)
             return _voter_view(
-                await store.ballot(bid, idem, vid=vid, pid=cmd.poll, choices=choices)
+                await store.ballot(bid, idem, vid=vid, pid=cmd.poll, choices=list(cmd.choices))
             )
+        case p.AnswerPoll() | p.ReviewAnswer() | p.HideWord():
+            return await poll_commands.run(store, bid, idem, cmd, vid=vid, user=user, words=words)
         case p.SetStatus():
             target = qn.QuestionStatus(cmd.status)
             reason = qn.validate_reason(cmd.reason) if cmd.reason is not None else ""
@@ -192,11 +183,7 @@ async def _run(
                 bid, idem, user=user, qid=cmd.qid, on=cmd.on, pseudonym=pseudonym(asker)
             )
         case p.CreatePoll():
-            poll = pl.validate_new_poll(cmd.question, list(cmd.options), cmd.multi, cmd.results)
-            return await store.create_poll(
-                bid, idem, user=user, question=poll.question, options=poll.options,
-                multi=poll.multi, results=poll.results.value,
-            )  # fmt: skip
+            return await poll_commands.create(store, bid, idem, cmd, user=user)
         case p.SetPollState():
             poll_target = pl.PollState(cmd.state)
             return await store.set_poll_state(

@@ -240,13 +240,24 @@ def plan_batch(
             for member in by_vid.get(vid or "", ()):
                 member.voted.add(event["pid"])
     tally_polls = by_poll.keys()
+    # Tallies carry absolute state: of a poll's tallies in the batch, coalesce()
+    # keeps in a frame only the last one not personal to its viewer, which is
+    # the batch's last, or (for the viewer who cast it) the last cast by
+    # someone else. Personal frames skip the others, so a crowd voting at once
+    # costs each voter's frame two tallies, not the batch's.
+    kept: dict[int, set[int]] = {}
+    for pid, found in by_poll.items():
+        last_voter = private_id(events[found[-1]])
+        other = next((i for i in reversed(found) if private_id(events[i]) != last_voter), None)
+        kept[pid] = {found[-1]} if other is None else {found[-1], other}
+    superseded = {i for pid, found in by_poll.items() for i in found if i not in kept[pid]}
     out: list[Delivery] = []
     for role, group in groups.items():
         members = list(group)
         if not members:
             continue
         projected = [projector.project(e, role) for e in events]
-        visible = [i for i, p in enumerate(projected) if p is not None]
+        visible = [i for i, p in enumerate(projected) if p is not None and i not in superseded]
         shared_events = coalesce([p for p in projected if p is not None])
         shared = Frame(last_pos, shared_events) if shared_events else None
         variants: dict[tuple[str | None, frozenset[int]], Frame | None] = {}
@@ -267,7 +278,7 @@ def plan_batch(
                     wanted = set(visible)
                     wanted.update(by_owner.get(owner or "", ()))
                     for pid in polls:
-                        wanted.update(by_poll[pid])
+                        wanted.update(kept[pid])
                     order = sorted(wanted)
                     mine = projector.project_for(
                         member, [events[i] for i in order], [projected[i] for i in order]

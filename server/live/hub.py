@@ -26,15 +26,17 @@ import os
 import secrets
 import time
 from collections.abc import Coroutine
+from pathlib import Path
 from typing import Any
 
 import orjson
 import redis.asyncio as aioredis
 
 from server import auth, protocol
+from server.domain import wordcloud
 from server.domain.broadcast import BroadcastSettings
 from server.domain.errors import Code, Rejection
-from server.live import uvicorn_ws
+from server.live import poll_commands, uvicorn_ws
 from server.live.admission import Admission, pending_budget
 from server.live.channel import Channel
 from server.live.commands import Actor, execute
@@ -57,6 +59,7 @@ from server.store.store import Result, Store
 from server.timezones import resolve_timezone
 
 log = logging.getLogger("xs.hub")
+_SCREENED = (protocol.Ask, protocol.AnswerPoll)
 
 SESSION_CHECK_S = 3.0  # how often moderator sockets' sessions are re-checked
 CHANNEL_IDLE_S = 30.0  # keep an empty channel's ring warm this long for reconnects
@@ -119,6 +122,8 @@ class Hub:
                 if attempt == 49:
                     raise
                 await asyncio.sleep(0.2)
+        path = self.settings.wordcloud_stopwords
+        wordcloud.configure(Path(path) if path else None)
         self._loops = [
             asyncio.create_task(self.likes.run(), name="likes"),
             asyncio.create_task(self._presence_loop(), name="presence"),
@@ -127,11 +132,22 @@ class Hub:
             asyncio.create_task(self.words.run(), name="words"),
             asyncio.create_task(self.followup.run(), name="followup"),
         ]
+        if self.settings.wordcloud_preload:
+            # In a thread, not before serving: a restarted hub takes sockets at once.
+            self._loops.append(asyncio.create_task(self._load_segmenter(), name="segmenter"))
         if self.settings.retention_days > 0:
             self._loops.append(asyncio.create_task(self._retention_loop(), name="retention"))
         if self.settings.webhooks_deliver:
             self._loops.append(asyncio.create_task(self.webhooks.run(), name="webhooks"))
         self.started = True
+
+    async def _load_segmenter(self) -> None:
+        """jieba's dictionary, loaded once in a thread (about a second and
+        ~60 MB: docs/performance.md, "wordcloud"); an answer arriving before it
+        is ready waits for it (``poll_commands.segmenter``)."""
+        t0 = time.perf_counter()
+        await poll_commands.segmenter()
+        log.info("word-cloud segmenter ready in %.2f s", time.perf_counter() - t0)
 
     async def stop(self) -> None:
         # From here no channel starts: one that a socket's join started during
@@ -240,7 +256,8 @@ class Hub:
             self.store, bid, actor, cmd,
             settings=await self.broadcast_settings(bid),
             name_max_len=self.settings.name_max_len,
-            words=await self.words.matchers(bid) if isinstance(cmd, protocol.Ask) else (),
+            # Questions and word-cloud answers are screened by the same lists.
+            words=await self.words.matchers(bid) if isinstance(cmd, _SCREENED) else (),
             pseudonym=functools.partial(self.pseudonym, bid=bid),
         )  # fmt: skip
 

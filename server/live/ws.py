@@ -256,7 +256,7 @@ async def _receive_loop(hub: Hub, ws: WebSocket, conn: Conn) -> None:
                 refused = not await hub.likes.receive(conn, cmd)
             else:
                 result = await hub.execute(conn.bid, actor, cmd)
-                if isinstance(cmd, protocol.Vote):
+                if isinstance(cmd, protocol.Vote | protocol.AnswerPoll):
                     conn.voted.add(cmd.poll)
                 result.pop("ok", None)
                 metrics.acks_total.inc(type=type(cmd).__name__)

@@ -47,7 +47,7 @@ from server.store.store import Result, Store
 
 _PUBLIC = frozenset({"approved", "on_air", "answered"})
 _GATHER = 100  # concurrent script calls of a fill (pipelined by the store's batcher)
-_STRAY_KINDS = ("q:", "qv:", "p:", "pt:", "pb:")
+_STRAY_KINDS = ("q:", "qv:", "p:", "pt:", "pb:", "pw:", "ph:", "pa:", "pav:", "pq:")
 
 
 async def _gather(calls: Iterable[Awaitable[Result]]) -> None:

@@ -128,6 +128,32 @@ def tallies(bid: str, pid: int) -> str:
     return f"{prefix(bid)}pt:{pid}"
 
 
+# A word-cloud poll (``poll_answer.lua``, ``poll_review.lua``, ``poll_word.lua``).
+def cloud_words(bid: str, pid: int) -> str:
+    """zset: word -> answers counted that contain it."""
+    return f"{prefix(bid)}pw:{pid}"
+
+
+def cloud_hidden(bid: str, pid: int) -> str:
+    """set: words a moderator hid from the cloud."""
+    return f"{prefix(bid)}ph:{pid}"
+
+
+def cloud_answers(bid: str, pid: int) -> str:
+    """hash: answer id -> JSON {text, words, status, vid, flags, at}."""
+    return f"{prefix(bid)}pa:{pid}"
+
+
+def cloud_answerers(bid: str, pid: int) -> str:
+    """hash: viewer id -> their answer id (one answer per viewer)."""
+    return f"{prefix(bid)}pav:{pid}"
+
+
+def cloud_queue(bid: str, pid: int) -> str:
+    """zset: held answer ids by time (a moderator's review queue)."""
+    return f"{prefix(bid)}pq:{pid}"
+
+
 def overlay(bid: str) -> str:
     return prefix(bid) + "overlay"
 

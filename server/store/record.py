@@ -25,6 +25,7 @@ from typing import Any
 import orjson
 import redis.asyncio as aioredis
 
+from server.domain.poll_kinds import CLOUD_TOP_N
 from server.domain.report import TIMELINE_METRICS, Raw, Totals
 from server.store import keys
 
@@ -146,13 +147,30 @@ class Record:
                 index = int(_text(k))
                 if 0 <= index < len(tallies):
                     tallies[index] = int(_text(v))
-            polls.append({
+            poll: dict[str, Any] = {
                 "id": int(f["id"]), "question": f["question"], "options": options,
                 "multi": f.get("multi") == "1", "results": f.get("results", ""),
                 "state": f["state"], "created": int(f["created"]), "shown": f.get("shown") == "1",
                 "tallies": tallies, "ballots": int(f.get("ballots", "0")),
-            })  # fmt: skip
+                "kind": f.get("kind", "choice"),
+            }  # fmt: skip
+            if "labels" in f:
+                poll["labels"] = orjson.loads(f["labels"])
+            if poll["kind"] == "words":
+                poll["tallies"] = await self._cloud(bid, int(f["id"]))
+            polls.append(poll)
         return polls
+
+    async def _cloud(self, bid: str, pid: int) -> list[list[Any]]:
+        """A word cloud's {word, answers} pairs as every surface shows them: hidden
+        words left out, the most frequent first (``poll_cloud`` in ``_prelude.lua``)."""
+        hidden = {_text(w) for w in await self.redis.smembers(keys.cloud_hidden(bid, pid))}
+        raw: Any = await self.redis.zrevrange(
+            keys.cloud_words(bid, pid), 0, CLOUD_TOP_N + len(hidden) - 1, withscores=True
+        )
+        pairs: list[tuple[Any, float]] = raw
+        words = [[_text(w), int(n)] for w, n in pairs if _text(w) not in hidden]
+        return words[:CLOUD_TOP_N]
 
     async def departments(self, ids: set[str]) -> dict[str, str]:
         """Department id -> name (the follow-up workflow's ``xs:{dept}:<id>``)."""

@@ -42,6 +42,7 @@ _SCRIPTS = (
     "bc_create", "bc_update", "overlay", "likes_flush", "presence", "snapshot",
     "viewer_state", "rotate_key", "epoch_bump", "rehearsal", "merge", "ban", "words_put",
     "bc_index", "poll_delete", "activity", "ov_scene", "ov_cue", "ov_take", "rundown",
+    "poll_answer", "poll_review", "poll_word",
 )  # fmt: skip
 
 
@@ -437,12 +438,43 @@ class Store:
 
     async def create_poll(
         self, bid: str, idem: str, *, user: str, question: str, options: Sequence[str],
-        multi: bool, results: str,
+        multi: bool, results: str, kind: str = "choice", labels: Sequence[str] | None = None,
+        max_len: int | None = None, moderated: bool = False,
     ) -> Result:  # fmt: skip
+        """A poll of any kind (``server/domain/poll_kinds.py``) in draft."""
         return await self._run(
             "poll_create", bid, idem, question, orjson.dumps(list(options)), "1" if multi else "0",
-            results, self._ttl, self._maxlen, user,
+            results, self._ttl, self._maxlen, user, kind,
+            orjson.dumps(list(labels)) if labels is not None else "",
+            "" if max_len is None else max_len, "1" if moderated else "0",
         )  # fmt: skip
+
+    async def answer_poll(
+        self, bid: str, idem: str, *, vid: str, pid: int, text: str, words: Sequence[str],
+        screen: str = "", flags: Mapping[str, Any] | None = None,
+    ) -> Result:  # fmt: skip
+        """A viewer's word-cloud answer, counted, held or blocked (``lua/poll_answer.lua``)."""
+        return await self._run(
+            "poll_answer", bid, idem, vid, pid, text, orjson.dumps(list(words)), len(text), screen,
+            orjson.dumps(dict(flags)) if flags else "", self._ttl, self._maxlen,
+        )  # fmt: skip
+
+    async def review_answer(
+        self, bid: str, idem: str, *, user: str, pid: int, answer: int, approve: bool
+    ) -> Result:
+        """Approve or reject a held word-cloud answer (``lua/poll_review.lua``)."""
+        return await self._run(
+            "poll_review", bid, idem, pid, answer, "1" if approve else "0", self._ttl,
+            self._maxlen, user,
+        )  # fmt: skip
+
+    async def hide_word(
+        self, bid: str, idem: str, *, user: str, pid: int, word: str, hide: bool
+    ) -> Result:
+        """Hide or show again a word of a cloud, on every surface (``lua/poll_word.lua``)."""
+        return await self._run(
+            "poll_word", bid, idem, pid, word, "1" if hide else "0", self._ttl, self._maxlen, user
+        )
 
     async def set_poll_state(
         self, bid: str, idem: str, *, user: str, pid: int, target: str,

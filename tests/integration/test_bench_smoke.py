@@ -19,7 +19,7 @@ def test_quick_bench_counts_exactly(tmp_path: Path) -> None:
     out = tmp_path / "results"
     proc = subprocess.run(
         [sys.executable, "-m", "bench", "--quick", "--only",
-         "fanout,likes,questions,questions_paced,words,export",
+         "fanout,likes,questions,questions_paced,words,export,wordcloud",
          "--out", str(out)],
         cwd=ROOT, capture_output=True, text=True, timeout=240,
     )  # fmt: skip
@@ -41,6 +41,10 @@ def test_quick_bench_counts_exactly(tmp_path: Path) -> None:
     assert words["words"] == 500 and words["checks"] == 300
     assert 0 < words["flagged"] < words["checks"]
     assert 0 < words["us_per_check_p50"] <= words["us_per_check_p99"]
+    cloud = results["wordcloud"]
+    assert cloud["acked"] == cloud["viewers"] == cloud["stored"] == cloud["ballots"] == 30
+    assert cloud["lost"] == 0 and cloud["errors"] == {} and cloud["words_counted_match"]
+    assert cloud["console_cloud_frames"] > 0 and cloud["cloud_max_words"] <= cloud["cloud_top_n"]
     export = results["export"]
     assert export["csv_rows"] == export["xlsx_rows"] == export["questions"] == 200
     assert (out / "latest.md").read_text().startswith("Machine:")

@@ -70,7 +70,7 @@ async def test_every_moderator_write_leaves_exactly_one_entry(
          {"from": "地铁能不能开到机场？", "to": "地铁能不能直达机场？"}),
         ("poll.create", {"question": "哪条线先建？", "options": ["东线", "西线"], "multi": False},
          "poll:1", {"question": "哪条线先建？", "options": ["东线", "西线"], "multi": False,
-                    "results": "after_vote"}),
+                    "results": "after_vote", "kind": "choice"}),
         ("poll.state", {"poll": 1, "state": "open"}, "poll:1", {"from": "draft", "to": "open"}),
         ("overlay", {"show": "poll", "poll": 1}, "overlay", {"show": "poll", "poll": 1}),
         ("bc.update", {"title": "地铁规划", "scheduled": 1_900_000_000_000}, "broadcast",

@@ -251,3 +251,44 @@ def test_the_core_does_no_io() -> None:
               if isinstance(n, ast.ImportFrom) and n.module}  # fmt: skip
     assert not names & {"asyncio", "redis", "starlette", "uvicorn", "websockets", "socket"}
     assert not any(isinstance(n, (ast.Await, ast.AsyncFunctionDef)) for n in ast.walk(tree))
+
+
+@pytest.mark.parametrize("results", ["after_vote", "after_close", "always"])
+def test_a_crowd_voting_at_once_gets_what_member_by_member_projection_gives(
+    results: str,
+) -> None:
+    """Personal frames skip superseded tallies (one per poll survives coalesce):
+    the frames stay exactly those of projecting the whole batch member by member."""
+    import random
+
+    rng = random.Random(results)
+    vids = [f"vid-{i:03d}-raw" for i in range(30)]
+    clients = [Client(V, vid, voted={1} if i % 3 == 0 else set()) for i, vid in enumerate(vids)]
+    clients += [Client(M), Client(OV), Client(V, None)]
+    room = Room(*clients)
+    for batch_no in range(3):
+        batch = []
+        for j in range(40):
+            pid = rng.choice([1, 2])
+            voter = rng.choice(vids)
+            event = {"type": "tally", "pid": pid, "tallies": [j, batch_no], "ballots": j,
+                     "voter": voter, "choices": [rng.randint(0, 1)], "results": results,
+                     "state": "open"}  # fmt: skip
+            batch.append(entry(f"{10 + batch_no}-{2 * j}", event))
+            if j % 10 == 0:
+                batch.append(entry(f"{10 + batch_no}-{2 * j + 1}", {"type": "likes", "total": j}))
+        # What each member should get, with the voted sets the batch produces.
+        expected = {}
+        voted_after = {id(c): set(c.voted) for c in clients}
+        for e in batch:
+            for c in clients:
+                if e.event["type"] == "tally" and c.vid == e.event["voter"]:
+                    voted_after[id(c)].add(e.event["pid"])
+        for c in clients:
+            member = dataclasses.replace(c, voted=voted_after[id(c)])
+            expected[id(c)] = room.projector.project_for(member, [e.event for e in batch])
+        before = {id(c): len(room.received[id(c)]) for c in clients}
+        room.deliver(batch)
+        for c in clients:
+            got = room.received[id(c)][before[id(c)] :]
+            assert [f.events for f in got] == ([expected[id(c)]] if expected[id(c)] else []), c

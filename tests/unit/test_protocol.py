@@ -21,14 +21,14 @@ VALID: list[tuple[dict[str, Any], object]] = [
         {
             "type": "hello",
             "role": "overlay",
-            "v": 2,
+            "v": 3,
             "since": {"epoch": "e1", "pos": "1700000000000-3"},
             "key": "k" * 128,
             "tab": "tab_-1234",
         },
         p.Hello(
             role="overlay",
-            v=2,
+            v=3,
             since=p.Since(epoch="e1", pos="1700000000000-3"),
             key="k" * 128,
             tab="tab_-1234",
@@ -107,6 +107,43 @@ VALID: list[tuple[dict[str, Any], object]] = [
         p.SetPollState(id="m5", poll=3, state="closed"),
     ),
     ({"type": "poll.delete", "id": "m11", "poll": 3}, p.DeletePoll(id="m11", poll=3)),
+    (
+        {
+            "type": "poll.create",
+            "id": "m12",
+            "question": "打分",
+            "kind": "rating",
+            "scale": 5,
+            "labels": ["很差", "很好"],
+        },
+        p.CreatePoll(id="m12", question="打分", kind="rating", scale=5, labels=("很差", "很好")),
+    ),
+    (
+        {
+            "type": "poll.create",
+            "id": "m13",
+            "question": "一个词",
+            "kind": "words",
+            "max_len": 12,
+            "moderated": True,
+            "results": "always",
+        },
+        p.CreatePoll(
+            id="m13", question="一个词", kind="words", max_len=12, moderated=True, results="always"
+        ),
+    ),
+    (
+        {"type": "poll.answer", "id": "v9", "poll": 2, "text": "太挤"},
+        p.AnswerPoll(id="v9", poll=2, text="太挤"),
+    ),
+    (
+        {"type": "poll.review", "id": "m14", "poll": 2, "answer": 5, "approve": True},
+        p.ReviewAnswer(id="m14", poll=2, answer=5, approve=True),
+    ),
+    (
+        {"type": "poll.word", "id": "m15", "poll": 2, "word": "太挤", "hidden": True},
+        p.HideWord(id="m15", poll=2, word="太挤", hidden=True),
+    ),
     ({"type": "overlay", "id": "m6", "show": None}, p.ShowOverlay(id="m6", show=None)),
     (
         {"type": "overlay", "id": "m6", "show": "poll", "poll": 3},
@@ -253,7 +290,7 @@ def test_command_classes_know_their_wire_type() -> None:
 def test_role_sets_are_disjoint_and_cover_every_command() -> None:
     assert not p.VIEWER_COMMANDS & p.MODERATOR_COMMANDS
     assert not p.OFFICIAL_COMMANDS & (p.VIEWER_COMMANDS | p.MODERATOR_COMMANDS)
-    assert len(p.VIEWER_COMMANDS | p.MODERATOR_COMMANDS) == 36
+    assert len(p.VIEWER_COMMANDS | p.MODERATOR_COMMANDS) == 39
     assert len(p.OFFICIAL_COMMANDS) == 4
     # Every follow-up command belongs to exactly one role.
     assert p.FOLLOWUP_COMMANDS <= p.VIEWER_COMMANDS | p.MODERATOR_COMMANDS | p.OFFICIAL_COMMANDS
@@ -557,6 +594,41 @@ BAD: list[tuple[str, str | bytes, str, str, str | None]] = [
         "c",
     ),
     (
+        "eleven poll options",
+        frame({"type": "poll.create", "id": "c", "question": "q", "options": ["a"] * 11}),
+        "bad_field",
+        "options",
+        "c",
+    ),
+    (
+        "an unknown poll kind",
+        frame({"type": "poll.create", "id": "c", "question": "q", "kind": "quiz"}),
+        "bad_field",
+        "kind",
+        "c",
+    ),
+    (
+        "a word-cloud answer that is not a string",
+        frame({"type": "poll.answer", "id": "c", "poll": 1, "text": 5}),
+        "bad_field",
+        "text",
+        "c",
+    ),
+    (
+        "a word-cloud answer past any limit",
+        frame({"type": "poll.answer", "id": "c", "poll": 1, "text": "长" * 401}),
+        "bad_field",
+        "text",
+        "c",
+    ),
+    (
+        "a review without its decision",
+        frame({"type": "poll.review", "id": "c", "poll": 1, "answer": 1}),
+        "bad_field",
+        "approve",
+        "c",
+    ),
+    (
         "poll.delete without a poll",
         frame({"type": "poll.delete", "id": "c"}),
         "bad_field",
@@ -715,7 +787,7 @@ def test_encode_helpers_round_trip() -> None:
     assert roundtrip(p.pong()) == {"type": "pong"}
     assert roundtrip(p.welcome("viewer", "ep", "recovered", heartbeat_s=25)) == {
         "type": "welcome",
-        "v": 2,
+        "v": 3,
         "role": "viewer",
         "epoch": "ep",
         "resume": "recovered",

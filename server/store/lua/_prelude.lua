@@ -83,21 +83,66 @@ local function broadcast_state()
   return h[1] or nil
 end
 
+-- A word-cloud poll's cloud: the CLOUD_TOP_N most frequent words not hidden,
+-- as {word, answers} pairs (server/domain/poll_kinds.py CLOUD_TOP_N; the
+-- store's tests check both agree), and the hidden words.
+local CLOUD_TOP_N = 50
+local function poll_cloud(pid)
+  local hidden = redis.call('SMEMBERS', P .. 'ph:' .. pid)
+  local hide = {}
+  for _, w in ipairs(hidden) do hide[w] = true end
+  local raw = redis.call('ZREVRANGE', P .. 'pw:' .. pid, 0, CLOUD_TOP_N + #hidden - 1, 'WITHSCORES')
+  local out = {}
+  for i = 1, #raw, 2 do
+    if not hide[raw[i]] and #out < CLOUD_TOP_N then out[#out + 1] = {raw[i], tonumber(raw[i + 1])} end
+  end
+  table.sort(hidden)
+  return out, hidden
+end
+
+-- Pending answers of a moderated word cloud, oldest first (moderators only:
+-- server/domain/poll_shape.py strips them for everyone else).
+local REVIEW_QUEUE_MAX = 100
+local function poll_queue(pid)
+  local q = {}
+  for _, aid in ipairs(redis.call('ZRANGE', P .. 'pq:' .. pid, 0, REVIEW_QUEUE_MAX - 1)) do
+    local a = redis.call('HGET', P .. 'pa:' .. pid, aid)
+    if a then
+      local d = cjson.decode(a)
+      q[#q + 1] = {id = tonumber(aid), text = d.text, flags = d.flags or cjson.null}
+    end
+  end
+  return q
+end
+
 local function poll_table(pid)
   local h = redis.call('HGETALL', P .. 'p:' .. pid)
   if #h == 0 then return nil end
   local f = {}
   for i = 1, #h, 2 do f[h[i]] = h[i + 1] end
   local n = tonumber(f.n)
-  local raw = redis.call('HGETALL', P .. 'pt:' .. pid)
+  local kind = f.kind or 'choice'
   local t = {}
-  for i = 1, n do t[i] = 0 end
-  for i = 1, #raw, 2 do t[tonumber(raw[i]) + 1] = tonumber(raw[i + 1]) end
-  return {
+  local out = {
     id = tonumber(f.id), question = f.question, options = cjson.decode(f.options),
     multi = f.multi == '1', results = f.results, state = f.state, tallies = t,
     ballots = tonumber(f.ballots or '0'), created = tonumber(f.created), shown = f.shown == '1',
+    kind = kind,
   }
+  if kind == 'words' then
+    -- A cloud's tallies are its {word, answers} pairs.
+    local hidden
+    out.tallies, hidden = poll_cloud(pid)
+    out.hidden, out.queue = hidden, poll_queue(pid)
+    out.pending = redis.call('ZCARD', P .. 'pq:' .. pid)
+    out.maxlen, out.moderated = tonumber(f.maxlen), f.moderated == '1'
+    return out
+  end
+  local raw = redis.call('HGETALL', P .. 'pt:' .. pid)
+  for i = 1, n do t[i] = 0 end
+  for i = 1, #raw, 2 do t[tonumber(raw[i]) + 1] = tonumber(raw[i + 1]) end
+  if f.labels then out.labels = cjson.decode(f.labels) end
+  return out
 end
 
 local function broadcast_table()

@@ -24,7 +24,8 @@ if redis.call('HGET', P .. 'overlay', 'poll') == pid then
   return idem_put(KEYS[3], err('conflict', 'poll ' .. pid ..
     ' is chosen for the overlay; show something else first', {current = cur}), ttl)
 end
-redis.call('DEL', pkey, P .. 'pt:' .. pid, P .. 'pb:' .. pid)
+redis.call('DEL', pkey, P .. 'pt:' .. pid, P .. 'pb:' .. pid, P .. 'pw:' .. pid, P .. 'ph:' .. pid,
+  P .. 'pa:' .. pid, P .. 'pav:' .. pid, P .. 'pq:' .. pid)
 redis.call('ZREM', P .. 'polls', pid)
 local pos = emit({type = 'poll_deleted', poll = tonumber(pid)}, maxlen)
 audit(ARGV[6], 'poll.delete', 'poll:' .. pid, cjson.encode({question = question}))

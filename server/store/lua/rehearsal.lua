@@ -15,7 +15,7 @@
 --            'broadcast' event. Returns the question and poll counters: ids are
 --            never reused, so a stray item of the rehearsal stays recognisable.
 --   'strays' 4 question id cut, 5 poll id cut, 6.. keys: deletes per-item keys
---            (q:, qv:, p:, pt:, pb:) whose id is at or below the cut.
+--            (q:, qv:, p:, pt:, pb:, pw:, ph:, pa:, pav:, pq:) whose id is at or below the cut.
 -- Every step but 'strays' refuses ('conflict') unless the broadcast is a draft.
 -- include: _prelude.lua
 local step, user = ARGV[2], ARGV[3]
@@ -72,7 +72,8 @@ end
 
 if step == 'strays' then
   local cut = {q = tonumber(ARGV[4]), qv = tonumber(ARGV[4]), p = tonumber(ARGV[5]),
-    pt = tonumber(ARGV[5]), pb = tonumber(ARGV[5])}
+    pt = tonumber(ARGV[5]), pb = tonumber(ARGV[5]), pw = tonumber(ARGV[5]), ph = tonumber(ARGV[5]),
+    pa = tonumber(ARGV[5]), pav = tonumber(ARGV[5]), pq = tonumber(ARGV[5])}
   local n = 0
   for i = 6, #ARGV do
     local kind, id = string.match(string.sub(ARGV[i], #P + 1), '^(%a+):(%d+)$')

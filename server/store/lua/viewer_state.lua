@@ -14,6 +14,12 @@ local ballots = {}
 for _, pid in ipairs(redis.call('ZRANGE', P .. 'polls', 0, -1)) do
   local c = redis.call('HGET', P .. 'pb:' .. pid, vid)
   if c then ballots[#ballots + 1] = {poll = tonumber(pid), mine = cjson.decode(c)} end
+  -- A word-cloud answer (poll_answer.lua) is this viewer's ballot: {its text}.
+  local aid = redis.call('HGET', P .. 'pav:' .. pid, vid)
+  if aid then
+    local a = cjson.decode(redis.call('HGET', P .. 'pa:' .. pid, aid))
+    ballots[#ballots + 1] = {poll = tonumber(pid), mine = {a.text}}
+  end
 end
 local banned = redis.call('SISMEMBER', P .. 'banned', vid) == 1
 return cjson.encode({mine = mine, myvotes = votes, ballots = ballots, banned = banned})

@@ -131,6 +131,12 @@ export function describeEntry(entry, t) {
     case 'poll.delete':
       detail = clip(d.question);
       break;
+    case 'poll.word':
+      detail = `${d.hidden === false ? '+' : '−'} “${clip(d.word)}”`;
+      break;
+    case 'poll.review':
+      detail = `#${d.answer} “${clip(d.text)}” → ${d.status}`;
+      break;
     case 'overlay':
       detail = d.show == null ? t('audit_overlay_none') : `${stateText('overlay', d.show, t)}${has(d, 'poll') ? ` #${d.poll}` : ''}`;
       break;

@@ -14,6 +14,7 @@
 // `reason`. Events carry absolute state, so applying one twice is harmless;
 // an event whose pos is not after the model's is skipped all the same.
 
+import { answered, tallied } from '../shared/poll-events.js';
 import { comparePos, parsePos } from '../shared/state.js';
 import { QUESTION_TRANSITIONS, STATUSES } from '../shared/contract.js';
 
@@ -67,7 +68,7 @@ export function applyMessage(model, msg) {
     const handler = HANDLERS[event.type];
     if (handler !== undefined) {
       handler(m, event);
-      changed.add(event.type === 'tally' || event.type === 'poll_deleted' ? 'poll' : event.type);
+      changed.add(['tally', 'poll_deleted', 'answer'].includes(event.type) ? 'poll' : event.type);
     }
   }
   if (parsePos(msg.pos) !== null && (m.pos === null || comparePos(msg.pos, m.pos) > 0)) {
@@ -125,10 +126,11 @@ const HANDLERS = {
     m.polls.delete(e.poll);
   },
   tally(m, e) {
-    const old = m.polls.get(e.pid) ?? { id: e.pid };
-    const changes = {};
-    for (const k of ['tallies', 'ballots', 'state']) if (k in e) changes[k] = e[k];
-    m.polls.set(e.pid, { ...old, ...changes });
+    m.polls.set(e.pid, tallied(m.polls.get(e.pid), e));
+  },
+  answer(m, e) {
+    // A word-cloud answer held for review, or rejected (static/js/shared/poll-events.js).
+    m.polls.set(e.pid, answered(m.polls.get(e.pid), e));
   },
   broadcast(m, e) {
     m.broadcast = { ...e.b };

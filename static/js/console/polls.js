@@ -8,8 +8,11 @@
 // events); this panel keeps no copy of them. Poll texts are viewer-facing but
 // written by moderators; still, everything is set as text.
 
-import { charCount, formatCount, percent } from '../shared/format.js';
+import { charCount, formatCount } from '../shared/format.js';
+import { figures } from '../shared/poll-figures.js';
+import { basisText } from '../shared/poll-draw.js';
 import { busy, errorText, field, follow, h, mountWithLang, setText, uid } from './panel-kit.js';
+import { barRows, cloudSection, hasOptions, kindFields, validateKind } from './poll-kinds.js';
 
 import {
   POLL_OPTION_MAX_LEN as OPTION_MAX,
@@ -77,18 +80,11 @@ export function tallyView(poll) {
   const counts = options.map((_, i) => Math.max(0, Math.floor(Number(tallies[i]) || 0)));
   const sum = counts.reduce((a, b) => a + b, 0);
   const given = Number(poll?.ballots);
-  // A tally without a ballot count (never from this hub) still draws sensibly.
+  // Older snapshots may lack the ballot count: the sum of a single-choice poll.
   const ballots = Number.isFinite(given) && given >= 0 ? given : poll?.multi ? Math.max(0, ...counts) : sum;
-  const top = Math.max(0, ...counts);
-  return {
-    ballots,
-    rows: options.map((text, i) => ({
-      text: String(text),
-      count: counts[i],
-      pct: percent(counts[i], ballots),
-      lead: top > 0 && counts[i] === top,
-    })),
-  };
+  // One definition of the figures (static/js/shared/poll-figures.js).
+  const figs = figures({ ...poll, options, tallies: counts, ballots });
+  return { ballots, figs, rows: figs.rows ?? [] };
 }
 
 /** Polls as listed: newest first (a card never jumps when its state changes). */
@@ -166,6 +162,11 @@ function buildForm(ctx) {
   const createOpenBtn = h('button', { type: 'button', className: 'cp-btn', text: t('polls_create_open') });
   const resetBtn = h('button', { type: 'button', className: 'cp-btn cp-btn-quiet', text: t('polls_reset') });
   const copy = buildCopy(ctx, (poll) => fill(poll));
+  // The kind (choice, rating, ranking, word cloud) and its own fields (./poll-kinds.js).
+  const kinds = kindFields(t, (kind) => {
+    optionsBox.hidden = !hasOptions(kind);
+    choiceBox.hidden = kind !== 'choice';
+  });
 
   const rows = [];
   const renumber = () => {
@@ -208,12 +209,21 @@ function buildForm(ctx) {
   };
   const addHint = h('span', { className: 'cp-hint' });
   addBtn.addEventListener('click', () => addRow('', true));
+  const optionsBox = h('fieldset', { className: 'cp-fieldset' },
+    h('legend', { text: t('polls_options') }),
+    optionList,
+    h('div', { className: 'cp-row' }, addBtn, addHint));
+  const choiceBox = h('fieldset', { className: 'cp-fieldset cp-inline' },
+    h('legend', { text: t('polls_kind') }),
+    h('label', { className: 'cp-check' }, single, t('polls_single')),
+    h('label', { className: 'cp-check' }, multi, t('polls_multi')));
 
   const values = () => ({
     question: question.value,
     options: rows.map((r) => r.input.value),
     multi: multi.checked,
     results: results.value,
+    ...kinds.values(),
   });
   const fill = (poll, { focus = true } = {}) => {
     question.value = poll.question ?? '';
@@ -223,6 +233,7 @@ function buildForm(ctx) {
     while (rows.length < OPTIONS_MIN) addRow();
     (poll.multi ? multi : single).checked = true;
     results.value = RESULTS.includes(poll.results) ? poll.results : 'after_vote';
+    kinds.fill(poll);
     errors.replaceChildren();
     if (focus) question.focus();
   };
@@ -231,20 +242,16 @@ function buildForm(ctx) {
   const node = h('form', { className: 'cp-card cp-poll-form', noValidate: true, attrs: { 'aria-labelledby': 'cp-poll-form-h' } },
     h('h2', { className: 'cp-title', id: 'cp-poll-form-h', text: t('polls_new_title') }),
     field(t('polls_question'), question),
-    h('fieldset', { className: 'cp-fieldset' },
-      h('legend', { text: t('polls_options') }),
-      optionList,
-      h('div', { className: 'cp-row' }, addBtn, addHint)),
-    h('fieldset', { className: 'cp-fieldset cp-inline' },
-      h('legend', { text: t('polls_kind') }),
-      h('label', { className: 'cp-check' }, single, t('polls_single')),
-      h('label', { className: 'cp-check' }, multi, t('polls_multi'))),
+    kinds.node,
+    optionsBox,
+    choiceBox,
     field(t('polls_results'), results, t('polls_results_hint')),
     errors,
     h('div', { className: 'cp-actions' }, createBtn, createOpenBtn, resetBtn),
     copy,
   );
   for (let i = 0; i < OPTIONS_MIN; i++) addRow();
+  kinds.show();
 
   const showErrors = (list) => {
     errors.replaceChildren(...list.map((e) => h('li', { text: t(e.key, e.vars) })));
@@ -252,11 +259,19 @@ function buildForm(ctx) {
     rows.forEach((r, i) => r.input.toggleAttribute('aria-invalid', list.some((e) => e.field === 'option' && e.index === i)));
   };
   const create = async (button, open) => {
-    const check = validatePollForm(values());
-    if (!check.ok) {
-      showErrors(check.errors);
+    const v = values();
+    const kind = validateKind(v);
+    // A rating's points and a word cloud's answers are not options to type.
+    const check = hasOptions(kind.extra.kind) ? validatePollForm(v)
+      : validatePollForm({ ...v, options: ['1', '2'] }); // prettier-ignore
+    const all = [...(check.errors ?? []), ...kind.errors];
+    if (!check.ok || all.length) {
+      showErrors(all);
       return;
     }
+    check.poll = { ...check.poll, ...kind.extra };
+    if (!hasOptions(kind.extra.kind)) delete check.poll.options;
+    if (kind.extra.kind !== 'choice') check.poll.multi = false;
     showErrors([]);
     await busy(button, async () => {
       const ack = await ctx.send('poll.create', check.poll);
@@ -365,12 +380,14 @@ function pollCard(ctx, first) {
   const question = h('h3', { className: 'cp-poll-q' });
   const bars = h('ol', { className: 'cp-bars' });
   const ballots = h('p', { className: 'cp-ballots' });
+  const basis = h('p', { className: 'cp-hint cp-poll-basis' });
+  const cloud = first.kind === 'words' ? cloudSection(ctx, id) : null;
   const stateBtn = h('button', { type: 'button', className: 'cp-btn cp-btn-primary' });
   const showBtn = h('button', { type: 'button', className: 'cp-btn' });
   const deleteBtn = h('button', { type: 'button', className: 'cp-btn cp-btn-quiet cp-poll-delete' });
   const node = h('article', { className: 'cp-poll', dataset: { poll: id } },
     h('div', { className: 'cp-poll-head' }, badge, onAir, meta),
-    question, bars,
+    question, cloud ? cloud.node : bars, cloud ? null : basis,
     h('div', { className: 'cp-poll-foot' }, ballots, h('div', { className: 'cp-actions' }, stateBtn, showBtn, deleteBtn)));
   let rowsKey = null;
   let rows = [];
@@ -423,7 +440,7 @@ function pollCard(ctx, first) {
   });
 
   const drawRows = (view) => {
-    const key = JSON.stringify(poll.options ?? []);
+    const key = JSON.stringify([poll.options ?? [], view.rows.map((r) => r.text)]);
     if (key !== rowsKey) {
       rowsKey = key;
       rows = view.rows.map((r) => {
@@ -439,7 +456,7 @@ function pollCard(ctx, first) {
     }
     view.rows.forEach((r, i) => {
       const row = rows[i];
-      setText(row.num, t('polls_votes_pct', { n: formatCount(r.count, ctx.lang()), pct: r.pct }));
+      setText(row.num, r.label);
       row.li.classList.toggle('is-lead', r.lead && poll.state === 'closed');
       // CSSOM, not a style attribute: allowed by the CSP.
       row.fill.style.setProperty('width', `${Math.min(100, r.pct)}%`);
@@ -461,11 +478,21 @@ function pollCard(ctx, first) {
       const here = shownHere();
       onAir.hidden = !here;
       node.classList.toggle('is-on-overlay', here);
-      setText(meta, `#${id} · ${t(poll.multi ? 'polls_multi' : 'polls_single')} · ${t('polls_results_meta', { v: t(`polls_results_${poll.results}`) })}`);
+      const kind = poll.kind ?? 'choice';
+      const how = kind === 'choice' ? t(poll.multi ? 'polls_multi' : 'polls_single')
+        : kind === 'rating' ? `${t('polls_kind_rating')} 1–${poll.options?.length ?? 5}` : t(`polls_kind_${kind}`); // prettier-ignore
+      setText(meta, `#${id} · ${how} · ${t('polls_results_meta', { v: t(`polls_results_${poll.results}`) })}`);
       setText(question, String(poll.question ?? ''));
       const view = tallyView(poll);
-      drawRows(view);
-      setText(ballots, t('polls_ballots', { n: formatCount(view.ballots, ctx.lang()) }));
+      const fmt = (n) => formatCount(n, ctx.lang());
+      if (cloud) cloud.update(poll);
+      else {
+        drawRows({ ...view, rows: barRows(poll, view.figs, t, fmt) });
+        const avg = view.figs.kind === 'rating' && view.figs.average !== null
+          ? `${t('polls_average', { avg: view.figs.average })} · ${view.figs.labels.filter(Boolean).join(' → ')} · ` : ''; // prettier-ignore
+        setText(basis, `${avg}${basisText(view.figs, ctx.lang())}`);
+      }
+      setText(ballots, t(kind === 'words' ? 'polls_answers' : 'polls_ballots', { n: fmt(view.ballots) }));
       setText(stateBtn, t({ draft: 'polls_open', open: 'polls_close', closed: 'polls_reopen' }[state]));
       stateBtn.classList.toggle('cp-btn-danger', state === 'open');
       stateBtn.classList.toggle('cp-btn-primary', state !== 'open');

@@ -6,8 +6,9 @@
 // that holds it: the on-air question ("question") or the ticker ("ticker").
 
 import { initialState } from '../shared/state.js';
-import { percent } from '../shared/format.js';
-import { count, label } from './labels.js';
+import { count, label, lang } from './labels.js';
+import { figures } from '../shared/poll-figures.js';
+import { basisText } from '../shared/poll-draw.js';
 import { ANONYMOUS } from '../shared/contract.js';
 
 export { ANONYMOUS };
@@ -110,31 +111,34 @@ export function questionView(state, preview = false) {
 }
 
 /**
- * The poll the moderator shows, with its results:
- * {key, id, question, closed, ballots, ballotsText, options: [{text, count, pct, lead}]}.
+ * The poll the moderator shows, with its results, from the one definition of
+ * the figures (static/js/shared/poll-figures.js):
+ * {key, id, kind, question, closed, ballots, ballotsText, basis, options: [{text, count, pct, lead, label}], words}.
  */
 export function pollView(state, preview = false) {
   const { poll: pid } = shown(state, preview);
   if (pid == null) return null;
   const poll = state.polls.get(pid) ?? state.polls.get(Number(pid));
   if (!poll || poll.state === 'draft' || !Array.isArray(poll.options)) return null;
+  const kind = poll.kind ?? 'choice';
   const tallies = Array.isArray(poll.tallies) ? poll.tallies : [];
-  const ballots = Number(poll.ballots) || 0;
-  const counts = poll.options.map((_, i) => Number(tallies[i]) || 0);
-  const top = Math.max(0, ...counts);
+  const figs = figures({ ...poll, tallies, ballots: Number(poll.ballots) || 0 });
+  const options = kind === 'words' ? [] : kind === 'ranking'
+    ? figs.rows.map((r) => ({ text: `${r.place}. ${r.text}`, count: r.points, pct: r.pct, lead: r.place === 1 && r.points > 0, label: label('points', { n: count(r.points) }) }))
+    : figs.rows.map((r) => ({ text: String(r.text), count: r.count, pct: r.pct, lead: r.lead, label: `${r.pct}%` })); // prettier-ignore
+  const average = kind === 'rating' && figs.average !== null ? `${label('average', { n: figs.average })} · ` : '';
   return {
-    key: JSON.stringify([poll.id, poll.question, poll.options]),
+    // A ranking's rows move as points change: its order is part of what is built.
+    key: JSON.stringify([poll.id, poll.question, poll.options, kind, kind === 'ranking' ? options.map((o) => o.text) : null]),
     id: poll.id,
+    kind,
     question: String(poll.question ?? ''),
     closed: poll.state === 'closed',
-    ballots,
-    ballotsText: label('ballots', { n: count(ballots) }),
-    options: poll.options.map((text, i) => ({
-      text: String(text),
-      count: counts[i],
-      pct: percent(counts[i], ballots),
-      lead: top > 0 && counts[i] === top,
-    })),
+    ballots: figs.ballots,
+    ballotsText: label(kind === 'words' ? 'answers' : 'ballots', { n: count(figs.ballots) }),
+    basis: `${average}${basisText(figs, lang())}`,
+    options,
+    words: figs.words ?? [],
   };
 }
 

@@ -4,12 +4,13 @@
 // Class names are a public interface: producers restyle them in the browser
 // source's custom CSS (docs/obs.md lists them). Do not rename them.
 
-import { count, label } from './labels.js';
+import { count, label, lang } from './labels.js';
 import { Hearts } from './hearts.js';
 import { clip } from './model.js';
 import { Ticker } from './ticker.js';
 import { Presence, fitText, icon, remPx } from './dom.js';
 import { el, setText } from '../shared/dom.js';
+import { cloudItems, kindLabel } from '../shared/poll-draw.js';
 
 const SWAP_MS = 180; // fade out the old question, then in the new one (CSS --xs-swap)
 
@@ -116,11 +117,15 @@ export class PollWidget extends Widget {
     this.question = el('h2', 'xs-poll-question');
     this.list = el('ol', 'xs-poll-options');
     this.ballots = el('span', 'xs-poll-ballots');
+    this.basis = el('span', 'xs-poll-basis');
+    this.label = el('span', 'xs-poll-label', label('poll'));
+    this.cloud = el('ul', 'xs-cloud');
     this.node.append(
-      el('header', 'xs-poll-head', null, el('span', 'xs-poll-label', label('poll')), this.state),
+      el('header', 'xs-poll-head', null, this.label, this.state),
       this.question,
       this.list,
-      el('footer', 'xs-poll-foot', null, this.ballots),
+      this.cloud,
+      el('footer', 'xs-poll-foot', null, this.ballots, this.basis),
     );
     this.key = null;
     this.rows = [];
@@ -132,9 +137,12 @@ export class PollWidget extends Widget {
     this.node.classList.toggle('is-closed', view.closed);
     setText(this.state, label(view.closed ? 'poll_final' : 'poll_live'));
     setText(this.ballots, view.ballotsText);
+    setText(this.basis, view.basis ?? '');
+    // A word cloud (static/js/shared/poll-draw.js): at most CLOUD_TOP_N words, redrawn as it grows.
+    this.cloud.replaceChildren(...cloudItems({ words: view.words ?? [] }, 'xs-cloud-word'));
     view.options.forEach((opt, i) => {
       const row = this.rows[i];
-      setText(row.pct, `${opt.pct}%`);
+      setText(row.pct, opt.label ?? `${opt.pct}%`);
       row.li.classList.toggle('is-lead', opt.lead);
       // A scale, so the bar's growth is a compositor animation (transition in CSS).
       row.fill.style.setProperty('transform', `scaleX(${opt.pct / 100})`);
@@ -144,6 +152,8 @@ export class PollWidget extends Widget {
   _build(view) {
     this.key = view.key;
     setText(this.question, view.question);
+    setText(this.label, kindLabel(view.kind ?? 'choice', lang()));
+    this.node.dataset.kind = view.kind ?? 'choice';
     this.rows = view.options.map((opt) => {
       const pct = el('span', 'xs-poll-pct', '0%');
       const fill = el('div', 'xs-poll-fill');

@@ -2,7 +2,7 @@
 // and server/domain/: do not edit. tests/unit/test_contract.py fails when it drifts.
 
 /** the `v` of hello and welcome */
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 /** close codes by name (server/protocol.py Close) */
 export const CLOSE = Object.freeze({"NORMAL":1000,"GOING_AWAY":1001,"TOO_BIG":1009,"INTERNAL":1011,"RESTART":1012,"TRY_AGAIN":1013,"SLOW_CONSUMER":4008,"PROTOCOL_ABUSE":4400,"UNAUTHORIZED":4401,"FORBIDDEN":4403,"NOT_FOUND":4404,"HELLO_TIMEOUT":4408,"TOO_MANY_CONNECTIONS":4429});
 /** what a browser reports when the connection drops (never sent) */
@@ -47,6 +47,20 @@ export const POLL_OPTION_MAX_LEN = 80;
 export const POLL_OPTIONS_RANGE = Object.freeze([2,10]);
 /** when viewers see a poll's results */
 export const POLL_RESULTS = Object.freeze(["after_vote","after_close","always"]);
+/** the kinds of poll (server/domain/poll_kinds.py) */
+export const POLL_KINDS = Object.freeze(["choice","rating","ranking","words"]);
+/** the points a rating poll may have */
+export const RATING_SCALES = Object.freeze([5,10]);
+/** characters of a rating scale's end label */
+export const RATING_LABEL_MAX_LEN = 20;
+/** fewest and most options a ranking orders */
+export const RANKING_RANGE = Object.freeze([2,10]);
+/** bounds of a word-cloud answer's length limit */
+export const ANSWER_LEN_RANGE = Object.freeze([1,50]);
+/** a word-cloud answer's length limit unless the poll says otherwise */
+export const ANSWER_LEN_DEFAULT = 20;
+/** words a cloud shows: the most frequent ones */
+export const CLOUD_TOP_N = 50;
 /** what the overlay command may show (null hides it) */
 export const OVERLAY_SHOWS = Object.freeze(["question","poll","likes","qr","ticker"]);
 /** folded characters of one sensitive word */

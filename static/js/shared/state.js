@@ -9,6 +9,7 @@
 // event whose pos is not after the last applied one is ignored and counted in
 // `duplicates` (a resume must not replay what the page already has).
 
+import { answered, tallied } from './poll-events.js';
 import { PUBLIC_STATUSES as PUBLIC } from './contract.js';
 
 export const PUBLIC_STATUSES = new Set(PUBLIC);
@@ -159,10 +160,11 @@ const HANDLERS = {
     s.polls.set(poll.id, poll);
   },
   tally(s, e) {
-    const old = s.polls.get(e.pid) ?? { id: e.pid };
-    const changes = {};
-    for (const k of ['tallies', 'ballots', 'state', 'mine']) if (k in e) changes[k] = e[k];
-    s.polls.set(e.pid, { ...old, ...changes });
+    s.polls.set(e.pid, tallied(s.polls.get(e.pid), e));
+  },
+  answer(s, e) {
+    // A word-cloud answer held for review, or rejected (moderators only).
+    s.polls.set(e.pid, answered(s.polls.get(e.pid), e));
   },
   broadcast(s, e) {
     s.broadcast = { ...e.b };

@@ -10,13 +10,15 @@
 // Untrusted text (questions, names, tags, poll options, titles) is only ever
 // put into the page with textContent; no HTML is parsed from data anywhere.
 
-import { charCount, formatCount, percent, relativeTime } from '../shared/format.js';
+import { charCount, formatCount, relativeTime } from '../shared/format.js';
 import { initLang, lang, setLang, t } from './i18n.js';
 import { HubSocket, randomId, TERMINAL } from '../shared/socket.js';
 import { ANONYMOUS, CLOSE } from '../shared/contract.js';
 import { createApi } from '../shared/api.js';
 import { $, bindI18n, el, setText } from '../shared/dom.js';
 import { createFollowup } from './followup.js';
+import { buildKindForm, resultNodes, viewerFigures } from './poll-kinds.js';
+import { kindLabel } from '../shared/poll-draw.js';
 import {
   AskOutbox,
   LikeBatcher,
@@ -316,26 +318,32 @@ function updatePoll(entry, poll) {
   if (sig === entry.sig) return;
   entry.sig = sig;
   entry.el.dataset.state = poll.state;
+  const kind = poll.kind ?? 'choice';
   const kicker = [
-    el('span', 'pill', t('poll')),
+    el('span', 'pill', kind === 'choice' ? t('poll') : kindLabel(kind, lang())),
     el('span', 'pill', t(poll.state === 'open' ? 'poll_open' : 'poll_closed')),
-    el('span', 'pill', t(poll.multi ? 'poll_multi' : 'poll_single')),
   ];
+  if (kind === 'choice') kicker.push(el('span', 'pill', t(poll.multi ? 'poll_multi' : 'poll_single')));
   if (poll.state === 'open') kicker[1].dataset.open = '';
   entry.kicker.replaceChildren(...kicker);
   setText(entry.question, poll.question ?? '');
 
   // The form is rebuilt only when what it offers changes, so a tally arriving
   // while someone is choosing neither moves their focus nor drops their choice.
-  const formSig = canVote ? JSON.stringify([poll.options, poll.multi, lang()]) : '';
+  const formSig = canVote ? JSON.stringify([poll.options, poll.multi, kind, poll.labels, poll.maxlen, lang()]) : '';
   if (formSig !== entry.formSig) {
     entry.form?.remove();
-    entry.form = canVote ? buildPollForm(poll) : null;
+    entry.form = !canVote ? null : kind === 'choice' ? buildPollForm(poll)
+      : buildKindForm(poll, kindCtx, (body) => sendKind(poll.id, body)); // prettier-ignore
     if (entry.form) entry.question.after(entry.form);
     entry.formSig = formSig;
   }
-  const total = Array.isArray(tallies) ? tallies.reduce((a, b) => a + b, 0) : 0;
-  if (entry.form) {
+  // Every figure from the one definition (static/js/shared/poll-figures.js).
+  const figs = viewerFigures(poll, tallies, ballots);
+  if (entry.form && kind !== 'choice') {
+    const submit = entry.form.querySelector('button[type="submit"]');
+    submit.disabled = view.pollSending.has(poll.id);
+  } else if (entry.form) {
     const sending = view.pollSending.has(poll.id);
     const submit = entry.form.querySelector('button');
     submit.disabled = sending;
@@ -343,8 +351,8 @@ function updatePoll(entry, poll) {
     // Live results ("always"): each option carries its share while voting.
     for (const [i, label] of entry.form.querySelectorAll('.option').entries()) {
       const pct = label.querySelector('.pct');
-      if (Array.isArray(tallies)) {
-        const share = percent(tallies[i] ?? 0, total);
+      if (figs !== null) {
+        const share = figs.rows[i]?.pct ?? 0;
         label.dataset.pct = '';
         label.style.setProperty('--pct', `${share}%`); // CSSOM: allowed by the CSP
         setText(pct, `${share}%`);
@@ -355,34 +363,20 @@ function updatePoll(entry, poll) {
     }
   }
 
-  const rows = [];
-  if (Array.isArray(tallies) && !entry.form) {
-    (poll.options ?? []).forEach((option, i) => {
-      const n = tallies[i] ?? 0;
-      const chosen = Array.isArray(mine) && mine.includes(i);
-      const row = el('div', 'result');
-      if (chosen) row.dataset.mine = '';
-      const line = el('div', 'result-row');
-      const label = el('span', 'result-label', option);
-      if (chosen) label.append(el('span', 'sr-only', t('mine_choice')));
-      line.append(label, el('span', 'pct', `${percent(n, total)}% · ${t('poll_votes', { n: formatCount(n, lang()) })}`));
-      const bar = el('div', 'bar');
-      const fill = el('span');
-      fill.style.width = `${percent(n, total)}%`; // CSSOM, not a style attribute: CSP-safe
-      bar.append(fill);
-      row.append(line, bar);
-      rows.push(row);
-    });
-  }
+  const rows = figs !== null && (!entry.form || kind === 'words') ? resultNodes(figs, mine, kindCtx) : [];
   entry.results.replaceChildren(...rows);
 
   let note = '';
   const error = view.pollNote.get(poll.id);
+  const answered = kind === 'words' && Array.isArray(mine) ? t('poll_my_answer', { text: mine[0] ?? '' }) : '';
   if (error) note = t(error);
-  else if (Array.isArray(tallies) && typeof ballots === 'number') {
-    note = t('poll_ballots', { n: formatCount(ballots, lang()) });
-    if (mine !== null && poll.state === 'open') note = `${t('poll_voted')} · ${note}`;
-  } else if (mine !== null) note = t('poll_wait_close');
+  else if (answered && view.pollAcks.get(poll.id)?.status === 'pending') note = `${answered} · ${t('poll_answer_pending')}`;
+  else if (figs !== null && typeof ballots === 'number') {
+    note = t(kind === 'words' ? 'poll_answers' : 'poll_ballots', { n: formatCount(ballots, lang()) });
+    if (answered) note = `${answered} · ${note}`;
+    else if (mine !== null && poll.state === 'open') note = `${t('poll_voted')} · ${note}`;
+  } else if (answered) note = `${answered} · ${t('poll_hidden')}`;
+  else if (mine !== null) note = t('poll_wait_close');
   else if (poll.state === 'open' && poll.results === 'after_close') note = t('poll_hidden');
   setText(entry.note, note);
 }
@@ -420,6 +414,36 @@ function buildPollForm(poll) {
     vote(poll.id);
   });
   return form;
+}
+
+// Rating, ranking and word-cloud forms (./poll-kinds.js): what they need of the page.
+const kindCtx = {
+  t: (key, params) => t(key, params),
+  lang: () => lang(),
+  fmt: (n) => formatCount(n, lang()),
+  memory(pid, make) {
+    if (!view.pollChoice.has(pid)) view.pollChoice.set(pid, make());
+    return view.pollChoice.get(pid);
+  },
+};
+
+async function sendKind(pid, body) {
+  if (body === null) {
+    view.pollNote.set(pid, 'poll_choose');
+    render();
+    return;
+  }
+  if (view.pollSending.has(pid)) return;
+  view.pollSending.add(pid);
+  view.pollNote.delete(pid);
+  render();
+  const reply = 'text' in body
+    ? await socket.send('poll.answer', { poll: pid, text: body.text })
+    : await socket.send('vote', { poll: pid, choices: body.choices });
+  view.pollSending.delete(pid);
+  if (reply.type === 'ack') view.pollAcks.set(pid, reply.result);
+  else view.pollNote.set(pid, voteErrorKey(reply.code));
+  render();
 }
 
 async function vote(pid) {

@@ -341,5 +341,7 @@ export function pollView(poll, ack, ended) {
 export function voteErrorKey(code) {
   if (code === 'conflict' || code === 'duplicate') return 'poll_already';
   if (code === 'closed') return 'poll_closed_err';
+  if (code === 'too_long') return 'poll_answer_long';
+  if (code === 'empty') return 'poll_answer_empty';
   return 'poll_failed';
 }
