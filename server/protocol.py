@@ -22,7 +22,7 @@ from typing import Any, ClassVar, Final, Literal, NoReturn, TypeAlias, TypedDict
 
 import orjson
 
-PROTOCOL_VERSION: Final = 2
+PROTOCOL_VERSION: Final = 3
 
 # JSON numbers a JavaScript client can represent exactly (Number.MAX_SAFE_INTEGER + 1).
 MAX_SAFE_INT: Final = 2**53
@@ -330,6 +330,14 @@ POLL_RESULTS: tuple[PollResults, ...] = get_args(PollResults)
 POLL_STATES: tuple[PollState, ...] = get_args(PollState)
 OVERLAY_SHOWS: tuple[OverlayShow, ...] = get_args(OverlayShow)
 BROADCAST_STATES: tuple[BroadcastState, ...] = get_args(BroadcastState)
+# Paging (docs/protocol.md "Paging", server/domain/paging.py): the lists a
+# client may page ("public": the public statuses together; one status:
+# moderators only), their orders, and the largest page.
+PageOrder: TypeAlias = Literal["top", "new", "old"]
+PAGE_ORDERS: tuple[PageOrder, ...] = get_args(PageOrder)
+PAGE_LISTS: tuple[str, ...] = ("public", *STATUSES, "merged")
+PAGE_MAX: Final = 200
+_CURSOR_RE = re.compile(r"[0-9]{1,17}:[0-9]{1,16}")
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -657,6 +665,19 @@ class FuRequestExtension:
     reason: str
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class QuestionsPage:
+    """A read: the next page of one list of questions (any role; the list
+    decides who may read it). Answered over the socket only."""
+
+    TYPE: ClassVar[str] = "questions.page"
+    id: str
+    list: str
+    order: PageOrder
+    after: str | None = None  # the cursor of the previous page; None: from the start
+    limit: int = 50
+
+
 LiveCommand: TypeAlias = (
     Ask
     | Upvote
@@ -692,7 +713,7 @@ FollowupCommand: TypeAlias = (
     | FuRequestExtension
 )
 Command: TypeAlias = LiveCommand | FollowupCommand
-Message: TypeAlias = Hello | Ping | Command
+Message: TypeAlias = Hello | Ping | QuestionsPage | Command
 
 VIEWER_COMMANDS: frozenset[type] = frozenset({Ask, Upvote, Like, Vote, FuRate})
 MODERATOR_COMMANDS: frozenset[type] = frozenset(
@@ -755,6 +776,16 @@ _SPECS: dict[str, tuple[type[Message], dict[str, _Field]]] = {
         },
     ),
     "ping": (Ping, {}),
+    "questions.page": (
+        QuestionsPage,
+        {
+            **_ID,
+            "list": _req(_one_of(PAGE_LISTS)),
+            "order": _req(_one_of(PAGE_ORDERS)),
+            "after": _opt(_nullable(_matching(_CURSOR_RE, "a cursor from a snapshot or a page"))),
+            "limit": _opt(_int(1, PAGE_MAX)),
+        },
+    ),
     "ask": (
         Ask,
         {

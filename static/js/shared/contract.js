@@ -2,7 +2,7 @@
 // and server/domain/: do not edit. tests/unit/test_contract.py fails when it drifts.
 
 /** the `v` of hello and welcome */
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 /** close codes by name (server/protocol.py Close) */
 export const CLOSE = Object.freeze({"NORMAL":1000,"GOING_AWAY":1001,"TOO_BIG":1009,"INTERNAL":1011,"RESTART":1012,"TRY_AGAIN":1013,"SLOW_CONSUMER":4008,"PROTOCOL_ABUSE":4400,"UNAUTHORIZED":4401,"FORBIDDEN":4403,"NOT_FOUND":4404,"HELLO_TIMEOUT":4408,"TOO_MANY_CONNECTIONS":4429});
 /** what a browser reports when the connection drops (never sent) */
@@ -55,3 +55,5 @@ export const WORD_MAX_LEN = 50;
 export const WORD_LIST_MAX_WORDS = 20000;
 /** bytes of an uploaded word list */
 export const WORDS_MAX_BODY = 4194304;
+/** questions in one page of questions.page */
+export const PAGE_MAX = 200;
