@@ -78,6 +78,11 @@ class Settings:
     # refill per minute; a reader scrolling fast reads one page every second or two.
     pages_burst: int = 20
     pages_per_min: float = 60.0
+    # Memory given back (a full collection and malloc_trim) once this many
+    # connections fewer are open than at their peak since the last time
+    # (server/live/memory.py); 0 turns it off.
+    memory_trim_drop: int = 200
+    memory_trim_check_s: float = 2.0
     # The console's list of most active viewers covers this many minutes.
     activity_minutes: int = 5
     # Connections allowed from one IP address on one hub process: open

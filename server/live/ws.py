@@ -80,6 +80,7 @@ async def websocket_endpoint(ws: WebSocket) -> None:
         metrics.closes_total.inc(code=str(Close.TOO_MANY_CONNECTIONS))
         return
     counts[ip] = counts.get(ip, 0) + 1
+    hub.memory.opened()
     try:
         await ws.accept()
         conn = Conn(
@@ -88,6 +89,7 @@ async def websocket_endpoint(ws: WebSocket) -> None:
         )  # fmt: skip
         await _serve(hub, ws, conn)
     finally:
+        hub.memory.closed()
         left = counts.get(ip, 1) - 1
         if left > 0:
             counts[ip] = left
