@@ -6,17 +6,14 @@ refused by its budget."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 from pathlib import Path
 
 import orjson
 import pytest
 
+from bench.joins import fill
 from server.domain import paging
-from server.domain.text import fingerprint
-from server.settings import Settings
-from server.store.store import Store
 from tests.integration.harness import HubProcess, new_moderator
 from tests.integration.hub_helpers import (
     Clients,
@@ -31,29 +28,9 @@ pytestmark = pytest.mark.anyio
 PENDING = 2101
 
 
-def text_of(i: int) -> str:
-    return "问题" + "".join(chr(0x4E00 + 10 * n + int(d)) for n, d in enumerate(str(i)))
-
-
-async def seed(redis_url: str, bid: str, n: int, start: int = 0) -> list[int]:
+async def seed(redis_url: str, bid: str, n: int) -> list[int]:
     """``n`` questions from ``n`` viewers, through ask.lua as the hub writes them."""
-    async with open_redis(redis_url) as redis:
-        store = Store(redis, Settings(redis_url=redis_url))
-        results = await asyncio.gather(
-            *(
-                store.ask(
-                    bid,
-                    f"v:s{i}:a",
-                    vid=f"s{i}",
-                    text=text_of(i),
-                    name="市民",
-                    tag=None,
-                    fp=fingerprint(text_of(i)),
-                )
-                for i in range(start, start + n)
-            )
-        )
-    return [r["qid"] for r in results]
+    return await fill(redis_url, bid, n, approved=0)
 
 
 async def test_a_moderator_pages_to_the_2001st_oldest_pending_question(
