@@ -129,12 +129,10 @@ export function mountQueue(root, ctx) {
         });
       });
   }
+  // Rows loaded but not drawn stay behind "show more"; the hub is asked only
+  // once every loaded row is drawn.
   new IntersectionObserver((entries) => {
-    if (!entries.some((e) => e.isIntersecting)) return;
-    if (ui.list.length > ui.limit) {
-      ui.limit += PAGE_ROWS;
-      render();
-    } else loadMore();
+    if (entries.some((e) => e.isIntersecting) && ui.list.length <= ui.limit) loadMore();
   }, { rootMargin: '400px' }).observe(listEnd);
   const main = el('div', 'q-main');
   main.append(views, toolbar, bulk, list, more, listEnd, empty);
