@@ -33,6 +33,7 @@ import redis.asyncio as aioredis
 
 from bench import console5k, report
 from bench import export as export_bench
+from bench import joins as joins_bench
 from bench import scaling as scaling_bench
 from bench import wordcloud as wordcloud_bench
 from bench import words as words_bench
@@ -60,6 +61,8 @@ HUB_ENV = {
     # Every simulated viewer connects from 127.0.0.1: one address, lifted too.
     "QUESTIONS_IP_BURST": "100000",
     "QUESTIONS_IP_PER_MIN": "6000000",
+    # A moderator reading a 10,000-question queue page by page at once.
+    "PAGES_BURST": "100000",
     "LOG_LEVEL": "warning",
 }
 
@@ -83,6 +86,10 @@ FULL = {
     "redis_ops": {"viewers": 50, "events": 200},
     "fanout_workers": {"clients": 3000, "hz": 10, "duration": 10},
     "console5k": {"sizes": [100, 5000], "presses": 40, "approvals": 10},
+    # Joins, storms and growth (bench/joins.py, docs/performance.md).
+    "join": {"questions": 10000, "approved": 2000, "rate": 500, "joins": 2500},
+    "storm": {"clients": 10000, "questions": 2000},
+    "growth": {"sizes": [100, 1000, 10000], "samples": 30},
 }
 QUICK = {
     "fanout": {"clients": 40, "hz": 10, "duration": 2},
@@ -100,6 +107,9 @@ QUICK = {
     "redis_ops": {"viewers": 3, "events": 5},
     "fanout_workers": {"clients": 40, "hz": 10, "duration": 2},
     "console5k": {"sizes": [20, 200], "presses": 5, "approvals": 2},
+    "join": {"questions": 300, "approved": 100, "rate": 50, "joins": 40},
+    "storm": {"clients": 40, "questions": 100},
+    "growth": {"sizes": [10, 100], "samples": 3},
 }
 
 
@@ -508,6 +518,28 @@ class Bench:
             "errors": stats.errors,
         }
 
+    async def join(self, cfg: dict[str, Any]) -> dict[str, Any]:
+        """Viewers joining a broadcast of 10,000 questions at 500 joins/s."""
+        hub, bid = await self.fresh()
+        mod = lambda: self.moderator(bid)  # noqa: E731
+        return await joins_bench.join(hub.base, self.redis_url, bid, mod, SECRET.encode(), cfg)
+
+    async def storm(self, cfg: dict[str, Any]) -> dict[str, Any]:
+        """A reconnect storm after a graceful restart."""
+        hub, bid = await self.fresh()
+        mod = lambda: self.moderator(bid)  # noqa: E731
+        return await joins_bench.storm(hub, self.redis_url, bid, mod, SECRET.encode(), cfg)
+
+    async def growth(self, cfg: dict[str, Any]) -> dict[str, Any]:
+        """One event and one join at 100, 1,000 and 10,000 questions."""
+        hub, _ = await self.fresh()
+        return await joins_bench.growth(hub.base, self.redis_url, self.new_broadcast,
+                                        self.moderator, SECRET.encode(), cfg)  # fmt: skip
+
+    def moderator(self, bid: str) -> HubClient:
+        assert self.hub is not None
+        return HubClient(self.hub.base, bid, "moderator", cookies=self.mod_cookies, record=True)
+
     async def words(self, cfg: dict[str, Any]) -> dict[str, Any]:
         """The sensitive-word screen of one question, with a big deployment list."""
         return await asyncio.to_thread(words_bench.run, cfg["words"], cfg["checks"])
@@ -596,6 +628,11 @@ def _cpu_model() -> str:
 
 
 async def main(args: argparse.Namespace) -> int:
+    # The storm opens 10,000 sockets each side: the descriptor limit up to its hard cap.
+    import resource
+
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     plan = QUICK if args.quick else FULL
     only = [s for s in (args.only.split(",") if args.only else plan) if s in plan]
     out_dir = Path(args.out) if args.out else RESULTS

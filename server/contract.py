@@ -110,6 +110,7 @@ def constants() -> list[tuple[str, str, Any]]:
         ("WORD_MAX_LEN", "folded characters of one sensitive word", sensitive.WORD_MAX_LEN),
         ("WORD_LIST_MAX_WORDS", "words of one sensitive-word list", sensitive.LIST_MAX_WORDS),
         ("WORDS_MAX_BODY", "bytes of an uploaded word list", WORDS_MAX_BODY),
+        ("PAGE_MAX", "questions in one page of questions.page", protocol.PAGE_MAX),
     ]  # fmt: skip
 
 

@@ -283,6 +283,19 @@ class Metrics:
                 ["kind"],
             )
         )
+        self.resume_reads_total = r.add(
+            Counter(
+                "xs_resume_reads_total",
+                "Resumes from before the ring, by source (one Redis read or shared).",
+                ["kind"],
+            )
+        )
+        self.memory_trims_total = r.add(
+            Counter(
+                "xs_memory_trims_total",
+                "Times memory was given back after a burst of connections ended.",
+            )
+        )
         # --- likes ---
         self.likes_received_total = r.add(
             Counter("xs_likes_received_total", "Likes received from clients.")

@@ -335,6 +335,14 @@ POLL_KINDS: tuple[PollKind, ...] = get_args(PollKind)
 OVERLAY_SHOWS: tuple[OverlayShow, ...] = get_args(OverlayShow)
 OVERLAY_WIDGETS: tuple[OverlayWidget, ...] = get_args(OverlayWidget)
 BROADCAST_STATES: tuple[BroadcastState, ...] = get_args(BroadcastState)
+# Paging (docs/protocol.md "Paging", server/domain/paging.py): the lists a
+# client may page ("public": the public statuses together; one status:
+# moderators only), their orders, and the largest page.
+PageOrder: TypeAlias = Literal["top", "new", "old"]
+PAGE_ORDERS: tuple[PageOrder, ...] = get_args(PageOrder)
+PAGE_LISTS: tuple[str, ...] = ("public", *STATUSES, "merged")
+PAGE_MAX: Final = 200
+_CURSOR_RE = re.compile(r"[0-9]{1,17}:[0-9]{1,16}")
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -813,6 +821,19 @@ class FuRequestExtension:
     reason: str
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class QuestionsPage:
+    """A read: the next page of one list of questions (any role; the list
+    decides who may read it). Answered over the socket only."""
+
+    TYPE: ClassVar[str] = "questions.page"
+    id: str
+    list: str
+    order: PageOrder
+    after: str | None = None  # the cursor of the previous page; None: from the start
+    limit: int = 50
+
+
 LiveCommand: TypeAlias = (
     Ask
     | Upvote
@@ -853,7 +874,7 @@ FollowupCommand: TypeAlias = (
     | FuRequestExtension
 )
 Command: TypeAlias = LiveCommand | FollowupCommand
-Message: TypeAlias = Hello | Ping | Command
+Message: TypeAlias = Hello | Ping | QuestionsPage | Command
 
 VIEWER_COMMANDS: frozenset[type] = frozenset({Ask, Upvote, Like, Vote, AnswerPoll, FuRate})
 MODERATOR_COMMANDS: frozenset[type] = frozenset(
@@ -920,6 +941,16 @@ _SPECS: dict[str, tuple[type[Message], dict[str, _Field]]] = {
         },
     ),
     "ping": (Ping, {}),
+    "questions.page": (
+        QuestionsPage,
+        {
+            **_ID,
+            "list": _req(_one_of(PAGE_LISTS)),
+            "order": _req(_one_of(PAGE_ORDERS)),
+            "after": _opt(_nullable(_matching(_CURSOR_RE, "a cursor from a snapshot or a page"))),
+            "limit": _opt(_int(1, PAGE_MAX)),
+        },
+    ),
     "ask": (
         Ask,
         {

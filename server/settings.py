@@ -80,6 +80,15 @@ class Settings:
     # once per heartbeat, 25 s, when idle); over it a ping counts as refused.
     pings_burst: int = 10
     pings_per_min: float = 30.0
+    # Pages of questions one connection may read (questions.page): burst and
+    # refill per minute; a reader scrolling fast reads one page every second or two.
+    pages_burst: int = 20
+    pages_per_min: float = 60.0
+    # Memory given back (a full collection and malloc_trim) once this many
+    # connections fewer are open than at their peak since the last time
+    # (server/live/memory.py); 0 turns it off.
+    memory_trim_drop: int = 200
+    memory_trim_check_s: float = 2.0
     # The console's list of most active viewers covers this many minutes.
     activity_minutes: int = 5
     # Connections allowed from one IP address on one hub process: open

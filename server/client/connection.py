@@ -197,6 +197,22 @@ class HubClient:
             if future.done():
                 self._pending.pop(cid, None)
 
+    async def page(
+        self, list: str, order: str, *, after: str | None = None, limit: int | None = None
+    ) -> Json:
+        """Read the next page of a list (``questions.page``; ``after`` defaults to
+        the state's cursor for it) and add it to ``state``; returns the ack or error."""
+        fields: Json = {"list": list, "order": order}
+        cursor = after if after is not None else self.state.more.get(f"{list}.{order}")
+        if cursor is not None:
+            fields["after"] = cursor
+        if limit is not None:
+            fields["limit"] = limit
+        reply = await self.command("questions.page", **fields)
+        if reply.get("type") == "ack":
+            self.state.apply_page(reply["result"])
+        return reply
+
     # --- waiting ------------------------------------------------------------
 
     def mark(self) -> int:

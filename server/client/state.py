@@ -39,6 +39,10 @@ class ClientState:
     on_air: Json | None = None
     broadcast: Json = dataclasses.field(default_factory=dict)
     overlay: Json = dataclasses.field(default_factory=dict)
+    # Paging (docs/protocol.md, "Paging"): "<list>.<order>" -> the cursor of the
+    # next page (None: all loaded), and each list's question count.
+    more: dict[str, str | None] = dataclasses.field(default_factory=dict)
+    total: dict[str, int] = dataclasses.field(default_factory=dict)
     # Moderators: banned viewers by pseudonym -> {"asker", "qid"}.
     banned: dict[str, Json] = dataclasses.field(default_factory=dict)
     snapshots: int = 0
@@ -53,6 +57,8 @@ class ClientState:
         kind = msg.get("type")
         if kind == "snapshot":
             self.apply_snapshot(msg)
+        elif kind == "page":
+            self.apply_page(msg)
         elif kind == "events":
             if msg.get("epoch") is not None:
                 self.epoch = msg["epoch"]
@@ -81,6 +87,19 @@ class ClientState:
         if snap.get("rundown") is not None:
             self.overlay["rundown"] = _rundown(snap["rundown"])
         self.banned = {b["asker"]: dict(b) for b in snap.get("banned", ())}
+        self.more = dict(snap.get("more") or {})
+        self.total = dict(snap.get("total") or {})
+
+    def apply_page(self, page: Mapping[str, Any]) -> None:
+        """Add a page of ``questions.page`` (its ack's ``result``; as a message,
+        ``{"type": "page", **result}``): the questions not loaded yet are
+        inserted, the loaded ones kept (their events keep them current, a page
+        may be older than they are), and the list's cursor moves on."""
+        for q in page.get("questions", ()):
+            if self.role == "viewer" and q.get("status") not in PUBLIC_STATUSES:
+                continue
+            self.questions.setdefault(q["id"], q)
+        self.more[f"{page.get('list')}.{page.get('order')}"] = page.get("next")
 
     def apply_event(self, event: Mapping[str, Any]) -> bool:
         """Apply one event; False if it was a duplicate (pos not after the last one)."""
@@ -107,6 +126,14 @@ class ClientState:
     def _question(self, event: Mapping[str, Any]) -> None:
         q = event["q"]
         qid = q["id"]
+        # A moderator's question events say where they came from (``prev``:
+        # None for a new question): the per-status totals follow them, as in
+        # static/js/console/model.js.
+        prev, status = event.get("prev", q.get("status")), q.get("status")
+        if self.role == "moderator" and self.total and prev != status:
+            if prev is not None:
+                self.total[prev] = max(0, self.total.get(prev, 0) - 1)
+            self.total[status] = self.total.get(status, 0) + 1
         if event.get("mine") or qid in self.mine:
             self.mine[qid] = q
         if self.role == "viewer" and q.get("status") not in PUBLIC_STATUSES:

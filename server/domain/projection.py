@@ -399,30 +399,48 @@ def project_snapshot(
         "presence": snap["presence"],
         "on_air": _public_q(on_air) if on_air else None,
     }
+    view["questions"] = project_questions(
+        snap["questions"], role, pseudonym=pseudonym, names_hidden=names_hidden
+    )
+    # The first screen's cursors and each list's count (docs/protocol.md, "Paging").
+    view["more"] = snap.get("more") or {}
+    view["total"] = snap.get("total") or {}
     if role is Role.MODERATOR:
-        # A question a moderator entered (hotline, letter...) has no asker:
-        # no pseudonym either, as in its events.
-        view["questions"] = [
-            {**_strip(item["q"]), "asker": pseudonym(item["asker"])}
-            if isinstance(item.get("asker"), str)
-            else _strip(item["q"])
-            for item in snap["questions"]
-        ]
         view["banned"] = [
             {"asker": pseudonym(b["vid"]), "qid": b["qid"]} for b in _as_list(snap.get("banned"))
         ]
-    else:
-        # Viewers and the overlay (its ticker): the "viewer" snapshot holds
-        # public statuses only, never a pending or rejected question.
-        view["questions"] = [_public_q(item["q"]) for item in snap["questions"]]
-        if names_hidden:
-            view["questions"] = [hide_names({"q": q})["q"] for q in view["questions"]]
-            if view["on_air"] is not None:
-                view["on_air"] = hide_names({"q": view["on_air"]})["q"]
+    elif names_hidden and view["on_air"] is not None:
+        view["on_air"] = hide_names({"q": view["on_air"]})["q"]
     if role is not Role.VIEWER:
         view["overlay"] = overlay_view(snap["overlay"])
         view["rundown"] = rundown_view(snap.get("rundown"))
     return view
+
+
+def project_questions(
+    items: list[Mapping[str, Any]],
+    role: Role,
+    *,
+    pseudonym: Callable[[str], str],
+    names_hidden: bool,
+) -> list[dict[str, Any]]:
+    """Questions as read by the store (``{"q": ..., "asker": ...}``), as ``role``
+    sees them in a snapshot or a page of ``questions.page``."""
+    if role is Role.MODERATOR:
+        # A question a moderator entered (hotline, letter...) has no asker:
+        # no pseudonym either, as in its events.
+        return [
+            {**_strip(item["q"]), "asker": pseudonym(item["asker"])}
+            if isinstance(item.get("asker"), str)
+            else _strip(item["q"])
+            for item in items
+        ]
+    # Viewers and the overlay (its ticker): only public statuses are read for
+    # them, and a question that left public view meanwhile is not shown.
+    out = [_public_q(item["q"]) for item in items if item["q"].get("status") in PUBLIC_STATUSES]
+    if names_hidden:
+        out = [hide_names({"q": q})["q"] for q in out]
+    return out
 
 
 def add_personal(

@@ -38,6 +38,7 @@ from server.live.conn import Conn, ConnState, OutFrame
 from server.live.deps import LiveDeps
 from server.live.fanout import Entry, Event, Frame, Plan, Projector, Ring, entry, plan_batch
 from server.live.fanout import plan_resume as plan_from_ring
+from server.live.flight import Flights
 from server.live.snapshots import Snapshots
 from server.protocol import Role, Since
 
@@ -78,6 +79,15 @@ class Channel:
         # (views and unique devices, lua/presence.lua). Bounded by the churn of
         # one presence interval; past VISITS_MAX the report is due anyway.
         self.visits: list[str] = []
+        # Resumes from before the ring (e.g. after a restart): the Redis part of
+        # the plan, shared by every join from the same position while the
+        # ring's base holds, so a storm of them costs one read (see _older).
+        self._older_reads: Flights[
+            tuple[str, StreamId, StreamId], tuple[ResumeOutcome, list[Event]]
+        ]
+        self._older_reads = Flights()
+        self._older_cache: dict[tuple[str, StreamId, StreamId], tuple[ResumeOutcome, list[Event]]]
+        self._older_cache = {}
         self.snapshots = Snapshots(
             bid, deps, self.projector, self.ring, epoch=lambda: self.epoch,
             on_broadcast=self._observe_broadcast,
@@ -342,6 +352,31 @@ class Channel:
         if conn.live:
             self.register(conn)
 
+    async def _older(
+        self, pos: StreamId, base: StreamId, limit: int
+    ) -> tuple[ResumeOutcome, list[Event]]:
+        """A position before the ring: its outcome and the events from it up to
+        the ring's ``base``, read from Redis (one read for a storm of them)."""
+        self._metrics.resume_reads_total.inc(kind="redis")
+        store = self._store
+        first, last = await store.stream_bounds(self.bid)
+        first_sid = parse_stream_id(first) if first else None
+        last_sid = parse_stream_id(last) if last else None
+        inside = first_sid is not None and last_sid is not None and first_sid < pos < last_sid
+        known = not inside or await store.has_event(self.bid, format_stream_id(pos))
+        rows = await store.read_events(
+            self.bid,
+            format_stream_id(pos),
+            limit + 1,
+            until=format_stream_id(base) if base != ZERO else self.ring.first_pos(),
+        )
+        outcome = decide_resume(
+            client_epoch=self.epoch, client_pos=pos, epoch=self.epoch, first=first_sid,
+            last=last_sid, missed=len(rows), limit=limit, known=known,
+            trimmed_before=first_sid if first_sid is not None and pos < first_sid else ZERO,
+        )  # fmt: skip
+        return outcome, [entry(pos_str, event).event for pos_str, event in rows]
+
     async def _resume_plan(self, pos: StreamId) -> Plan | None:
         """Resume from ``pos`` in this epoch; ``None``: the ring moved, plan again.
 
@@ -352,6 +387,25 @@ class Channel:
         found = plan_from_ring(ring, pos, limit)
         if found is not None:
             return found
+        if pos < ring.base:
+            key = (self.epoch, pos, ring.base)
+            older = self._older_cache.get(key)
+            if older is not None or key in self._older_reads:
+                self._metrics.resume_reads_total.inc(kind="shared")
+            if older is None:
+                older = await self._older_reads.run(key, lambda: self._older(pos, ring.base, limit))
+                if len(self._older_cache) >= 64:
+                    self._older_cache.clear()
+                self._older_cache[key] = older
+            outcome, read = older
+            if outcome is not ResumeOutcome.RECOVERED:
+                return Plan(outcome, [])
+            if ring.base > key[2]:
+                return None  # the ring moved past what we read: plan again
+            events = read + ring.after(key[2])
+            if len(events) > limit:
+                return Plan(ResumeOutcome.TOO_MANY, [])
+            return Plan(outcome, events)
         store = self._store
         first, last = await store.stream_bounds(self.bid)
         first_sid = parse_stream_id(first) if first else None

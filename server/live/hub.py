@@ -45,6 +45,7 @@ from server.live.deps import LiveDeps
 from server.live.flight import Flights
 from server.live.followup import FollowDesk
 from server.live.likes import LikeDesk
+from server.live.memory import MemoryGiveBack
 from server.live.tailer import Tailer
 from server.live.webhooks import WebhookWorker, WorkerConfig
 from server.live.words import WordsDesk
@@ -103,6 +104,11 @@ class Hub:
         # Open websockets and half-open connections per client address.
         self.admission = Admission(settings, self.metrics, pending_max=pending_budget(settings))
         self._starting: Flights[str, Channel] = Flights()  # channels being started
+        # After a storm of connections: a full collection and malloc_trim.
+        self.memory = MemoryGiveBack(
+            drop=settings.memory_trim_drop,
+            on_trim=self.metrics.memory_trims_total.inc,
+        )
         self._loops: list[asyncio.Task[None]] = []
         self.started = False
         self.stopping = False
@@ -131,6 +137,7 @@ class Hub:
             asyncio.create_task(self._reaper_loop(), name="reaper"),
             asyncio.create_task(self.words.run(), name="words"),
             asyncio.create_task(self.followup.run(), name="followup"),
+            asyncio.create_task(self.memory.run(self.settings.memory_trim_check_s), name="memory"),
         ]
         if self.settings.wordcloud_preload:
             # In a thread, not before serving: a restarted hub takes sockets at once.

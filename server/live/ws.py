@@ -36,6 +36,7 @@ from server.domain.ratelimit import TokenBucket
 from server.live.commands import Actor, authorize
 from server.live.conn import Conn
 from server.live.hub import Hub
+from server.live.paging import questions_page
 from server.protocol import Close, ProtocolError, Role
 from server.store.redis_client import REDIS_DOWN
 
@@ -79,6 +80,7 @@ async def websocket_endpoint(ws: WebSocket) -> None:
         metrics.closes_total.inc(code=str(Close.TOO_MANY_CONNECTIONS))
         return
     counts[ip] = counts.get(ip, 0) + 1
+    hub.memory.opened()
     try:
         await ws.accept()
         conn = Conn(
@@ -87,6 +89,7 @@ async def websocket_endpoint(ws: WebSocket) -> None:
         )  # fmt: skip
         await _serve(hub, ws, conn)
     finally:
+        hub.memory.closed()
         left = counts.get(ip, 1) - 1
         if left > 0:
             counts[ip] = left
@@ -230,6 +233,7 @@ async def _receive_loop(hub: Hub, ws: WebSocket, conn: Conn) -> None:
     now = _now_ms()
     refusals = TokenBucket.full(settings.refusals_per_min / 60, settings.max_protocol_errors, now)
     pings = TokenBucket.full(settings.pings_per_min / 60, settings.pings_burst, now)
+    pages = TokenBucket.full(settings.pages_per_min / 60, settings.pages_burst, now)
     # A viewer's address only as a keyed hash: the per-address question limit.
     ip_key = auth.hash_ip(hub.secret, conn.ip) if conn.role is Role.VIEWER else ""
     actor = Actor(conn.role, vid=conn.vid, user=conn.user, ip=ip_key)
@@ -250,7 +254,15 @@ async def _receive_loop(hub: Hub, ws: WebSocket, conn: Conn) -> None:
             if isinstance(cmd, protocol.Hello):
                 raise ProtocolError("bad_type", "hello was already received")
             cmd_id = cmd.id
-            if isinstance(cmd, protocol.Like):
+            if isinstance(cmd, protocol.QuestionsPage):
+                if not pages.take(1, _now_ms()):
+                    metrics.rate_limited_total.inc(kind="pages")
+                    raise Rejection(Code.RATE_LIMITED, "too many pages; scroll slower")
+                channel = await hub.channel(conn.bid)
+                page = await questions_page(hub.store, channel, conn, cmd)
+                metrics.acks_total.inc(type=type(cmd).__name__)
+                _send(conn, protocol.ack(cmd.id, page))
+            elif isinstance(cmd, protocol.Like):
                 authorize(actor, cmd)  # who may do what: commands.py's one rule
                 # Every tap throttled: answered by the desk, counted as refused.
                 refused = not await hub.likes.receive(conn, cmd)

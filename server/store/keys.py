@@ -104,6 +104,12 @@ def by_status(bid: str, status: str) -> str:
     return f"{prefix(bid)}qs:{status}"
 
 
+def by_votes(bid: str, status: str) -> str:
+    """Question ids of one status by votes: score = votes * 2**22 + id
+    (``_prelude.lua`` ``top_score``), kept beside ``by_status`` by every write."""
+    return f"{prefix(bid)}qtop:{status}"
+
+
 def mine(bid: str, vid: str) -> str:
     return f"{prefix(bid)}mine:{vid}"
 

@@ -25,6 +25,7 @@ from typing import Any, Literal
 import orjson
 import redis.asyncio as aioredis
 
+from server.domain import paging
 from server.domain.errors import Code, Rejection
 from server.domain.followup_input import CODE_ALPHABET, CODE_PREFIX_LEN, CODE_SUFFIX_LEN
 from server.domain.question import QuestionStatus
@@ -43,6 +44,7 @@ _SCRIPTS = (
     "viewer_state", "rotate_key", "epoch_bump", "rehearsal", "merge", "ban", "words_put",
     "bc_index", "poll_delete", "activity", "ov_scene", "ov_cue", "ov_take", "rundown",
     "poll_answer", "poll_review", "poll_word",
+    "questions_page",
 )  # fmt: skip
 
 
@@ -665,19 +667,38 @@ class Store:
 
     # --- reads ------------------------------------------------------------------------------
 
-    async def snapshot(self, bid: str, mode: str, limit: int = 2000) -> Result | None:
-        """The broadcast's state as one consistent read, with its stream position."""
-        statuses = _EVERY_STATUS if mode == "moderator" else _PUBLIC
+    async def snapshot(self, bid: str, mode: str, limit: int = paging.FIRST_PAGE) -> Result | None:
+        """The broadcast's state as one consistent read, with its stream position:
+        the first ``limit`` questions of each of the mode's lists (``server/domain/paging.py``)."""
         raw = await self._scripts["snapshot"](
             keys=[keys.meta(bid), keys.events(bid)],
-            args=[keys.prefix(bid), mode, limit, *statuses],
+            args=[keys.prefix(bid), mode, limit, ",".join(_PUBLIC), *paging.first_screen(mode)],
         )
         snap: Result = orjson.loads(raw)
         if snap.get("missing"):
             return None
         snap["questions"] = as_list(snap.get("questions"))
         snap["polls"] = as_list(snap.get("polls"))
+        for name in ("more", "total"):
+            if not isinstance(snap.get(name), dict):
+                snap[name] = {}
         return snap
+
+    async def questions_page(
+        self, bid: str, statuses: Sequence[str], order: str, after: str | None, limit: int
+    ) -> Result | None:
+        """One page of the questions of ``statuses`` in ``order`` after the cursor
+        ``after`` (``lua/_pages.lua``); None when the broadcast does not exist."""
+        raw = await self._batcher.call(
+            self._scripts["questions_page"],
+            [keys.meta(bid)],
+            [keys.prefix(bid), order, after or "", limit, ",".join(statuses)],
+        )
+        page: Result = orjson.loads(raw)
+        if page.get("missing"):
+            return None
+        page["questions"] = as_list(page.get("questions"))
+        return page
 
     async def viewer_state(self, bid: str, vid: str, limit: int = 200) -> Result:
         # Pipelined with the other calls of this turn: in a reconnect storm a

@@ -285,7 +285,7 @@ async def command(request: Request) -> Response:
     session = await require_session(request, write=True)
     bid = bc.validate_broadcast_id(request.path_params["bid"])
     cmd = protocol.decode_value(await read_body(request))
-    if isinstance(cmd, (protocol.Hello, protocol.Ping, protocol.Like)):
+    if isinstance(cmd, (protocol.Hello, protocol.Ping, protocol.Like, protocol.QuestionsPage)):
         raise HTTPError(400, "bad_type", "not a command that can be sent over HTTP")
     result = await hub.execute(bid, Actor(Role.MODERATOR, user=session.user), cmd)
     result.pop("ok", None)

@@ -526,13 +526,25 @@ async def test_xss_payloads_render_as_text(
     await moderator.connect()
     try:
         await moderator.wait_state(lambda s: s.snapshots > 0, timeout=5)
+        # The snapshot is the first screen: the rest a page at a time (docs/protocol.md).
+        for key in list(moderator.state.more):
+            while moderator.state.more.get(key) is not None:
+                list_name, order = key.split(".")
+                assert (await moderator.page(list_name, order, limit=200))["type"] == "ack"
         stored = {q["id"]: q for q in moderator.state.questions.values()}
     finally:
         await moderator.close()
     assert len(stored) >= len(payloads) * 0.9, len(stored)
 
     page = await open_viewer(browser, hub, bid, dialogs)
-    await expect(page.locator("#q-list .q-item")).to_have_count(len(stored), timeout=WAIT_MS)
+    items = page.locator("#q-list .q-item")
+    await expect(items).not_to_have_count(0, timeout=WAIT_MS)
+    seen = await items.count()
+    while seen < len(stored):  # the page loads the rest as the list is scrolled
+        await page.locator("#q-end").scroll_into_view_if_needed()
+        await expect(items).not_to_have_count(seen, timeout=WAIT_MS)
+        seen = await items.count()
+    await expect(items).to_have_count(len(stored), timeout=WAIT_MS)
     shown = await page.evaluate(
         """() => [...document.querySelectorAll('#q-list .q-item')].map(li => ({
             id: Number(li.dataset.qid),

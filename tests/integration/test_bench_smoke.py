@@ -9,22 +9,28 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import orjson
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_quick_bench_counts_exactly(tmp_path: Path) -> None:
+def quick(tmp_path: Path, only: str) -> dict[str, Any]:
+    """``python -m bench --quick --only <only>``: its results."""
     out = tmp_path / "results"
     proc = subprocess.run(
-        [sys.executable, "-m", "bench", "--quick", "--only",
-         "fanout,likes,questions,questions_paced,words,export,wordcloud",
-         "--out", str(out)],
+        [sys.executable, "-m", "bench", "--quick", "--only", only, "--out", str(out)],
         cwd=ROOT, capture_output=True, text=True, timeout=240,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    results = orjson.loads((out / "latest.json").read_bytes())
+    results: dict[str, Any] = orjson.loads((out / "latest.json").read_bytes())
+    return results
+
+
+def test_quick_bench_counts_exactly(tmp_path: Path) -> None:
+    results = quick(tmp_path, "fanout,likes,questions,questions_paced,words,export,wordcloud")
+    out = tmp_path / "results"
     fanout = results["fanout"]
     assert fanout["clients"] == 40 and fanout["connect_errors"] == 0
     assert fanout["hub_events_per_s"] > 0 and fanout["raw_frames_per_s"] > 0
@@ -48,3 +54,19 @@ def test_quick_bench_counts_exactly(tmp_path: Path) -> None:
     export = results["export"]
     assert export["csv_rows"] == export["xlsx_rows"] == export["questions"] == 200
     assert (out / "latest.md").read_text().startswith("Machine:")
+
+
+def test_quick_joins_storm_and_growth_serve_everyone(tmp_path: Path) -> None:
+    # bench/joins.py: counts only (every join served, every pending question
+    # reached by paging, the snapshot bounded and read once in the storm).
+    results = quick(tmp_path, "join,storm,growth")
+    join = results["join"]
+    assert join["errors"] == 0
+    assert join["moderator_pending_reached"] == join["questions"] - join["approved"]
+    assert join["snapshot_bytes"] < 64 * 1024
+    storm = results["storm"]
+    assert storm["served"] == storm["clients"] and storm["errors"] == 0
+    assert storm["outcomes"] == {"recovered": storm["clients"] // 2, "fresh": storm["clients"] // 2}
+    assert storm["redis_snapshot_reads"] <= 2
+    growth = results["growth"]
+    assert {"10", "100", "ratio_last_to_first"} <= set(growth)

@@ -12,6 +12,7 @@ import {
   initialModel,
   markRuns,
   matches,
+  pageLists,
   queueList,
   viewOf,
 } from '../../static/js/console/model.js';
@@ -179,4 +180,33 @@ test('poll_deleted removes the poll (a new model; the old one keeps it)', () => 
   assert.equal(model.polls.has(1), true);
   assert.equal(before.polls.has(2), true);
   assert.deepEqual([...changed], ['poll']);
+});
+
+test('paging: a snapshot of the first screen, totals that follow the events, pages that add', () => {
+  const snap = {
+    type: 'snapshot', epoch: 'e', pos: '1-0', questions: [q(1), q(2, 'approved')],
+    more: { 'pending.old': '10:1', 'approved.top': null }, total: { pending: 2500, approved: 1 },
+  }; // prettier-ignore
+  let { model } = applyMessage(initialModel(), snap);
+  assert.deepEqual(counts(model), { pending: 2500, approved: 1, on_air: 0, answered: 0, rejected: 0 });
+  // A new question (prev null), an approval of an unloaded one (prev pending), an edit (prev = status).
+  const frame = { type: 'events', pos: '4-0', events: [
+    { type: 'question', pos: '2-0', q: q(3), prev: null },
+    { type: 'question', pos: '3-0', q: q(2000, 'approved'), prev: 'pending' },
+    { type: 'question', pos: '4-0', q: q(1, 'pending', { text: 'edited' }), prev: 'pending' },
+  ] }; // prettier-ignore
+  ({ model } = applyMessage(model, frame));
+  assert.deepEqual(counts(model), { pending: 2500, approved: 2, on_air: 0, answered: 0, rejected: 0 });
+  assert.ok(model.questions.has(2000)); // an event inserts a question it carries whole
+  // votes of a question not loaded: nothing to update, nothing inserted
+  ({ model } = applyMessage(model, { type: 'events', pos: '5-0', events: [{ type: 'votes', pos: '5-0', qid: 77, votes: 4 }] }));
+  assert.ok(!model.questions.has(77));
+  const page = { type: 'page', list: 'pending', order: 'old', next: '20:40', questions: [q(1), q(40), q(41)] };
+  ({ model } = applyMessage(model, page));
+  assert.equal(model.questions.get(1).text, 'edited'); // the loaded one kept
+  assert.ok(model.questions.has(40) && model.questions.has(41));
+  assert.equal(model.more['pending.old'], '20:40');
+  assert.deepEqual(pageLists('pending'), ['pending.old']);
+  assert.deepEqual(pageLists('approved', 'time'), ['approved.new']);
+  assert.deepEqual(pageLists('rejected'), ['rejected.new', 'merged.new']);
 });

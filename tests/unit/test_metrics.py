@@ -252,11 +252,13 @@ def test_project_metrics() -> None:
     m.tailer_restarts_total.inc()
     m.origin_refused_total.inc()
     m.snapshot_reads_total.inc(kind="shared")
+    m.resume_reads_total.inc(kind="redis")
+    m.memory_trims_total.inc()
     m.half_open_closed_total.inc(reason="deadline")
     m.redis_failures_total.inc(kind="oom")
     meta, samples = parse(m.render().decode())
     meta = {name: v for name, v in meta.items() if not name.startswith("process_")}
-    assert len(meta) == 22
+    assert len(meta) == 24
     for name, (help_text, _) in meta.items():
         assert name.startswith("xs_") and help_text
     names = {s[0] for s in samples}
@@ -288,6 +290,8 @@ EXPOSED_BEFORE = {
     ("xs_slow_consumer_drops_total", "counter", ()),
     ("xs_resumes_total", "counter", ("outcome",)),
     ("xs_snapshot_reads_total", "counter", ("kind",)),
+    ("xs_resume_reads_total", "counter", ("kind",)),
+    ("xs_memory_trims_total", "counter", ()),
     ("xs_likes_received_total", "counter", ()),
     ("xs_likes_throttled_total", "counter", ()),
     ("xs_likes_flushed_total", "counter", ()),

@@ -36,6 +36,21 @@ VALID: list[tuple[dict[str, Any], object]] = [
     ),
     ({"type": "hello", "role": "moderator", "since": None}, p.Hello(role="moderator")),
     ({"type": "ping"}, p.Ping()),
+    (
+        {"type": "questions.page", "id": "p1", "list": "public", "order": "top"},
+        p.QuestionsPage(id="p1", list="public", order="top"),
+    ),
+    (
+        {
+            "type": "questions.page",
+            "id": "p2",
+            "list": "merged",
+            "order": "old",
+            "after": "1764800000123:2001",
+            "limit": 200,
+        },
+        p.QuestionsPage(id="p2", list="merged", order="old", after="1764800000123:2001", limit=200),
+    ),
     ({"type": "ask", "id": "c1", "text": "Why?"}, p.Ask(id="c1", text="Why?")),
     (
         {"type": "ask", "id": "c1", "text": "Why?", "name": "王", "tag": None},
@@ -278,7 +293,10 @@ def test_valid_frame_decodes(obj: dict[str, Any], expected: object) -> None:
 def test_every_wire_type_has_a_valid_example() -> None:
     assert {obj["type"] for obj, _ in VALID} == set(p._SPECS)
     assert {type(cmd) for _, cmd in VALID} == (
-        p.VIEWER_COMMANDS | p.MODERATOR_COMMANDS | p.OFFICIAL_COMMANDS | {p.Hello, p.Ping}
+        p.VIEWER_COMMANDS
+        | p.MODERATOR_COMMANDS
+        | p.OFFICIAL_COMMANDS
+        | {p.Hello, p.Ping, p.QuestionsPage}
     )
 
 
@@ -306,6 +324,7 @@ def test_commands_are_frozen() -> None:
 
 ASK = {"type": "ask", "id": "c1", "text": "hi"}
 
+PAGE = {"type": "questions.page", "id": "c", "list": "public", "order": "new"}
 BAD: list[tuple[str, str | bytes, str, str, str | None]] = [
     ("binary frame", b'{"type":"ping"}', "bad_frame", "binary", None),
     ("invalid json", "{nope", "bad_json", "not valid JSON", None),
@@ -374,6 +393,26 @@ BAD: list[tuple[str, str | bytes, str, str, str | None]] = [
     ("id not a string", frame({**ASK, "id": 12}), "bad_field", "id:", None),
     ("bad role", frame({"type": "hello", "role": "admin"}), "bad_field", "role", None),
     ("bad version", frame({"type": "hello", "role": "viewer", "v": 1}), "bad_field", "v:", None),
+    (
+        "version 2 (snapshots before paging)",
+        frame({"type": "hello", "role": "viewer", "v": 2}),
+        "bad_field",
+        "v:",
+        None,
+    ),
+    ("page: unknown list", frame({**PAGE, "list": "all"}), "bad_field", "list", "c"),
+    ("page: unknown order", frame({**PAGE, "order": "random"}), "bad_field", "order", "c"),
+    ("page: too big", frame({**PAGE, "limit": 201}), "bad_field", "limit", "c"),
+    ("page: empty", frame({**PAGE, "limit": 0}), "bad_field", "limit", "c"),
+    ("page: bad cursor", frame({**PAGE, "after": "1-2"}), "bad_field", "after", "c"),
+    (
+        "page: cursor too long",
+        frame({**PAGE, "after": "1" * 18 + ":1"}),
+        "bad_field",
+        "after",
+        "c",
+    ),
+    ("page: extra field", frame({**PAGE, "status": "pending"}), "bad_field", "status", "c"),
     (
         "since missing pos",
         frame({"type": "hello", "role": "viewer", "since": {"epoch": "e"}}),

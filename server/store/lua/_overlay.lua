@@ -140,8 +140,8 @@ local function q_move(key, id, from, to, now, maxlen)
   if to == 'on_air' then redis.call('HSET', key, 'onair_at', now) end
   if to == 'answered' then redis.call('HSET', key, 'answered_at', now) end
   if to == 'approved' or to == 'on_air' or to == 'answered' then first_shown(key, now) end
-  redis.call('ZREM', P .. 'qs:' .. from, id)
-  redis.call('ZADD', P .. 'qs:' .. to, redis.call('HGET', key, 'created'), id)
+  local created, votes = unpack(redis.call('HMGET', key, 'created', 'votes'))
+  index_move(id, from, to, created, votes)
   local q, asker = question_table(key)
   return emit({type = 'question', q = q, asker = asker, prev = from}, maxlen)
 end

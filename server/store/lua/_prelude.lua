@@ -75,6 +75,30 @@ local function question_table(qkey)
   }, f.asker
 end
 
+-- A question's place in its status's two orders (keys.py: q_status, q_top):
+-- `qs:<status>` by the time asked, `qtop:<status>` by votes (score = votes *
+-- TOP_SPAN + id: unique, ties to the newer question when read from the top).
+-- Every script that changes a status or a vote count goes through these two.
+local TOP_SPAN = 4194304
+local function top_score(id, votes)
+  return (tonumber(votes) or 0) * TOP_SPAN + tonumber(id)
+end
+
+local function index_move(id, from, to, created, votes)
+  if from then
+    redis.call('ZREM', P .. 'qs:' .. from, id)
+    redis.call('ZREM', P .. 'qtop:' .. from, id)
+  end
+  if to then
+    redis.call('ZADD', P .. 'qs:' .. to, created, id)
+    redis.call('ZADD', P .. 'qtop:' .. to, top_score(id, votes), id)
+  end
+end
+
+local function index_votes(id, status, votes)
+  redis.call('ZADD', P .. 'qtop:' .. status, 'XX', top_score(id, votes), id)
+end
+
 -- The broadcast's state, or nil when it does not exist or is being deleted
 -- (bc_delete.lua): every script then refuses with not_found.
 local function broadcast_state()

@@ -81,7 +81,7 @@ redis.call('HSET', qkey, 'id', qid, 'text', text, 'name', name, 'tag', tag, 'sta
 if screen == 'block' then redis.call('HSET', qkey, 'reason', 'blocked') end
 if flags ~= '' then redis.call('HSET', qkey, 'flags', flags) end
 local code = assign_code(qkey, qid, code_prefix, code_candidates)
-redis.call('ZADD', P .. 'qs:' .. status, now, qid)
+index_move(qid, nil, status, now, 0)
 redis.call('ZADD', P .. 'mine:' .. vid, now, qid)
 redis.call('SADD', P .. 'dup:' .. vid, fp)
 tl_add('asked', 1, now)

@@ -41,8 +41,8 @@ if on then
     local status = redis.call('HGET', key, 'status')
     if status == 'pending' or status == 'approved' then
       redis.call('HSET', key, 'status', 'rejected', 'reason', 'banned', 'updated', now)
-      redis.call('ZREM', P .. 'qs:' .. status, id)
-      redis.call('ZADD', P .. 'qs:rejected', redis.call('HGET', key, 'created'), id)
+      local created, votes = unpack(redis.call('HMGET', key, 'created', 'votes'))
+      index_move(id, status, 'rejected', created, votes)
       local q = question_table(key)
       emit({type = 'question', q = q, asker = vid, prev = status}, maxlen)
       removed[#removed + 1] = tonumber(id)

@@ -31,7 +31,7 @@ for i = 13, #ARGV do
   redis.call('SADD', P .. 'qv:' .. qid, ARGV[i])
   redis.call('SADD', P .. 'myv:' .. ARGV[i], qid)
 end
-redis.call('ZADD', P .. 'qs:approved', now, qid)
+index_move(qid, nil, 'approved', now, votes)
 local code = assign_code(qkey, qid, ARGV[11], ARGV[12])
 local q = question_table(qkey)
 local pos = emit({type = 'question', q = q, asker = asker ~= '' and asker or nil, prev = cjson.null}, maxlen)

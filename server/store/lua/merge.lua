@@ -47,10 +47,11 @@ for _, vid in ipairs(moved) do
 end
 local votes = redis.call('SCARD', iv)
 redis.call('HSET', ikey, 'votes', votes)
+index_votes(into, icur, votes)
 
 redis.call('HSET', qkey, 'status', 'merged', 'merged_into', into, 'updated', now)
-redis.call('ZREM', P .. 'qs:' .. cur, qid)
-redis.call('ZADD', P .. 'qs:merged', redis.call('HGET', qkey, 'created'), qid)
+local qcreated, qvotes = unpack(redis.call('HMGET', qkey, 'created', 'votes'))
+index_move(qid, cur, 'merged', qcreated, qvotes)
 if redis.call('GET', P .. 'onair') == qid then redis.call('DEL', P .. 'onair') end
 
 local q = question_table(qkey)

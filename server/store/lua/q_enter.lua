@@ -19,7 +19,7 @@ local qkey = P .. 'q:' .. qid
 redis.call('HSET', qkey, 'id', qid, 'text', text, 'name', name, 'tag', tag, 'status', 'approved',
   'votes', 0, 'starred', 0, 'created', now, 'updated', now, 'source', source)
 if contact ~= '' then redis.call('HSET', qkey, 'contact', contact) end
-redis.call('ZADD', P .. 'qs:approved', now, qid)
+index_move(qid, nil, 'approved', now, 0)
 local code = assign_code(qkey, qid, ARGV[10], ARGV[11])
 local q = question_table(qkey)
 local pos = emit({type = 'question', q = q, prev = cjson.null}, maxlen)

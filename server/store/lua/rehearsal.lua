@@ -58,7 +58,10 @@ if step == 'reset' then
     'tl:viewers', 'tl:views', 'tl:devices', 'tl:likes', 'tl:asked', 'tl:approved', 'tl:votes',
     'banned', 'banq', 'rundown'}
   for _, name in ipairs(index) do redis.call('UNLINK', P .. name) end
-  for i = 7, #ARGV do redis.call('UNLINK', P .. 'qs:' .. ARGV[i]) end
+  for i = 7, #ARGV do
+    redis.call('UNLINK', P .. 'qs:' .. ARGV[i])
+    redis.call('UNLINK', P .. 'qtop:' .. ARGV[i])
+  end
   redis.call('SET', P .. 'epoch', ARGV[4])
   redis.call('XTRIM', KEYS[2], 'MAXLEN', 0)
   redis.call('HSET', KEYS[1], 'rehearsal', '0')

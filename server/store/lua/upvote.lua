@@ -49,6 +49,7 @@ local votes = redis.call('SCARD', P .. 'qv:' .. qid)
 local pos = cjson.null
 if changed == 1 then
   redis.call('HSET', qkey, 'votes', votes)
+  index_votes(qid, status, votes)
   pos = emit({type = 'votes', qid = tonumber(qid), votes = votes, status = status, voter = vid, on = on}, maxlen)
 end
 return idem_put(KEYS[3], cjson.encode({ok = true, qid = tonumber(qid), votes = votes, on = on, pos = pos}), ttl)

@@ -15,7 +15,7 @@ import { Keys } from './keys.js';
 import { mountQueue } from './queue.js';
 import { formatCount } from '../shared/format.js';
 import { HubSocket } from '../shared/socket.js';
-import { CLOSE } from '../shared/contract.js';
+import { CLOSE, PAGE_MAX } from '../shared/contract.js';
 import { createApi, toLogin } from '../shared/api.js';
 import { $, bindI18n, setText } from '../shared/dom.js';
 
@@ -43,6 +43,22 @@ function send(type, fields = {}) {
     if (msg.type === 'ack') return msg.result ?? {};
     return Promise.reject({ code: msg.code, message: msg.message, retryable: Boolean(msg.retryable) });
   });
+}
+
+/**
+ * The next page of one of the snapshot's lists ("<status>.<order>", docs/protocol.md
+ * "Paging") into the model; a page read before a newer snapshot is dropped.
+ */
+async function loadPage(key) {
+  const after = model.more?.[key];
+  if (!after) return;
+  const [list, order] = key.split('.');
+  const snapshots = model.snapshots;
+  const result = await send('questions.page', { list, order, after, limit: PAGE_MAX });
+  if (model.snapshots !== snapshots) return;
+  const { model: next, changed } = applyMessage(model, { type: 'page', ...result });
+  model = next;
+  notify(changed);
 }
 
 // The one HTTP client (shared/api.js): the session's CSRF token, errors as
@@ -83,6 +99,7 @@ const ctx = {
   t,
   lang,
   send,
+  loadPage,
   api,
   get state() {
     return model;

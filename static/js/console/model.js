@@ -34,6 +34,10 @@ export function initialModel() {
     overlay: { show: null, poll: null },
     onAir: null, // id of the question on air, or null
     banned: [], // [{asker, qid}]
+    // Paging (docs/protocol.md, "Paging"): "<status>.<order>" -> cursor of the
+    // next page (null: all loaded); status -> how many questions it holds.
+    more: {},
+    total: null, // null: an older hub that sent every question
     snapshots: 0,
   };
 }
@@ -50,6 +54,7 @@ export function applyMessage(model, msg) {
   if (msg.type === 'snapshot') {
     return { model: fromSnapshot(model, msg), changed: new Set(['snapshot', ...ALL_KINDS]) };
   }
+  if (msg.type === 'page') return { model: withPage(model, msg), changed: new Set(['question']) };
   if (msg.type !== 'events') return { model, changed: new Set() };
   const m = {
     ...model,
@@ -89,11 +94,32 @@ function fromSnapshot(model, snap) {
   m.presence = { ...(snap.presence ?? {}) };
   m.overlay = overlayState(snap.overlay ?? {}, snap.rundown);
   m.banned = Array.isArray(snap.banned) ? snap.banned.map((b) => ({ ...b })) : [];
+  m.more = { ...(snap.more ?? {}) };
+  m.total = snap.total && typeof snap.total === 'object' ? { ...snap.total } : null;
   m.onAir = snap.on_air?.id ?? null;
   if (m.onAir === null) {
     for (const q of m.questions.values()) if (q.status === 'on_air') m.onAir = q.id;
   }
   return m;
+}
+
+/**
+ * A page of questions.page ({type: 'page', ...the ack's result}): questions not
+ * loaded yet are inserted, loaded ones kept (their events keep them current).
+ */
+function withPage(model, page) {
+  const m = { ...model, questions: new Map(model.questions) };
+  for (const q of page.questions ?? []) if (!m.questions.has(q.id)) m.questions.set(q.id, question(q));
+  m.more = { ...model.more, [`${page.list}.${page.order}`]: page.next ?? null };
+  return m;
+}
+
+/** The lists (and orders) a queue view pages through, as the snapshot names them. */
+export function pageLists(view, sort = 'votes') {
+  if (view === 'pending') return ['pending.old'];
+  if (view === 'approved') return [sort === 'time' ? 'approved.new' : 'approved.top'];
+  if (view === 'rejected') return ['rejected.new', 'merged.new'];
+  return [`${view}.new`];
 }
 
 // One function per event type; they work on the containers copied above.
@@ -104,6 +130,13 @@ const HANDLERS = {
   question(m, e) {
     const old = m.questions.get(e.q.id);
     const q = question(e.q, e.asker);
+    // Every question event says where it came from (prev: null for a new one):
+    // the per-status totals follow without every question loaded.
+    if (m.total !== null && 'prev' in e && e.prev !== q.status) {
+      m.total = { ...m.total };
+      if (e.prev != null) m.total[e.prev] = Math.max(0, (m.total[e.prev] ?? 0) - 1);
+      m.total[q.status] = (m.total[q.status] ?? 0) + 1;
+    }
     // An event without asker (should not happen for moderators) keeps the one known.
     m.questions.set(q.id, old?.asker !== undefined && q.asker === undefined ? { ...q, asker: old.asker } : q);
     if (q.status === 'on_air') m.onAir = q.id;
@@ -164,9 +197,16 @@ export function viewOf(status) {
   return status === 'merged' ? 'rejected' : status;
 }
 
-/** How many questions each view holds. */
+/** How many questions each view holds (loaded or not, when the hub pages). */
 export function counts(model) {
   const out = Object.fromEntries(VIEWS.map((v) => [v, 0]));
+  if (model.total) {
+    for (const [status, n] of Object.entries(model.total)) {
+      const v = viewOf(status);
+      if (v in out) out[v] += n;
+    }
+    return out;
+  }
   for (const q of model.questions.values()) {
     const v = viewOf(q.status);
     if (v in out) out[v] += 1;

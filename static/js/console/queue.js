@@ -5,7 +5,7 @@
 // bookkeeping in queue-similar.js, the DOM of one row in
 // queue-row.js.
 
-import { askerCounts, canReceiveMerge, counts, queueList, VIEWS } from './model.js';
+import { askerCounts, canReceiveMerge, counts, pageLists, queueList, VIEWS } from './model.js';
 import { queueActions } from './queue-actions.js';
 import { buildRow } from './queue-row.js';
 import { el, setText } from '../shared/dom.js';
@@ -111,8 +111,33 @@ export function mountQueue(root, ctx) {
     render();
   });
   const empty = el('p', 'q-empty');
+  // The hub sends each view's first page (docs/protocol.md, "Paging"): reaching
+  // the end of the list, or moving the selection near it, reads the next one.
+  const listEnd = el('div', 'q-end');
+  listEnd.id = 'q-end';
+  let paging = false;
+  const nearEnd = () => listEnd.getBoundingClientRect().top < window.innerHeight + 400;
+  function loadMore() {
+    const model = ctx.state;
+    const keys = pageLists(ui.view, ui.sort).filter((k) => model.more?.[k]);
+    if (paging || keys.length === 0 || !ctx.loadPage) return;
+    paging = true;
+    Promise.all(keys.map((k) => ctx.loadPage(k)))
+      .catch(() => {}) // a refused or lost page: the next scroll asks again
+      .finally(() => {
+        paging = false;
+        requestAnimationFrame(() => {
+          if (nearEnd() && ui.list.length <= ui.limit) loadMore();
+        });
+      });
+  }
+  // Rows loaded but not drawn stay behind "show more"; the hub is asked only
+  // once every loaded row is drawn.
+  new IntersectionObserver((entries) => {
+    if (entries.some((e) => e.isIntersecting) && ui.list.length <= ui.limit) loadMore();
+  }, { rootMargin: '400px' }).observe(listEnd);
   const main = el('div', 'q-main');
-  main.append(views, toolbar, bulk, list, more, empty);
+  main.append(views, toolbar, bulk, list, more, listEnd, empty);
   const side = el('aside', 'q-side');
   side.id = 'q-side';
   const active = mountActiveViewers(ctx);
@@ -160,6 +185,7 @@ export function mountQueue(root, ctx) {
     // Only the first `limit` rows are in the page (a view of 1,500 would make
     // every redraw slow); moving the selection near the end shows more.
     if (ui.selIndex >= ui.limit - PAGE_MARGIN) ui.limit = ui.selIndex + PAGE_ROWS;
+    if (ui.selIndex >= ui.list.length - PAGE_MARGIN) loadMore();
     const drawn = ui.list.slice(0, ui.limit);
     const shown = new Set(drawn.map((q) => q.id));
 

@@ -69,3 +69,5 @@ export const WORD_MAX_LEN = 50;
 export const WORD_LIST_MAX_WORDS = 20000;
 /** bytes of an uploaded word list */
 export const WORDS_MAX_BODY = 4194304;
+/** questions in one page of questions.page */
+export const PAGE_MAX = 200;

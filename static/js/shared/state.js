@@ -29,6 +29,8 @@ export function initialState(role = 'viewer') {
     onAir: null,
     broadcast: {},
     overlay: {},
+    more: {}, // "<list>.<order>" -> cursor of the next page, null when all are loaded
+    total: {}, // list -> how many questions it holds (as of the snapshot)
     snapshots: 0,
     duplicates: 0,
     unknown: 0, // events of a type this page does not know (newer hub)
@@ -67,6 +69,7 @@ export function comparePos(a, b) {
 export function applyMessage(state, msg) {
   if (msg === null || typeof msg !== 'object') return state;
   if (msg.type === 'snapshot') return applySnapshot(state, msg);
+  if (msg.type === 'page') return applyPage(state, msg);
   if (msg.type !== 'events') return state;
   const s = copy(state);
   if (msg.epoch != null) s.epoch = msg.epoch;
@@ -96,6 +99,23 @@ export function applySnapshot(state, snap) {
   s.onAir = snap.on_air ?? null;
   s.overlay = { ...(snap.overlay ?? {}) };
   if (snap.rundown != null) s.overlay.rundown = rundownOf(snap.rundown);
+  s.more = { ...(snap.more ?? {}) };
+  s.total = { ...(snap.total ?? {}) };
+  return s;
+}
+
+/**
+ * Add a page of questions.page (its ack's result; as a message {type: 'page',
+ * ...result}): questions not loaded yet are inserted, loaded ones kept (their
+ * events keep them current; a page may be older), the list's cursor moves on.
+ */
+export function applyPage(state, page) {
+  const s = copy(state);
+  for (const q of page.questions ?? []) {
+    if (s.role === 'viewer' && !PUBLIC_STATUSES.has(q.status)) continue;
+    if (!s.questions.has(q.id)) s.questions.set(q.id, q);
+  }
+  s.more = { ...s.more, [`${page.list}.${page.order}`]: page.next ?? null };
   return s;
 }
 

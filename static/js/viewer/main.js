@@ -577,6 +577,44 @@ function listOutOfView() {
   return r.top > window.innerHeight || r.bottom < 0;
 }
 
+// The list holds the first screen (docs/protocol.md, "Paging"); the rest comes
+// a page at a time as the reader nears its end, added below what is shown.
+const listEnd = document.createElement('div');
+listEnd.id = 'q-end';
+list.after(listEnd);
+let paging = false;
+
+function nearListEnd() {
+  return !list.hidden && listEnd.getBoundingClientRect().top < window.innerHeight + 400;
+}
+
+async function loadMore() {
+  const order = view.sort === 'new' ? 'new' : 'top';
+  const after = state.more?.[`public.${order}`];
+  if (paging || !after) return;
+  paging = true;
+  const snapshots = state.snapshots;
+  try {
+    const reply = await socket.send('questions.page', { list: 'public', order, after });
+    if (reply.type !== 'ack' || state.snapshots !== snapshots) return;
+    const known = new Set(state.questions.keys());
+    state = applyMessage(state, { type: 'page', ...reply.result });
+    for (const q of reply.result.questions ?? []) {
+      if (!known.has(q.id) && state.questions.has(q.id)) view.order.push(q.id);
+    }
+    scheduleRender();
+  } finally {
+    paging = false;
+  }
+  requestAnimationFrame(() => {
+    if (nearListEnd()) loadMore();
+  });
+}
+
+new IntersectionObserver((entries) => {
+  if (entries.some((e) => e.isIntersecting)) loadMore();
+}, { rootMargin: '400px' }).observe(listEnd);
+
 function renderList() {
   const current = sortedQuestions(state, view.sort).map((q) => q.id);
   const shown = new Set(view.order);
