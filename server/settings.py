@@ -43,6 +43,10 @@ class Settings:
     # BLOCK of the stream tailers' XREAD; their own client's socket timeout is
     # this plus redis_timeout_s (measured: redis-py 8's default 5 s < BLOCK breaks).
     tail_block_ms: int = 5000
+    # On a Redis Cluster the tailers poll (one XREAD per stream and slot,
+    # pipelined per node: server/store/cluster_streams.py): the longest pause
+    # between two polls of idle streams.
+    tail_poll_max_ms: int = 100
     # Approximate MAXLEN of each broadcast's event stream (the resume window).
     stream_maxlen: int = 20000
     # How long a command's idempotency record is kept (a client resending the

@@ -17,6 +17,12 @@ answers, checks each of its channels for a lost or rolled-back stream
 (``Tailed.revalidate``), then reports healthy at once, without waiting for
 the next blocking read to return (``/readyz`` follows Redis within about a
 second).
+
+On a Redis Cluster a group's reader polls instead (one non-blocking XREAD per
+stream, pipelined per node, MOVED and ASK followed by redis-py:
+``server.store.cluster_streams``); everything else here is the same, and a
+failed read (a node down, a failover in progress) is retried from the same
+positions and followed by the same rollback check.
 """
 
 from __future__ import annotations
@@ -31,7 +37,8 @@ import redis.asyncio as aioredis
 
 from server.live.deps import LiveDeps
 from server.live.fanout import Entry, entry
-from server.store.redis_client import REDIS_DOWN
+from server.store.cluster_streams import ClusterStreamReader
+from server.store.redis_client import REDIS_DOWN, cluster_seeds
 from server.store.streams import StreamReader, unblock
 
 log = logging.getLogger("xs.tailer")
@@ -59,7 +66,12 @@ class Group:
         self.tailer = tailer
         self.number = number
         self.members: dict[str, Tailed] = {}
-        self.reader = StreamReader(tailer.settings)
+        # On a Redis Cluster, a poller whose pipeline redis-py splits per node.
+        self.reader: StreamReader | ClusterStreamReader = (
+            ClusterStreamReader(tailer.settings)
+            if cluster_seeds(tailer.settings.redis_url)
+            else StreamReader(tailer.settings)
+        )
         self.healthy = True
         self.gen = 0  # bumped when members change
         self.read_gen = -1  # the members' generation the current read was built from
@@ -133,6 +145,10 @@ class Group:
 
     async def wake(self) -> None:
         """End the current read if it was built without the latest members."""
+        if isinstance(self.reader, ClusterStreamReader):
+            if self.reading and self.read_gen != self.gen:
+                self.reader.wake()
+            return
         for _ in range(50):
             cid = self.reader.client_id
             if not self.reading or self.read_gen == self.gen or cid is None:

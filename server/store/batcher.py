@@ -16,7 +16,9 @@ Scripts go out as bare ``EVALSHA``. redis-py's own script-on-pipeline path
 sends ``SCRIPT EXISTS`` as an extra round trip before every pipeline; here a
 script Redis does not know (first use, a restarted or flushed Redis) comes back
 as ``NOSCRIPT`` (nothing ran), is loaded once, and only those calls are sent
-again.
+again. On a Redis Cluster the pipeline is split per node by redis-py, and a
+script unknown to one node (a promoted replica, a node that took a slot) is
+loaded on every primary (``SCRIPT LOAD`` goes to all of them).
 """
 
 from __future__ import annotations
@@ -59,7 +61,10 @@ class ScriptBatcher:
         # `async with` gives the connection back (or drops it) even on errors.
         async with self._redis.pipeline(transaction=False) as pipe:
             for script, keys, args, _ in batch:
-                pipe.evalsha(script.sha, len(keys), *keys, *args)  # buffered, no round trip
+                # Buffered, no round trip. As a plain command: a Redis Cluster
+                # pipeline refuses its evalsha() method, but routes EVALSHA by
+                # its keys and sends each node its own commands.
+                pipe.execute_command("EVALSHA", script.sha, len(keys), *keys, *args)
             results: list[Any] = await pipe.execute(raise_on_error=False)
         return results
 

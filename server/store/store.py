@@ -33,6 +33,7 @@ from server.protocol import PUBLIC_STATUSES
 from server.settings import Settings
 from server.store import keys, scripts
 from server.store.batcher import ScriptBatcher
+from server.store.redis_client import scan_slot
 
 Result = dict[str, Any]
 
@@ -529,7 +530,7 @@ class Store:
         prefix, so each call does bounded work however big the keyspace."""
         cursor = 0
         while True:
-            cursor, found = await self.redis.scan(cursor, match=keys.prefix(bid) + "*", count=batch)
+            cursor, found = await scan_slot(self.redis, keys.prefix(bid) + "*", cursor, batch)
             if found:
                 yield [text(k) for k in found]
             if cursor == 0:

@@ -1,5 +1,5 @@
 -- Read-only: a live session with its account's current admin flag and role.
--- KEYS: 1 the session   ARGV: 1 account key prefix (xs:mod:)
+-- KEYS: 1 the session   ARGV: 1 account key prefix (xs:{dep}:mod:)
 -- Returns {user, csrf, admin, role, dept} or nil (no session, no account, or a
 -- password version that no longer matches); role is '' for moderators.
 local s = redis.call('HMGET', KEYS[1], 'user', 'csrf', 'pwv')
