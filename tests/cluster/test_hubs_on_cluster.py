@@ -19,7 +19,7 @@ from server.ops.local_cluster import LocalCluster
 from server.store import keys
 from tests.integration import harness
 from tests.integration.harness import HubProcess, Moderator, new_moderator
-from tests.integration.hub_helpers import Clients, caught_up, ok
+from tests.integration.hub_helpers import Clients, assert_same_as_fresh, caught_up, ok
 
 pytestmark = pytest.mark.anyio
 
@@ -171,3 +171,40 @@ async def test_a_slot_moved_while_live_keeps_every_event_flowing(
         got = [e["q"]["id"] for e in watcher.log if e.get("type") == "question"]
         assert got == [*acked, done["qid"]]
         assert watcher.state.duplicates == 0
+
+
+async def test_a_primary_killed_and_its_replica_promoted_mid_show(
+    redis_cluster: LocalCluster, hubs: tuple[HubProcess, HubProcess], mod: Moderator,
+    clients: Clients,
+) -> None:  # fmt: skip
+    """Default mode (no wait for a replica): the hubs follow the new primary by
+    themselves, commands are refused as retryable while it is being promoted,
+    and every client ends with exactly what a fresh page gets (the events it
+    missed, or a snapshot when the promoted replica lacked some)."""
+    a, b = hubs
+    bid = (await mod.create_broadcast(settings={"moderation": False}))["id"]
+    watchers = [await _viewer(clients, hub.base, bid) for hub in (a, b)]
+    asker = await _viewer(clients, a.base, bid)
+    for i in range(3):
+        ok(await asker.command("ask", text=f"切换前的问题{i}"))
+    probe = RedisCluster(host="127.0.0.1", port=redis_cluster.serving()[0].port)
+    slot = probe.keyslot(keys.events(bid))
+    await probe.aclose()
+    primary = redis_cluster.owner(slot)
+    replica = redis_cluster.replica_of(primary)
+    redis_cluster.kill(primary)
+    try:
+        await asyncio.to_thread(redis_cluster.failover, replica, force=True)
+        # The hub serves again by itself, without a restart: the same command,
+        # resent while it is refused as retryable, is acknowledged (once).
+        async with asyncio.timeout(30):
+            while True:
+                reply = await asker.command("ask", text="切换之后的问题", id="after-failover")
+                if reply.get("type") == "ack":
+                    break
+                assert reply["retryable"], reply
+        done = reply["result"]
+        for watcher in watchers:
+            await assert_same_as_fresh(watcher, done["pos"])
+    finally:
+        await asyncio.to_thread(redis_cluster.restart, primary)
