@@ -32,6 +32,7 @@ async def cluster_redis(redis_cluster: LocalCluster) -> AsyncIterator[RedisClust
     """The hub's own command client on the cluster (``server.store.redis_client``)."""
     client = command_client(Settings(redis_url=redis_cluster.url))
     assert isinstance(client, RedisCluster)
+    await client.initialize()  # the slot map, before a test asks which node serves a key
     try:
         yield client
     finally:
