@@ -31,6 +31,7 @@ import httpx
 import orjson
 import redis.asyncio as aioredis
 
+from bench import cluster_wait as cluster_wait_bench
 from bench import export as export_bench
 from bench import report
 from bench import words as words_bench
@@ -74,6 +75,7 @@ FULL = {
     "words": {"words": 10000, "checks": 20000},
     "export": {"questions": 10000},
     "broadcasts": {"broadcasts": 1000, "idle_s": 10},
+    "cluster_wait": {"clients": 50, "duration": 5},
 }
 QUICK = {
     "fanout": {"clients": 40, "hz": 10, "duration": 2},
@@ -86,6 +88,7 @@ QUICK = {
     "words": {"words": 500, "checks": 300},
     "export": {"questions": 200},
     "broadcasts": {"broadcasts": 20, "idle_s": 1},
+    "cluster_wait": {"clients": 4, "duration": 1},
 }
 
 
@@ -497,6 +500,10 @@ class Bench:
     async def words(self, cfg: dict[str, Any]) -> dict[str, Any]:
         """The sensitive-word screen of one question, with a big deployment list."""
         return await asyncio.to_thread(words_bench.run, cfg["words"], cfg["checks"])
+
+    async def cluster_wait(self, cfg: dict[str, Any]) -> dict[str, Any]:
+        """Writes on a local Redis Cluster with and without a replica wait."""
+        return await cluster_wait_bench.run(self.workdir, cfg)
 
     async def export(self, cfg: dict[str, Any]) -> dict[str, Any]:
         """10,000 questions to XLSX and CSV through the hub: seconds and peak RSS."""

@@ -33,6 +33,12 @@ def probe(proc: str) -> str:
     return f"{DEPLOYMENT_PREFIX}probe:{proc}"
 
 
+def replica_marker(tag: str) -> str:
+    """``xs:{<tag>}:ack``: written just before a ``WAIT`` in the slot of the
+    writes it confirms (server/store/replication.py); expires in a minute."""
+    return f"xs:{{{tag}}}:ack"
+
+
 def join(code: str) -> str:
     """``xs:{dep}:join:<code>`` -> bid: a short join code (deployment-wide)."""
     return f"{DEPLOYMENT_PREFIX}join:{code}"

@@ -44,6 +44,11 @@ class RedisBusy(ResponseError):
     """``BUSY``: a script ran past ``busy-reply-threshold``; Redis answers nothing else."""
 
 
+class NotReplicated(RedisTimeoutError):
+    """With ``redis_wait_replicas``: fewer replicas than asked confirmed a write
+    in time (server/store/replication.py). Retryable, as a timeout is."""
+
+
 # What a caller treats as "Redis unavailable": retryable for the client, never
 # an internal error (docs/reliability.md 1 and 32). OOM and BUSY are replies,
 # not broken connections: they are not retried by redis-py (a retry would only
@@ -69,11 +74,14 @@ class ReplyParser(_AsyncRESP3Parser):
 
 def failure_kind(exc: BaseException) -> str:
     """The kind of a Redis failure, for counters and logs: ``oom``, ``busy``,
-    ``pool`` (no free connection in time), ``timeout`` or ``connection``."""
+    ``replica`` (a write no replica confirmed in time), ``pool`` (no free
+    connection in time), ``timeout`` or ``connection``."""
     if isinstance(exc, RedisFull):
         return "oom"
     if isinstance(exc, RedisBusy):
         return "busy"
+    if isinstance(exc, NotReplicated):
+        return "replica"
     if isinstance(exc, MaxConnectionsError) or "No connection available" in str(exc):
         return "pool"
     if isinstance(exc, RedisTimeoutError) or str(exc).startswith("Timeout"):

@@ -34,6 +34,7 @@ from server.settings import Settings
 from server.store import keys, scripts
 from server.store.batcher import ScriptBatcher
 from server.store.redis_client import scan_slot
+from server.store.replication import replica_wait
 
 Result = dict[str, Any]
 
@@ -110,7 +111,9 @@ class Store:
         self._act_burst = settings.viewer_actions_burst
         self._act_per_min = settings.viewer_actions_per_min
         self._scripts = scripts.register(redis, _SCRIPTS)
-        self._batcher = ScriptBatcher(redis)
+        # Acknowledged writes wait for replicas when asked (REDIS_WAIT_REPLICAS).
+        self.replica_wait = replica_wait(redis, settings)
+        self._batcher = ScriptBatcher(redis, self.replica_wait)
         self._code_prefixes: dict[str, str] = {}  # bid -> 查询码 prefix (never changes)
         self._code_locks: dict[str, asyncio.Lock] = {}  # bids whose prefix is being read
 
@@ -561,7 +564,11 @@ class Store:
             ],
             args=[keys.prefix(bid), proc, seq, delta, self._maxlen, *pairs],
         )
-        return raise_for(orjson.loads(raw))
+        result = raise_for(orjson.loads(raw))
+        if self.replica_wait is not None:
+            # The likes are acknowledged after this: only once a replica has them.
+            await self.replica_wait.confirm([keys.meta(bid)])
+        return result
 
     async def last_like_id(self, bid: str, tab_key: str) -> str | None:
         raw = await self.redis.hget(keys.like_last(bid), tab_key)
@@ -612,6 +619,7 @@ class Store:
             self._scripts["viewer_state"],
             [keys.meta(bid), keys.events(bid)],
             [keys.prefix(bid), vid, limit],
+            write=False,
         )
         state: Result = orjson.loads(raw)
         for name in ("mine", "myvotes", "ballots"):
