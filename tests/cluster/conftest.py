@@ -16,6 +16,7 @@ from redis.asyncio.cluster import RedisCluster
 from server.ops.local_cluster import LocalCluster
 from server.settings import Settings
 from server.store.redis_client import command_client
+from tests.integration.hub_helpers import Clients
 
 
 @pytest.fixture(scope="session")
@@ -37,3 +38,9 @@ async def cluster_redis(redis_cluster: LocalCluster) -> AsyncIterator[RedisClust
         yield client
     finally:
         await client.aclose()
+
+
+@pytest.fixture
+async def clients() -> AsyncIterator[Clients]:
+    async with Clients() as opened:
+        yield opened

@@ -6,7 +6,7 @@ seconds without a restart, and clients end exactly as a fresh page."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 
 import pytest
 from redis.asyncio.cluster import RedisCluster
@@ -14,6 +14,7 @@ from redis.asyncio.cluster import RedisCluster
 from server.client import HubClient
 from server.ops.local_cluster import LocalCluster
 from server.store import keys
+from tests.cluster.helpers import connected_viewer
 from tests.integration import harness
 from tests.integration.harness import HubProcess, Moderator, new_moderator
 from tests.integration.hub_helpers import Clients, assert_same_as_fresh
@@ -38,27 +39,15 @@ def waiting_hub(
         hub.stop()
 
 
-@pytest.fixture
-async def clients() -> AsyncIterator[Clients]:
-    async with Clients() as opened:
-        yield opened
-
-
-async def _viewer(clients: Clients, base: str, bid: str) -> HubClient:
-    client = clients.add(await harness.viewer(base, bid))
-    await client.connect()
-    return client
-
-
 async def test_no_acknowledged_write_is_lost_when_a_primary_dies(
     redis_cluster: LocalCluster, waiting_hub: HubProcess, clients: Clients,
     cluster_redis: RedisCluster,
 ) -> None:  # fmt: skip
     mod: Moderator = await new_moderator(redis_cluster.url, waiting_hub.base)
     bid = (await mod.create_broadcast(settings={"moderation": False}))["id"]
-    watcher = await _viewer(clients, waiting_hub.base, bid)
-    askers = [await _viewer(clients, waiting_hub.base, bid) for _ in range(3)]
-    likers = [await _viewer(clients, waiting_hub.base, bid) for _ in range(2)]
+    watcher = await connected_viewer(clients, waiting_hub.base, bid)
+    askers = [await connected_viewer(clients, waiting_hub.base, bid) for _ in range(3)]
+    likers = [await connected_viewer(clients, waiting_hub.base, bid) for _ in range(2)]
     acked_q: list[int] = []
     acked_likes = 0
     refused = 0

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -17,6 +17,7 @@ from redis.asyncio.cluster import RedisCluster
 from server.client import HubClient
 from server.ops.local_cluster import LocalCluster
 from server.store import keys
+from tests.cluster.helpers import connected_viewer
 from tests.integration import harness
 from tests.integration.harness import HubProcess, Moderator, new_moderator
 from tests.integration.hub_helpers import Clients, assert_same_as_fresh, caught_up, ok
@@ -44,21 +45,9 @@ def hubs(
         a.stop()
 
 
-@pytest.fixture
-async def clients() -> AsyncIterator[Clients]:
-    async with Clients() as opened:
-        yield opened
-
-
 @pytest.fixture(scope="module")
 async def mod(redis_cluster: LocalCluster, hubs: tuple[HubProcess, HubProcess]) -> Moderator:
     return await new_moderator(redis_cluster.url, hubs[0].base)
-
-
-async def _viewer(clients: Clients, base: str, bid: str) -> HubClient:
-    client = clients.add(await harness.viewer(base, bid))
-    await client.connect()
-    return client
 
 
 def _events(client: HubClient) -> list[Json]:
@@ -81,7 +70,7 @@ async def test_two_processes_on_the_cluster_see_the_same_events_in_the_same_orde
 ) -> None:
     a, b = hubs
     bid = (await mod.create_broadcast(settings={"moderation": False}))["id"]
-    viewers = [await _viewer(clients, hub.base, bid) for hub in (a, b, a, b)]
+    viewers = [await connected_viewer(clients, hub.base, bid) for hub in (a, b, a, b)]
     consoles = [clients.add(mod.client(bid, base=hub.base)) for hub in (a, b)]
     for console in consoles:
         await console.connect()
@@ -130,8 +119,8 @@ async def test_a_slot_moved_while_live_keeps_every_event_flowing(
 ) -> None:  # fmt: skip
     a, b = hubs
     bid = (await mod.create_broadcast(settings={"moderation": False}))["id"]
-    watchers = [await _viewer(clients, hub.base, bid) for hub in (a, b)]
-    asker = await _viewer(clients, b.base, bid)
+    watchers = [await connected_viewer(clients, hub.base, bid) for hub in (a, b)]
+    asker = await connected_viewer(clients, b.base, bid)
     client = RedisCluster(host="127.0.0.1", port=redis_cluster.nodes[0].port)
     slot = client.keyslot(keys.events(bid))
     await client.aclose()
@@ -183,8 +172,8 @@ async def test_a_primary_killed_and_its_replica_promoted_mid_show(
     missed, or a snapshot when the promoted replica lacked some)."""
     a, b = hubs
     bid = (await mod.create_broadcast(settings={"moderation": False}))["id"]
-    watchers = [await _viewer(clients, hub.base, bid) for hub in (a, b)]
-    asker = await _viewer(clients, a.base, bid)
+    watchers = [await connected_viewer(clients, hub.base, bid) for hub in (a, b)]
+    asker = await connected_viewer(clients, a.base, bid)
     for i in range(3):
         ok(await asker.command("ask", text=f"切换前的问题{i}"))
     probe = RedisCluster(host="127.0.0.1", port=redis_cluster.serving()[0].port)
