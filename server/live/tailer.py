@@ -119,6 +119,16 @@ class Group:
                     await asyncio.sleep(delay)
                     delay = min(delay * 2, RETRY_MAX_S)
                 continue
+            if isinstance(self.reader, ClusterStreamReader):
+                # A failover the reader followed by itself: check those streams
+                # for events the promoted replica lacks before using the batch.
+                moved = self.reader.take_moved()
+                if moved:
+                    try:
+                        await self._revalidate([m for b, m in self.members.items() if b in moved])
+                    except REDIS_DOWN:
+                        failures = 1
+                        continue
             if not batches:
                 continue
             started = time.monotonic()
@@ -134,8 +144,8 @@ class Group:
             if spent < tick:
                 await asyncio.sleep(tick - spent)
 
-    async def _revalidate(self) -> None:
-        for member in list(self.members.values()):
+    async def _revalidate(self, members: list[Tailed] | None = None) -> None:
+        for member in list(self.members.values()) if members is None else members:
             try:
                 await member.revalidate()
             except REDIS_DOWN:

@@ -204,6 +204,15 @@ class LocalCluster:
         node.proc.send_signal(signal.SIGKILL)
         node.proc.wait(10)
 
+    def pause(self, node: Node) -> None:
+        """Stop a node (SIGSTOP): it neither answers nor reads its links."""
+        assert node.proc is not None
+        node.proc.send_signal(signal.SIGSTOP)
+
+    def resume(self, node: Node) -> None:
+        assert node.proc is not None
+        node.proc.send_signal(signal.SIGCONT)
+
     def restart(self, node: Node, timeout: float = 30) -> None:
         """Start a killed node again on its port and directory: its ``nodes.conf``
         brings it back into the cluster (as a replica, if it was failed over)."""

@@ -14,7 +14,9 @@ node per group in flight), follows ``MOVED`` and ``ASK`` (a resharding or a
 failover: redis-py refreshes its slot map and sends the command again to the
 right node), and answers each stream's rows. Positions are the channels'
 own (``Tailed.tail_pos``), so a topology change never moves them: a read that
-fails is made again from the same ids.
+fails is made again from the same ids. A stream whose node changed between
+two polls is reported (``take_moved``), so the tailer checks it for events a
+promoted replica lacks before going on (docs/reliability.md 34).
 
 While nothing arrives the poll backs off from ``fanout_tick_ms`` to
 ``tail_poll_max_ms`` (an idle broadcast's first event waits at most that
@@ -52,11 +54,24 @@ class ClusterStreamReader:
         self._idle_max_s = max(settings.tail_poll_max_ms / 1000, self._tick_s)
         self._interval_s = self._tick_s
         self._woken = asyncio.Event()
+        # The node that served each broadcast's stream at the last poll, and the
+        # broadcasts whose node changed since (a failover, a slot moved).
+        self._owners: dict[str, str] = {}
+        self._moved: set[str] = set()
         # No Redis client id to unblock: ``wake`` ends the wait in-process.
         self.client_id: int | None = None
 
     def wake(self) -> None:
         self._woken.set()
+
+    def take_moved(self) -> set[str]:
+        """Broadcasts whose stream is served by another node than at their
+        previous poll. A failover hides from the reader (redis-py reconnects
+        and reads on), and the promoted replica may lack events the hub already
+        sent: the caller checks these streams (``Tailed.revalidate``) before
+        using what was read."""
+        moved, self._moved = self._moved, set()
+        return moved
 
     async def read(self, positions: Mapping[str, str], *, block: bool = True) -> dict[str, Rows]:
         """Events after each broadcast's position: ``{bid: [(pos, event), ...]}``,
@@ -87,7 +102,10 @@ class ClusterStreamReader:
             )
         # A failure of any stream fails the read (the group retries it from the
         # same positions and, after a failure, checks each stream for a rollback).
-        replies: list[Any] = await pipe.execute(raise_on_error=True)
+        try:
+            replies: list[Any] = await pipe.execute(raise_on_error=True)
+        finally:
+            self._note_owners(bids)
         out: dict[str, Rows] = {}
         for bid, reply in zip(bids, replies, strict=True):
             streams = reply.items() if isinstance(reply, dict) else (reply or ())
@@ -102,6 +120,22 @@ class ClusterStreamReader:
                 if events:
                     out[bid] = events
         return out
+
+    def _note_owners(self, bids: list[str]) -> None:
+        for bid in bids:
+            try:
+                node = self._redis.get_node_from_key(keys.events(bid))
+            except Exception:  # the slot map is being rebuilt: compare next time
+                continue
+            if node is None:
+                continue
+            name = node.name
+            if self._owners.get(bid, name) != name:
+                self._moved.add(bid)
+            self._owners[bid] = name
+        if len(self._owners) > 2 * len(bids) + 64:  # forget broadcasts that left
+            wanted = set(bids)
+            self._owners = {b: n for b, n in self._owners.items() if b in wanted}
 
     async def close(self) -> None:
         await self._redis.aclose()

@@ -197,3 +197,49 @@ async def test_a_primary_killed_and_its_replica_promoted_mid_show(
             await assert_same_as_fresh(watcher, done["pos"])
     finally:
         await asyncio.to_thread(redis_cluster.restart, primary)
+
+
+async def test_a_promoted_replica_that_lacks_events_is_a_rollback(
+    redis_cluster: LocalCluster, hubs: tuple[HubProcess, HubProcess], mod: Moderator,
+    clients: Clients, cluster_redis: RedisCluster,
+) -> None:  # fmt: skip
+    """Default mode: the replica is stopped (SIGSTOP) while a large write fills
+    its link, so the questions acknowledged after it never leave the primary,
+    which is then killed; the replica is promoted without them. Every process
+    notices that an event it had sent is gone: a new epoch, and every client
+    ends with a snapshot of what the new primary holds (no phantom question)."""
+    a, b = hubs
+    bid = (await mod.create_broadcast(settings={"moderation": False}))["id"]
+    watchers = [await connected_viewer(clients, hub.base, bid) for hub in (a, b)]
+    asker = await connected_viewer(clients, a.base, bid)
+    kept = ok(await asker.command("ask", text="复制过的问题"))
+    slot = cluster_redis.keyslot(keys.events(bid))
+    primary = redis_cluster.owner(slot)
+    replica = redis_cluster.replica_of(primary)
+    with primary.client() as direct:
+        # The replica has everything so far, then stops reading its link.
+        assert direct.execute_command("WAIT", 1, 5000) == 1
+    epoch = watchers[0].epoch
+    redis_cluster.pause(replica)
+    try:
+        # Far more than the socket buffers hold: what follows stays in the
+        # primary's memory and dies with it.
+        await cluster_redis.set(keys.prefix(bid) + "pad", b"x" * (64 << 20))
+        lost = [ok(await asker.command("ask", text=f"没复制的问题{i}")) for i in range(3)]
+        for watcher in watchers:
+            await caught_up(watcher, lost[-1]["pos"])
+        redis_cluster.kill(primary)
+    finally:
+        redis_cluster.resume(replica)
+    try:
+        await asyncio.to_thread(redis_cluster.failover, replica, force=True)
+        for watcher in watchers:
+            await watcher.wait_state(lambda s: s.epoch != epoch, timeout=30)
+            assert kept["qid"] in watcher.state.questions
+            assert not {q["qid"] for q in lost} & set(watcher.state.questions)
+        after = ok(await asker.command("ask", text="切换之后"))
+        for watcher in watchers:
+            await assert_same_as_fresh(watcher, after["pos"])
+    finally:
+        await cluster_redis.delete(keys.prefix(bid) + "pad")
+        await asyncio.to_thread(redis_cluster.restart, primary)
