@@ -10,7 +10,9 @@ import secrets
 import pytest
 from redis.asyncio.cluster import RedisCluster
 
+from server.ops.local_cluster import LocalCluster
 from server.store import keys
+from server.store.redis_client import RedisFull
 from server.store.store import Store
 from tests.store.helpers import SETTINGS, new_broadcast
 
@@ -36,3 +38,22 @@ async def test_noscript_after_a_flush_is_recovered_on_every_primary(
         flushed = await store.flush_likes(bid, proc="p1", seq=1, delta=3, last_ids={})
         assert flushed["ok"], flushed
         assert int(await cluster_redis.get(keys.likes(bid))) == 3
+
+
+async def test_a_full_node_is_redis_full_on_the_cluster_too(
+    cluster_redis: RedisCluster, redis_cluster: LocalCluster
+) -> None:
+    """The cluster client's connections use the hub's reply parser: a node at
+    maxmemory answers OOM, which is ``RedisFull`` (retryable), as on one Redis."""
+    store = Store(cluster_redis, SETTINGS)  # type: ignore[arg-type]
+    bid = "c-" + secrets.token_hex(4)
+    await new_broadcast(store, bid, moderation=False)
+    node = redis_cluster.owner(cluster_redis.keyslot(keys.meta(bid)))
+    with node.client() as direct:
+        direct.config_set("maxmemory", 1)
+        try:
+            with pytest.raises(RedisFull):
+                await store.ask(bid, "v:f:1", vid="v" * 32, text="问题", name="", tag="",
+                                fp="fp", ip="", flags=None)  # fmt: skip
+        finally:
+            direct.config_set("maxmemory", 0)
