@@ -10,7 +10,8 @@ broadcast, which is what the grouping exists to avoid.
 So a ``ClusterStreamReader`` polls: one non-blocking ``XREAD`` per stream, all
 of a group's sent as one redis-py cluster pipeline, which splits them by the
 node serving each slot (one packed write per node, at most one connection per
-node per group in flight), follows ``MOVED`` and ``ASK`` (a resharding or a
+node per group in flight, plus the one redis-py keeps to the seed it
+discovered the slot map through), follows ``MOVED`` and ``ASK`` (a resharding or a
 failover: redis-py refreshes its slot map and sends the command again to the
 right node), and answers each stream's rows. Positions are the channels'
 own (``Tailed.tail_pos``), so a topology change never moves them: a read that
