@@ -42,7 +42,7 @@ class Webhooks:
             keys=[keys.HOOKS, keys.AUDIT],
             args=[keys.DEPLOYMENT_PREFIX, "put", user, hook["id"], orjson.dumps(dict(hook)),
                   orjson.dumps(detail)],
-        )
+        )  # fmt: skip
         return decoded(raw)
 
     async def remove(self, hook_id: str, *, user: str) -> Json:
