@@ -31,6 +31,7 @@ import httpx
 import orjson
 import redis.asyncio as aioredis
 
+from bench import cluster_wait as cluster_wait_bench
 from bench import console5k, report
 from bench import export as export_bench
 from bench import joins as joins_bench
@@ -90,6 +91,7 @@ FULL = {
     "join": {"questions": 10000, "approved": 2000, "rate": 500, "joins": 2500},
     "storm": {"clients": 10000, "questions": 2000},
     "growth": {"sizes": [100, 1000, 10000], "samples": 30},
+    "cluster_wait": {"clients": 50, "duration": 5},
 }
 QUICK = {
     "fanout": {"clients": 40, "hz": 10, "duration": 2},
@@ -110,6 +112,7 @@ QUICK = {
     "join": {"questions": 300, "approved": 100, "rate": 50, "joins": 40},
     "storm": {"clients": 40, "questions": 100},
     "growth": {"sizes": [10, 100], "samples": 3},
+    "cluster_wait": {"clients": 4, "duration": 1},
 }
 
 
@@ -570,6 +573,9 @@ class Bench:
         assert hub.proc is not None
         return await wordcloud_bench.run(hub.base, self.redis_url, bid, self.mod_cookies, cookies,
                                          cfg, hub_pid=hub.proc.pid)  # fmt: skip
+    async def cluster_wait(self, cfg: dict[str, Any]) -> dict[str, Any]:
+        """Writes on a local Redis Cluster with and without a replica wait."""
+        return await cluster_wait_bench.run(self.workdir, cfg)
 
     async def export(self, cfg: dict[str, Any]) -> dict[str, Any]:
         """10,000 questions to XLSX and CSV through the hub: seconds and peak RSS."""

@@ -49,6 +49,16 @@ class Settings:
     # BLOCK of the stream tailers' XREAD; their own client's socket timeout is
     # this plus redis_timeout_s (measured: redis-py 8's default 5 s < BLOCK breaks).
     tail_block_ms: int = 5000
+    # Acknowledge a write only once this many replicas have it (WAIT after the
+    # write, on its node: server/store/replication.py); 0 = Redis's default
+    # asynchronous replication. A write not confirmed within the timeout is
+    # answered as retryable (the client's resend is idempotent).
+    redis_wait_replicas: int = 0
+    redis_wait_timeout_ms: int = 1000
+    # On a Redis Cluster the tailers poll (one XREAD per stream and slot,
+    # pipelined per node: server/store/cluster_streams.py): the longest pause
+    # between two polls of idle streams.
+    tail_poll_max_ms: int = 100
     # Approximate MAXLEN of each broadcast's event stream (the resume window).
     stream_maxlen: int = 20000
     # How long a command's idempotency record is kept (a client resending the

@@ -55,6 +55,7 @@ from server.settings import Settings
 from server.store.accounts import Accounts, get_or_create_secret
 from server.store.deletion import Deleter
 from server.store.health import RedisHealth
+from server.store.migrate import migrate
 from server.store.redis_client import REDIS_DOWN, command_client
 from server.store.store import Result, Store
 from server.timezones import resolve_timezone
@@ -120,8 +121,10 @@ class Hub:
         # code knows it: refuse to start rather than drop every waiting socket.
         uvicorn_ws.check()
         # The secret must be shared by every process: wait for Redis if needed.
+        # First, an older deployment's untagged keys take their tagged names.
         for attempt in range(50):
             try:
+                await migrate(self.redis)
                 self.secret = await get_or_create_secret(self.redis, self.settings.secret_key)
                 break
             except REDIS_DOWN:

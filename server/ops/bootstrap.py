@@ -8,6 +8,7 @@ anywhere but as a scrypt hash.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import secrets
 
 from redis.asyncio import Redis
@@ -15,6 +16,8 @@ from redis.asyncio import Redis
 from server import auth
 from server.settings import Settings
 from server.store.accounts import Accounts, AlreadyExists, UnknownModerator
+from server.store.migrate import migrate
+from server.store.redis_client import command_client
 
 FIRST_ADMIN = "admin"
 CLI = "cli"  # who `create-admin` is in the deployment audit log
@@ -46,12 +49,11 @@ async def ensure_first_admin(redis: Redis, settings: Settings) -> tuple[str, str
 
 async def _create_or_reset_admin(redis_url: str, settings: Settings, username: str) -> str:
     password = auth.new_token(12)
-    redis = Redis.from_url(
-        redis_url,
-        socket_timeout=settings.redis_timeout_s,
-        socket_connect_timeout=settings.redis_timeout_s,
-    )
+    # The hub's client (a cluster URL gets the cluster client), and the key
+    # schema of this version, as a hub start would leave it.
+    redis = command_client(dataclasses.replace(settings, redis_url=redis_url))
     try:
+        await migrate(redis)
         accounts = Accounts(redis, settings)
         try:
             await accounts.create_moderator(username, password, admin=True, by=CLI)

@@ -1,20 +1,22 @@
 """Moderator accounts, sessions, login and viewer-id throttles, and the cookie secret.
 
-Every key here is deployment-wide (not per broadcast):
+Every key here is deployment-wide (not per broadcast), under the deployment's
+hash tag ``xs:{dep}:`` (one Redis Cluster slot, so every script below touches
+one slot; written ``D:`` here):
 
-=============================  ======  =================================================
-``xs:secret``                  string  cookie/HMAC secret when ``SECRET_KEY`` is empty
-``xs:mod:<user>``              hash    pw (scrypt), admin "0"/"1", created (ms), pwv;
-                                       officials also role "official", dept <id>
-``xs:mods``                    set     moderator usernames
-``xs:officials``               set     official usernames (department accounts)
-``xs:sess:<sha256(token)>``    hash    user, csrf, pwv, created (ms); EX session_ttl_s
-``xs:usess:<user>``            set     session digests of a user (logout everywhere)
-``xs:rl:login:<user>``         string  failed logins of a username, EX 900 (fixed window)
-``xs:rl:loginip:<iphash>``     string  failed logins from a hashed IP, EX 900
-``xs:rl:vid:<iphash>:<hour>``  string  viewer ids minted for a hashed IP in that hour
-``xs:audit``                   stream  deployment audit log (``server.store.audit``)
-=============================  ======  =================================================
+===============================  ======  =================================================
+``D:secret``                     string  cookie/HMAC secret when ``SECRET_KEY`` is empty
+``D:mod:<user>``                 hash    pw (scrypt), admin "0"/"1", created (ms), pwv;
+                                         officials also role "official", dept <id>
+``D:mods``                       set     moderator usernames
+``D:officials``                  set     official usernames (department accounts)
+``D:sess:<sha256(token)>``       hash    user, csrf, pwv, created (ms); EX session_ttl_s
+``D:usess:<user>``               set     session digests of a user (logout everywhere)
+``D:rl:login:<user>``            string  failed logins of a username, EX 900 (fixed window)
+``D:rl:loginip:<iphash>``        string  failed logins from a hashed IP, EX 900
+``D:rl:vid:<iphash>:<hour>``     string  viewer ids minted for a hashed IP in that hour
+``D:audit``                      stream  deployment audit log (``server.store.audit``)
+===============================  ======  =================================================
 
 Contracts:
 
@@ -24,7 +26,7 @@ Contracts:
   of one username cannot both succeed, and a password reset deletes every
   session in the same step as it bumps ``pwv``.
 * Account changes (create, remove, password reset, admin flag) append to the
-  deployment audit log ``xs:audit`` in the same script, only when they changed
+  deployment audit log ``D:audit`` in the same script, only when they changed
   something; ``by`` names who did it (an administrator's user name, or
   ``"system"``/``"cli"`` for the first-start bootstrap and ``create-admin``).
 * A session is valid only while its key exists, its account exists and its
@@ -41,9 +43,8 @@ Contracts:
   asks ``session()`` refuses officials without knowing they exist. They are
   read with ``official_session()``, which returns moderators' sessions never.
   An official account has ``admin`` "0", always.
-* The scripts use keys they do not declare (``xs:sess:<digest>`` from a set's
-  members), which is fine on one Redis; under Redis Cluster these keys would
-  need a common hash tag.
+* The scripts use keys they do not declare (``D:sess:<digest>`` from a set's
+  members); the common hash tag keeps them in the declared keys' slot.
 """
 
 from __future__ import annotations

@@ -3,8 +3,8 @@
 docs/reliability.md 27: deleting a broadcast removes every key it owns. Its keys all
 share the hash tag ``{<bid>}`` (one Cluster slot), so they are found with a
 bounded ``SCAN MATCH xs:{<bid>}:*`` and deleted per batch by one script; the
-two deployment-wide keys that name it (the index ``xs:broadcasts`` and its
-join code ``xs:join:<code>``) live in other slots and are removed by a
+two deployment-wide keys that name it (the index ``xs:{dep}:broadcasts`` and its
+join code ``xs:{dep}:join:<code>``) live in other slots and are removed by a
 script of their own. Steps, each safe to repeat, so a retry after a crash finishes the
 job:
 

@@ -46,6 +46,7 @@ from server.domain.followup import (
 from server.settings import Settings
 from server.store import keys
 from server.store.batcher import ScriptBatcher
+from server.store.replication import replica_wait
 from server.store.scripts import load, text
 
 Result = dict[str, Any]
@@ -97,7 +98,7 @@ class FollowUps:
         self._scripts: dict[str, AsyncScript] = {
             name: load(redis, name, "_followup") for name in {*_SCRIPT_OF.values(), "fu_extension"}
         }
-        self._batcher = ScriptBatcher(redis)
+        self._batcher = ScriptBatcher(redis, replica_wait(redis, settings))
 
     async def _run(
         self, bid: str, idem: str, actor: FuActor, qid: int, action: str, expect: str | None,

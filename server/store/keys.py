@@ -7,22 +7,41 @@ slot. Scripts receive the broadcast prefix as ARGV[1]; they build per-item keys
 them in the declared key's slot. Such a key is still declared here, under the
 same suffix the script appends (``P .. 'q:' .. qid`` is :func:`question`):
 ``tests/store/test_keys.py`` fails on a script key that is not.
+
+Every other key carries a hash tag too (``tests/unit/test_key_hash_tags.py``):
+the deployment-wide ones (the broadcast index, join codes, accounts and
+sessions, throttles, the deployment audit log, the global word list, the
+webhooks) share ``{dep}``, because the scripts that write them write the
+deployment audit log in the same step; the follow-up's indexes have
+``{season}``, ``{dept}``, ``{qcode}`` and ``{ix}``. Deployments that ran with
+the untagged names are renamed once at start (``server/store/migrate.py``).
 """
 
 from __future__ import annotations
 
-BROADCASTS = "xs:broadcasts"  # zset of broadcast ids by creation time (deployment-wide)
+# The prefix of deployment-wide keys: one hash slot (see above). It is also what
+# words_put.lua takes as its prefix for the global list, so that its audit()
+# writes AUDIT.
+DEPLOYMENT_PREFIX = "xs:{dep}:"
+
+BROADCASTS = DEPLOYMENT_PREFIX + "broadcasts"  # zset of broadcast ids by creation time
 
 
 def probe(proc: str) -> str:
-    """``xs:probe:<process>``: a key /readyz writes (PX 1000) to see whether a
+    """``xs:{dep}:probe:<process>``: a key /readyz writes (PX 1000) to see whether a
     degraded Redis takes writes again (server/store/health.py)."""
-    return f"xs:probe:{proc}"
+    return f"{DEPLOYMENT_PREFIX}probe:{proc}"
+
+
+def replica_marker(tag: str) -> str:
+    """``xs:{<tag>}:ack``: written just before a ``WAIT`` in the slot of the
+    writes it confirms (server/store/replication.py); expires in a minute."""
+    return f"xs:{{{tag}}}:ack"
 
 
 def join(code: str) -> str:
-    """``xs:join:<code>`` -> bid: a short join code (deployment-wide, like ``BROADCASTS``)."""
-    return f"xs:join:{code}"
+    """``xs:{dep}:join:<code>`` -> bid: a short join code (deployment-wide)."""
+    return f"{DEPLOYMENT_PREFIX}join:{code}"
 
 
 def prefix(bid: str) -> str:
@@ -179,18 +198,14 @@ def audit(bid: str) -> str:
     return prefix(bid) + "audit"
 
 
-# The prefix of deployment-wide keys: what words_put.lua takes as its prefix
-# for the global list, so that its audit() writes AUDIT.
-DEPLOYMENT_PREFIX = "xs:"
-
 # Deployment-wide audit log: accounts, global word list, broadcast creation.
 AUDIT = DEPLOYMENT_PREFIX + "audit"
 
 
 # Sensitive words (server/domain/sensitive.py): a hash word -> "hold" | "block",
 # and a counter bumped on every change, which hub processes poll to reload.
-WORDS = "xs:words"  # deployment-wide list
-WORDS_VERSION = "xs:words:ver"
+WORDS = DEPLOYMENT_PREFIX + "words"  # deployment-wide list
+WORDS_VERSION = DEPLOYMENT_PREFIX + "words:ver"
 
 
 def words(bid: str) -> str:
@@ -264,39 +279,41 @@ def season_broadcasts(sid: str) -> str:
 
 # --- moderators and sessions (deployment-wide; server/store/accounts.py) ------------
 
-SECRET = "xs:secret"  # cookie/HMAC secret when none is configured
-MODERATORS = "xs:mods"  # set of moderator user names
-OFFICIALS = "xs:officials"  # set of department officials' user names
-MODERATOR_PREFIX = "xs:mod:"  # scripts append a user name read from MODERATORS
-SESSION_PREFIX = "xs:sess:"  # scripts append a digest read from a user's session set
-USER_SESSIONS_PREFIX = "xs:usess:"
+SECRET = DEPLOYMENT_PREFIX + "secret"  # cookie/HMAC secret when none is configured
+MODERATORS = DEPLOYMENT_PREFIX + "mods"  # set of moderator user names
+OFFICIALS = DEPLOYMENT_PREFIX + "officials"  # set of department officials' user names
+MODERATOR_PREFIX = DEPLOYMENT_PREFIX + "mod:"  # scripts append a user name read from MODERATORS
+# Scripts append a digest read from a user's session set: in the same slot,
+# since the prefix carries the hash tag.
+SESSION_PREFIX = DEPLOYMENT_PREFIX + "sess:"
+USER_SESSIONS_PREFIX = DEPLOYMENT_PREFIX + "usess:"
 
 
 def moderator(user: str) -> str:
-    """``xs:mod:<user>``: hash pw, admin, created, pwv."""
+    """``xs:{dep}:mod:<user>``: hash pw, admin, created, pwv."""
     return MODERATOR_PREFIX + user
 
 
 def session(digest: str) -> str:
-    """``xs:sess:<sha256(token)>``: hash user, csrf, pwv, created."""
+    """``xs:{dep}:sess:<sha256(token)>``: hash user, csrf, pwv, created."""
     return SESSION_PREFIX + digest
 
 
 def user_sessions(user: str) -> str:
-    """``xs:usess:<user>``: the session digests of one user."""
+    """``xs:{dep}:usess:<user>``: the session digests of one user."""
     return USER_SESSIONS_PREFIX + user
 
 
 def login_failures(user: str) -> str:
-    return f"xs:rl:login:{user}"
+    return f"{DEPLOYMENT_PREFIX}rl:login:{user}"
 
 
 def login_failures_from(ip_hash: str) -> str:
-    return f"xs:rl:loginip:{ip_hash}"
+    return f"{DEPLOYMENT_PREFIX}rl:loginip:{ip_hash}"
 
 
 def viewer_ids_minted(ip_hash: str, hour: int) -> str:
-    return f"xs:rl:vid:{ip_hash}:{hour}"
+    return f"{DEPLOYMENT_PREFIX}rl:vid:{ip_hash}:{hour}"
 
 
 def followup(bid: str, qid: int) -> str:
@@ -360,15 +377,15 @@ IX_LOCK = IX_PREFIX + "lock"  # the process following the streams now (its token
 
 
 def qcode_lookups(ip_hash: str, minute: int) -> str:
-    """``xs:rl:qcode:<iphash>:<minute>``: 查询码 lookups of one address in one minute."""
-    return f"xs:rl:qcode:{ip_hash}:{minute}"
+    """``xs:{dep}:rl:qcode:<iphash>:<minute>``: 查询码 lookups of one address in one minute."""
+    return f"{DEPLOYMENT_PREFIX}rl:qcode:{ip_hash}:{minute}"
 
 
-# Webhooks (deployment-wide, one hash slot of their own: every delivery script
-# touches only these): configs, per-broadcast read positions of the delivery
+# Webhooks (deployment-wide, in the deployment's slot: adding one is audited in
+# the same script): configs, per-broadcast read positions of the delivery
 # worker, the due queue, one hash per pending delivery, the delivery log, the
 # worker's lease.
-HOOKS_PREFIX = "xs:{hooks}:"
+HOOKS_PREFIX = DEPLOYMENT_PREFIX + "hooks:"
 HOOKS = HOOKS_PREFIX + "all"
 HOOKS_POS = HOOKS_PREFIX + "pos"
 HOOKS_DUE = HOOKS_PREFIX + "due"

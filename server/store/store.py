@@ -34,6 +34,8 @@ from server.protocol import PUBLIC_STATUSES
 from server.settings import Settings
 from server.store import keys, scripts
 from server.store.batcher import ScriptBatcher
+from server.store.redis_client import scan_slot
+from server.store.replication import replica_wait
 
 Result = dict[str, Any]
 
@@ -112,7 +114,9 @@ class Store:
         self._act_burst = settings.viewer_actions_burst
         self._act_per_min = settings.viewer_actions_per_min
         self._scripts = scripts.register(redis, _SCRIPTS)
-        self._batcher = ScriptBatcher(redis)
+        # Acknowledged writes wait for replicas when asked (REDIS_WAIT_REPLICAS).
+        self.replica_wait = replica_wait(redis, settings)
+        self._batcher = ScriptBatcher(redis, self.replica_wait)
         self._code_prefixes: dict[str, str] = {}  # bid -> 查询码 prefix (never changes)
         self._code_locks: dict[str, asyncio.Lock] = {}  # bids whose prefix is being read
 
@@ -607,7 +611,7 @@ class Store:
         prefix, so each call does bounded work however big the keyspace."""
         cursor = 0
         while True:
-            cursor, found = await self.redis.scan(cursor, match=keys.prefix(bid) + "*", count=batch)
+            cursor, found = await scan_slot(self.redis, keys.prefix(bid) + "*", cursor, batch)
             if found:
                 yield [text(k) for k in found]
             if cursor == 0:
@@ -638,7 +642,11 @@ class Store:
             ],
             args=[keys.prefix(bid), proc, seq, delta, self._maxlen, *pairs],
         )
-        return raise_for(orjson.loads(raw))
+        result = raise_for(orjson.loads(raw))
+        if self.replica_wait is not None:
+            # The likes are acknowledged after this: only once a replica has them.
+            await self.replica_wait.confirm([keys.meta(bid)])
+        return result
 
     async def last_like_id(self, bid: str, tab_key: str) -> str | None:
         raw = await self.redis.hget(keys.like_last(bid), tab_key)
@@ -708,6 +716,7 @@ class Store:
             self._scripts["viewer_state"],
             [keys.meta(bid), keys.events(bid)],
             [keys.prefix(bid), vid, limit],
+            write=False,
         )
         state: Result = orjson.loads(raw)
         for name in ("mine", "myvotes", "ballots"):

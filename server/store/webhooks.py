@@ -1,6 +1,6 @@
 """Webhooks in Redis: their configuration, the delivery queue and the delivery log.
 
-Every key is under ``xs:{hooks}:`` (one hash slot): configs (``HOOKS``: id ->
+Every key is under ``xs:{dep}:hooks:`` (the deployment's hash slot): configs (``HOOKS``: id ->
 JSON with url, secret, events, broadcast scope), the worker's read position
 per broadcast, the due queue (a zset of delivery ids by due time), one hash
 per pending delivery (its body, its attempts) and the log (a capped stream).
@@ -40,13 +40,15 @@ class Webhooks:
         detail = {k: hook[k] for k in ("url", "events", "bid") if k in hook}
         raw = await self._put(
             keys=[keys.HOOKS, keys.AUDIT],
-            args=["xs:", "put", user, hook["id"], orjson.dumps(dict(hook)), orjson.dumps(detail)],
-        )
+            args=[keys.DEPLOYMENT_PREFIX, "put", user, hook["id"], orjson.dumps(dict(hook)),
+                  orjson.dumps(detail)],
+        )  # fmt: skip
         return decoded(raw)
 
     async def remove(self, hook_id: str, *, user: str) -> Json:
         raw = await self._put(
-            keys=[keys.HOOKS, keys.AUDIT], args=["xs:", "remove", user, hook_id, "", "{}"]
+            keys=[keys.HOOKS, keys.AUDIT],
+            args=[keys.DEPLOYMENT_PREFIX, "remove", user, hook_id, "", "{}"],
         )
         return decoded(raw)
 

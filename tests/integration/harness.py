@@ -15,13 +15,13 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import redis.asyncio as aioredis
 
 from bench.loadtest import processes
 from bench.loadtest.processes import free_port
 from server.client import HubClient, fetch_viewer_cookie
 from server.settings import Settings
 from server.store.accounts import Accounts
+from server.store.redis_client import command_client
 
 __all__ = ["HubProcess", "Moderator", "free_port", "new_moderator", "viewer"]
 
@@ -92,7 +92,7 @@ class Moderator:
 async def new_moderator(redis_url: str, base: str, *, admin: bool = True) -> Moderator:
     user = "t" + secrets.token_hex(5)
     password = secrets.token_urlsafe(16)
-    redis = aioredis.Redis.from_url(redis_url)
+    redis = command_client(Settings(redis_url=redis_url))
     try:
         await Accounts(redis, Settings(redis_url=redis_url)).create_moderator(
             user, password, admin=admin

@@ -25,6 +25,7 @@ from server.domain.resume import parse_stream_id
 from server.settings import Settings
 from server.store import keys
 from server.store.accounts import get_or_create_secret
+from server.store.redis_client import cluster_seeds, command_client
 from tests.integration.harness import HubProcess
 
 Json = dict[str, Any]
@@ -46,7 +47,13 @@ def running_hub(redis_url: str, log_dir: Path, **env: str) -> Iterator[HubProces
 
 @contextlib.asynccontextmanager
 async def open_redis(redis_url: str) -> AsyncIterator[aioredis.Redis]:
-    client = aioredis.Redis.from_url(redis_url)
+    """A client of the test Redis; on a cluster URL, the hub's cluster client
+    (``server/store/redis_client.py``), so the store tier can run on a cluster."""
+    client = (
+        command_client(Settings(redis_url=redis_url))
+        if cluster_seeds(redis_url)
+        else aioredis.Redis.from_url(redis_url)
+    )
     try:
         yield client
     finally:

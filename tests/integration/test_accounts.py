@@ -56,7 +56,7 @@ async def cleanup(redis: Redis) -> AsyncIterator[list[str]]:
     for name in names:
         await accounts.remove_moderator(name)
         # Random names, so the patterns match only this test's counters.
-        for pattern in (f"xs:rl:login:{name}*", f"xs:rl:loginip:{name}"):
+        for pattern in (f"xs:{{dep}}:rl:login:{name}*", f"xs:{{dep}}:rl:loginip:{name}"):
             async for key in redis.scan_iter(match=pattern):
                 await redis.delete(key)
 
@@ -123,11 +123,11 @@ async def test_session_stored_under_digest(
     await accounts.create_moderator(user, PASSWORD, admin=True)
     session = await accounts.login(user, PASSWORD, ip)
     assert session is not None and session.admin
-    assert await redis.exists(f"xs:sess:{session.token}") == 0
-    assert await redis.hget(f"xs:sess:{session.digest}", "user") == user.encode()
-    assert 0 < await redis.ttl(f"xs:sess:{session.digest}") <= SETTINGS.session_ttl_s
-    assert await redis.smembers(f"xs:usess:{user}") == {session.digest.encode()}
-    stored_pw = await redis.hget(f"xs:mod:{user}", "pw")
+    assert await redis.exists(f"xs:{{dep}}:sess:{session.token}") == 0
+    assert await redis.hget(f"xs:{{dep}}:sess:{session.digest}", "user") == user.encode()
+    assert 0 < await redis.ttl(f"xs:{{dep}}:sess:{session.digest}") <= SETTINGS.session_ttl_s
+    assert await redis.smembers(f"xs:{{dep}}:usess:{user}") == {session.digest.encode()}
+    stored_pw = await redis.hget(f"xs:{{dep}}:mod:{user}", "pw")
     assert stored_pw is not None and PASSWORD.encode() not in stored_pw
 
 
@@ -223,11 +223,11 @@ async def test_throttle_window_is_fixed(
     redis: Redis, accounts: Accounts, user: str, ip: str
 ) -> None:
     assert await accounts.login(user, "wrong password", ip) is None
-    await redis.expire(f"xs:rl:login:{user}", 5)
+    await redis.expire(f"xs:{{dep}}:rl:login:{user}", 5)
     assert await accounts.login(user, "wrong password", ip) is None
-    assert await redis.get(f"xs:rl:login:{user}") == b"2"
-    assert 0 < await redis.ttl(f"xs:rl:login:{user}") <= 5  # not pushed back to 900
-    assert 890 < await redis.ttl(f"xs:rl:loginip:{ip}") <= 900
+    assert await redis.get(f"xs:{{dep}}:rl:login:{user}") == b"2"
+    assert 0 < await redis.ttl(f"xs:{{dep}}:rl:login:{user}") <= 5  # not pushed back to 900
+    assert 890 < await redis.ttl(f"xs:{{dep}}:rl:loginip:{ip}") <= 900
 
 
 # --- sessions end ------------------------------------------------------------------
@@ -258,7 +258,7 @@ async def test_stale_pwv_session_refused(
 ) -> None:
     # A session written by a login that raced a reset carries the old pwv.
     first, _ = await _two_sessions(accounts, user, ip)
-    await redis.hincrby(f"xs:mod:{user}", "pwv", 1)
+    await redis.hincrby(f"xs:{{dep}}:mod:{user}", "pwv", 1)
     assert await accounts.session(first.token) is None
 
 
@@ -269,7 +269,7 @@ async def test_remove_moderator_kills_sessions(
     assert await accounts.remove_moderator(user)
     assert await accounts.session(first.token) is None
     assert await accounts.sessions_alive([first.digest, second.digest]) == set()
-    assert await redis.exists(f"xs:mod:{user}", f"xs:usess:{user}") == 0
+    assert await redis.exists(f"xs:{{dep}}:mod:{user}", f"xs:{{dep}}:usess:{user}") == 0
     assert user not in {m["username"] for m in await accounts.list_moderators()}
     assert not await accounts.remove_moderator(user)
 
@@ -294,10 +294,10 @@ async def test_sessions_alive(accounts: Accounts, user: str, ip: str) -> None:
 
 async def test_expired_digests_pruned(redis: Redis, accounts: Accounts, user: str, ip: str) -> None:
     first, _ = await _two_sessions(accounts, user, ip)
-    await redis.delete(f"xs:sess:{first.digest}")  # as if it expired
+    await redis.delete(f"xs:{{dep}}:sess:{first.digest}")  # as if it expired
     third = await accounts.login(user, PASSWORD, ip)
     assert third is not None
-    members = await redis.smembers(f"xs:usess:{user}")
+    members = await redis.smembers(f"xs:{{dep}}:usess:{user}")
     assert first.digest.encode() not in members and len(members) == 2
 
 
@@ -311,11 +311,11 @@ async def test_viewer_id_limit(redis: Redis, accounts: Accounts) -> None:
         # Another address is not affected; the next hour starts afresh.
         assert await accounts.allow_new_viewer_id(ip_hash + "x", 3, now_s)
         assert await accounts.allow_new_viewer_id(ip_hash, 3, now_s + 3600)
-        assert 3590 < await redis.ttl(f"xs:rl:vid:{ip_hash}:{now_s // 3600}") <= 3600
+        assert 3590 < await redis.ttl(f"xs:{{dep}}:rl:vid:{ip_hash}:{now_s // 3600}") <= 3600
     finally:
         hours = (now_s // 3600, now_s // 3600 + 1)
         await redis.delete(
-            *(f"xs:rl:vid:{h}:{hour}" for h in (ip_hash, ip_hash + "x") for hour in hours)
+            *(f"xs:{{dep}}:rl:vid:{h}:{hour}" for h in (ip_hash, ip_hash + "x") for hour in hours)
         )
 
 
@@ -349,7 +349,7 @@ def _remove_sync(redis_url: str, name: str) -> None:
         client = Redis.from_url(redis_url)
         try:
             await Accounts(client, SETTINGS).remove_moderator(name)
-            await client.delete(f"xs:rl:login:{name}", f"xs:rl:loginip:{name}")
+            await client.delete(f"xs:{{dep}}:rl:login:{name}", f"xs:{{dep}}:rl:loginip:{name}")
         finally:
             await client.aclose()
 

@@ -51,8 +51,8 @@ async def _state(redis: aioredis.Redis, bid: str) -> Any:
         await redis.hgetall(keys.meta(bid)),
         await redis.xlen(keys.prefix(bid) + "audit"),
         await redis.xlen(keys.AUDIT),
-        await redis.hgetall("xs:words"),
-        sorted([k async for k in redis.scan_iter(match="xs:mod:*", count=1000)]),
+        await redis.hgetall("xs:{dep}:words"),
+        sorted([k async for k in redis.scan_iter(match="xs:{dep}:mod:*", count=1000)]),
         await redis.zcard(keys.BROADCASTS),
     )
 

@@ -39,10 +39,10 @@ def _record_scripts() -> Iterator[None]:
             return await direct(self, *args, **kwargs)
 
         async def call_batched(
-            self: ScriptBatcher, script: AsyncScript, k: list[str], a: list[Any]
+            self: ScriptBatcher, script: AsyncScript, k: list[str], a: list[Any], **kw: Any
         ) -> Any:
             RAN.add(script.sha)
-            return await batched(self, script, k, a)
+            return await batched(self, script, k, a, **kw)
 
         mp.setattr(AsyncScript, "__call__", call_direct)
         mp.setattr(ScriptBatcher, "call", call_batched)

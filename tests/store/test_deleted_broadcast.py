@@ -10,13 +10,13 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
-import redis.asyncio as aioredis
 
 from server.domain.errors import Rejection
 from server.settings import Settings
 from server.store import keys
 from server.store.deletion import Deleter
 from server.store.store import Store
+from tests.integration.hub_helpers import open_redis
 
 pytestmark = pytest.mark.anyio
 
@@ -25,11 +25,8 @@ VID = "v" + "1" * 31
 
 @pytest.fixture
 async def store(redis_url: str) -> AsyncIterator[Store]:
-    client = aioredis.from_url(redis_url)
-    try:
+    async with open_redis(redis_url) as client:
         yield Store(client, Settings())
-    finally:
-        await client.aclose()
 
 
 async def _keys_of(store: Store, bid: str) -> list[str]:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "reliability.md"
-REF = re.compile(r"`((?:unit|integration|store|browser)/test_\w+\.py)::(test_\w+)`")
+REF = re.compile(r"`((?:unit|integration|store|browser|cluster)/test_\w+\.py)::(test_\w+)`")
 SCENARIO = re.compile(r"^(\d+)\. \*\*", re.MULTILINE)
 
 

@@ -1,5 +1,5 @@
 -- The audit logs' one writer: the broadcast's (xs:{<bid>}:audit, through
--- audit() in _prelude.lua) and the deployment's (xs:audit). Both are capped
+-- audit() in _prelude.lua) and the deployment's (xs:{dep}:audit). Both are capped
 -- far above what a deployment writes in years, and are not the event stream:
 -- trimming events never loses a record. This is the only copy of the cap.
 local AUDIT_MAXLEN = 200000

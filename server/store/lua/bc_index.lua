@@ -1,7 +1,7 @@
 -- A new broadcast enters the deployment's list and the deployment audit log
 -- in one step, exactly once (ZADD NX) however often it is retried. Run by
 -- Store.create_broadcast after bc_create.lua (these keys are in other slots).
--- KEYS: 1 the broadcast index (xs:broadcasts), 2 the deployment audit log (xs:audit)
+-- KEYS: 1 the broadcast index (xs:{dep}:broadcasts), 2 the deployment audit log (xs:{dep}:audit)
 -- ARGV: 1 bid, 2 created ms, 3 moderator's user name, 4 audit detail JSON
 -- Returns 1 when the broadcast was added, 0 when it was already listed.
 -- include: _audit.lua

@@ -2,9 +2,9 @@
 -- the deletion is recorded in the deployment audit log once, when the index
 -- entry was still there (a retried delete records nothing more). Run by
 -- server/store/deletion.py after the sweep, before the meta hash goes.
--- KEYS: 1 the broadcast index (xs:broadcasts), 2 the join code key
---       (xs:join:<code>; the index again when the broadcast had none),
---       3 the deployment audit log (xs:audit)
+-- KEYS: 1 the broadcast index (xs:{dep}:broadcasts), 2 the join code key
+--       (xs:{dep}:join:<code>; the index again when the broadcast had none),
+--       3 the deployment audit log (xs:{dep}:audit)
 -- ARGV: 1 bid, 2 moderator's user name, 3 audit detail JSON
 -- Returns 1 when the entry was removed (and recorded), 0 when it was gone.
 -- include: _audit.lua

@@ -1,7 +1,7 @@
 -- One delivery attempt ended: logged; done (delivered, or out of attempts) or
 -- due again after its backoff.
 -- KEYS: 1 due zset, 2 delivery log stream, 3 the delivery's hash (keys.hook_delivery)
--- ARGV: 1 'xs:{hooks}:', 2 delivery id, 3 'ok' | 'retry' | 'failed',
+-- ARGV: 1 'xs:{dep}:hooks:', 2 delivery id, 3 'ok' | 'retry' | 'failed',
 --       4 HTTP status (0 = none), 5 error text, 6 next due ms (retry), 7 log maxlen,
 --       8 took ms
 -- include: _prelude.lua

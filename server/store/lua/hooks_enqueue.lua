@@ -4,7 +4,7 @@
 -- it loses nothing either (the deliveries are queued in Redis).
 -- KEYS: 1 positions hash (bid -> last stream id read), 2 due zset (delivery id
 --       -> due ms), 3.. each delivery's hash (keys.hook_delivery), in ARGV's order
--- ARGV: 1 'xs:{hooks}:', 2 bid, 3 the last stream id read, 4.. triples
+-- ARGV: 1 'xs:{dep}:hooks:', 2 bid, 3 the last stream id read, 4.. triples
 --       (delivery id, webhook id, body JSON)
 -- include: _prelude.lua
 local now = now_ms()

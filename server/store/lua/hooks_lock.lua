@@ -2,7 +2,7 @@
 -- it; another process takes over when it lapses (a killed process) or at once
 -- when the holder releases it (a process that stops).
 -- KEYS: 1 the lease key
--- ARGV: 1 'xs:{hooks}:', 2 process id, 3 lease ms (0 = release)
+-- ARGV: 1 'xs:{dep}:hooks:', 2 process id, 3 lease ms (0 = release)
 -- include: _prelude.lua
 local holder = redis.call('GET', KEYS[1])
 if tonumber(ARGV[3]) == 0 then

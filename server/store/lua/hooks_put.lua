@@ -1,7 +1,7 @@
 -- An administrator adds, changes or removes a webhook, audited in the
 -- deployment's log in the same step.
 -- KEYS: 1 the webhooks hash (id -> config JSON), 2 the deployment audit log
--- ARGV: 1 'xs:' (so audit() writes xs:audit), 2 'put' | 'remove', 3 admin's
+-- ARGV: 1 'xs:{dep}:' (so audit() writes xs:{dep}:audit), 2 'put' | 'remove', 3 admin's
 --       user name, 4 webhook id, 5 config JSON (put), 6 audit detail JSON
 -- include: _prelude.lua
 local op, user, id = ARGV[2], ARGV[3], ARGV[4]

@@ -1,5 +1,5 @@
 -- Counts one failed login against each counter given.
--- KEYS: the failure counters (xs:rl:loginip:<iphash>, and xs:rl:login:<user>
+-- KEYS: the failure counters (xs:{dep}:rl:loginip:<iphash>, and xs:{dep}:rl:login:<user>
 --       when the name could exist)
 -- ARGV: 1 window seconds
 -- The TTL is set only when missing, so the window is fixed (from the first

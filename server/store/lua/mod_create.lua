@@ -1,5 +1,5 @@
 -- Creates a moderator account (or a department official's), audited.
--- KEYS: 1 the account (xs:mod:<user>), 2 the user set (xs:mods, or xs:officials),
+-- KEYS: 1 the account (xs:{dep}:mod:<user>), 2 the user set (xs:{dep}:mods, or xs:{dep}:officials),
 --       3 the deployment audit log
 -- ARGV: 1 user name, 2 password hash (scrypt, salted), 3 admin '1'|'0', 4 created ms,
 --       5 who did it (an administrator's user name, 'system' or 'cli'),

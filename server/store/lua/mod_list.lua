@@ -1,5 +1,5 @@
 -- Read-only: every account.
--- KEYS: 1 the user set   ARGV: 1 account key prefix (xs:mod:)
+-- KEYS: 1 the user set   ARGV: 1 account key prefix (xs:{dep}:mod:)
 -- Returns a flat list: user name, admin, created ms, ...
 local out = {}
 for _, u in ipairs(redis.call('SMEMBERS', KEYS[1])) do

@@ -1,7 +1,7 @@
 -- Deletes a moderator account and every session of it, audited if it existed.
--- KEYS: 1 the account, 2 the user set, 3 the user's session set (xs:usess:<user>),
+-- KEYS: 1 the account, 2 the user set, 3 the user's session set (xs:{dep}:usess:<user>),
 --       4 the deployment audit log
--- ARGV: 1 user name, 2 session key prefix (xs:sess:), 3 who did it
+-- ARGV: 1 user name, 2 session key prefix (xs:{dep}:sess:), 3 who did it
 -- Returns 1 if the account existed.
 -- include: _audit.lua
 -- include: _sessions.lua

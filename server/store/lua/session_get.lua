@@ -1,5 +1,5 @@
 -- Read-only: a live session with its account's current admin flag and role.
--- KEYS: 1 the session   ARGV: 1 account key prefix (xs:mod:)
+-- KEYS: 1 the session   ARGV: 1 account key prefix (xs:{dep}:mod:)
 -- Returns {user, csrf, admin, role, dept, otp} or nil (otp '1': the password is
 -- a one-time one that must be changed) (no session, no account, or a
 -- password version that no longer matches); role is '' for moderators.

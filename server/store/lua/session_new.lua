@@ -1,7 +1,7 @@
 -- Opens a session after the password was verified (off Redis), unless the
 -- account's password version changed meanwhile. Prunes expired digests from
 -- the user's session set.
--- KEYS: 1 the session (xs:sess:<digest>), 2 the user's session set, 3 the account
+-- KEYS: 1 the session (xs:{dep}:sess:<digest>), 2 the user's session set, 3 the account
 -- ARGV: 1 user, 2 csrf token, 3 password version verified, 4 created ms, 5 ttl s,
 --       6 session key prefix, 7 digest
 -- Returns 1, or 0 when the password changed or the account went.

@@ -4,8 +4,8 @@
 --       to check), 2 the list (hash word -> 'hold' | 'block', with '+pinyin'
 --       when the word's pinyin matches too: WordEntry.stored()), 3 its version
 --       counter (hub processes poll it to reload), 4 the audit log (P .. 'audit')
--- ARGV: 1 key prefix ('xs:{<bid>}:' or 'xs:' for the global list, so audit()
---       writes xs:{<bid>}:audit or xs:audit), 2 'broadcast' | 'global',
+-- ARGV: 1 key prefix ('xs:{<bid>}:' or 'xs:{dep}:' for the global list, so audit()
+--       writes xs:{<bid>}:audit or xs:{dep}:audit), 2 'broadcast' | 'global',
 --       3 moderator's user name, 4.. word, action pairs (validated, distinct)
 -- An unchanged list changes nothing (no version bump, no audit entry), so a
 -- resend of the same PUT (a redis-py retry included) is harmless.
