@@ -46,7 +46,9 @@ async def run_scenario(
     driver: Driver | None = None,
     extra: Json | None = None,
     ready_timeout: float = 180.0,
+    bids: Sequence[str] | None = None,
 ) -> Json:
+    """``bids``: one broadcast per cookie (many broadcasts), instead of ``bid`` for all."""
     ctx = multiprocessing.get_context("spawn")
     shares = [list(cookies[i::workers]) for i in range(workers)]
     pipes, procs = [], []
@@ -57,6 +59,7 @@ async def run_scenario(
             "bid": bid,
             "behaviour": behaviour,
             "cookies": share,
+            **({"bids": list(bids[i::workers])} if bids is not None else {}),
             "drain_s": drain_s,
             "seed": i + 1,
             **(extra or {}),

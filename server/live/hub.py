@@ -260,23 +260,29 @@ class Hub:
             await self.report_presence()
 
     async def report_presence(self) -> None:
-        """Every channel's viewer count and the visits since the last report."""
+        """Every channel's viewer count and the visits since the last report, all
+        at once: the store pipelines them (a few round trips for 1,000 channels,
+        not 1,000; docs/performance.md, many broadcasts)."""
         ttl_ms = int(self.settings.presence_ttl_s * 1000)
-        for bid, channel in list(self.channels.items()):
-            visits, channel.visits = channel.visits, []
-            try:
-                reported = await self.store.report_presence(
-                    bid, proc=self.likes.proc, count=channel.viewer_count(), ttl_ms=ttl_ms,
-                    visits=visits,
-                )  # fmt: skip
-                if reported.get("err") == "not_found":
-                    # Deleted (the script wrote nothing): let go of the channel.
-                    await self._forget(bid)
-            except REDIS_DOWN as exc:
-                channel.visits[:0] = visits  # reported next time, still in order
-                self.redis_health.failed(exc, op="presence")
-            except Exception:
-                log.exception("presence report failed")
+        await asyncio.gather(
+            *(self._report_one(bid, ch, ttl_ms) for bid, ch in list(self.channels.items()))
+        )
+
+    async def _report_one(self, bid: str, channel: Channel, ttl_ms: int) -> None:
+        visits, channel.visits = channel.visits, []
+        try:
+            reported = await self.store.report_presence(
+                bid, proc=self.likes.proc, count=channel.viewer_count(), ttl_ms=ttl_ms,
+                visits=visits,
+            )  # fmt: skip
+            if reported.get("err") == "not_found":
+                # Deleted (the script wrote nothing): let go of the channel.
+                await self._forget(bid)
+        except REDIS_DOWN as exc:
+            channel.visits[:0] = visits  # reported next time, still in order
+            self.redis_health.failed(exc, op="presence")
+        except Exception:
+            log.exception("presence report failed")
 
     async def _session_loop(self) -> None:
         while True:

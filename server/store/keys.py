@@ -149,6 +149,9 @@ AUDIT = DEPLOYMENT_PREFIX + "audit"
 # and a counter bumped on every change, which hub processes poll to reload.
 WORDS = "xs:words"  # deployment-wide list
 WORDS_VERSION = "xs:words:ver"
+# Bumped after any broadcast's list changed (its own counter is in its slot):
+# hub processes poll this one key instead of every broadcast's counter.
+WORDS_EPOCH = "xs:words:epoch"
 
 
 def words(bid: str) -> str:

@@ -19,7 +19,7 @@ def test_quick_bench_counts_exactly(tmp_path: Path) -> None:
     out = tmp_path / "results"
     proc = subprocess.run(
         [sys.executable, "-m", "bench", "--quick", "--only",
-         "fanout,likes,questions,questions_paced,words,export",
+         "fanout,likes,questions,questions_paced,words,export,broadcasts",
          "--out", str(out)],
         cwd=ROOT, capture_output=True, text=True, timeout=240,
     )  # fmt: skip
@@ -43,4 +43,9 @@ def test_quick_bench_counts_exactly(tmp_path: Path) -> None:
     assert 0 < words["us_per_check_p50"] <= words["us_per_check_p99"]
     export = results["export"]
     assert export["csv_rows"] == export["xlsx_rows"] == export["questions"] == 200
+    many = results["broadcasts"]
+    assert many["broadcasts"] == 20 and many["viewers"] == 40 and many["connect_errors"] == 0
+    assert many["events"] > 0 and many["driver_errors"] == 0
+    assert many["missing"] == 0 and many["duplicated"] == 0
+    assert 0 < many["tail_connections"] <= many["redis_connections"]
     assert (out / "latest.md").read_text().startswith("Machine:")
