@@ -59,6 +59,7 @@ log = logging.getLogger("xs.hub")
 
 SESSION_CHECK_S = 3.0  # how often moderator sockets' sessions are re-checked
 CHANNEL_IDLE_S = 30.0  # keep an empty channel's ring warm this long for reconnects
+PRESENCE_PER_PIPELINE = 32  # presence reports sent together (one pipeline)
 
 
 class Hub:
@@ -260,13 +261,20 @@ class Hub:
             await self.report_presence()
 
     async def report_presence(self) -> None:
-        """Every channel's viewer count and the visits since the last report, all
-        at once: the store pipelines them (a few round trips for 1,000 channels,
-        not 1,000; docs/performance.md, many broadcasts)."""
+        """Every channel's viewer count and the visits since the last report,
+        ``PRESENCE_PER_PIPELINE`` at a time, which the store pipelines (32 round
+        trips for 1,000 channels, not 1,000; docs/performance.md, many broadcasts)."""
         ttl_ms = int(self.settings.presence_ttl_s * 1000)
-        await asyncio.gather(
-            *(self._report_one(bid, ch, ttl_ms) for bid, ch in list(self.channels.items()))
-        )
+        channels = list(self.channels.items())
+        # PRESENCE_PER_PIPELINE at a time: a command arriving meanwhile waits
+        # behind one such pipeline at most, not behind a thousand reports.
+        for i in range(0, len(channels), PRESENCE_PER_PIPELINE):
+            await asyncio.gather(
+                *(
+                    self._report_one(bid, ch, ttl_ms)
+                    for bid, ch in channels[i : i + PRESENCE_PER_PIPELINE]
+                )
+            )
 
     async def _report_one(self, bid: str, channel: Channel, ttl_ms: int) -> None:
         visits, channel.visits = channel.visits, []
