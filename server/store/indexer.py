@@ -17,7 +17,10 @@ Contracts:
 * **Follows the streams.** ``follow(bid)`` reads the broadcast's event stream
   from the last position it applied (``xs:{ix}:pos``) and syncs the items the
   events name (``followup``, a new ``question``, ``season``); a position the
-  stream no longer holds (trimmed) falls back to ``resync(bid)``.
+  stream no longer holds (trimmed) falls back to ``resync(bid)``. A round
+  (``run_once``) reads every broadcast's position at once and only the
+  streams that moved since (one ``XREAD`` per ``_STREAMS_PER_READ``), so an
+  idle deployment of 1,000 broadcasts costs a few commands a second.
 * **Rebuildable.** ``rebuild()`` deletes every derived key and resyncs every
   broadcast from its records; the result equals what following produced
   (``tests/store/test_followup_indexer.py`` checks it).
