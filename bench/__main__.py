@@ -429,6 +429,7 @@ class Bench:
                 cookies=cookies,
                 workers=self.workers,
                 duration=cfg["duration"],
+                ready_timeout=600,  # the websockets server's handshakes are slow on a busy machine
             )
         finally:
             proc.terminate()
@@ -687,6 +688,7 @@ async def main(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="xs-bench-") as tmp:
         bench = Bench(Path(tmp), args.quick, args.workers)
         bench.redis_url = bench.redis.start()
+        failed: list[str] = []
         results: dict[str, Any] = {
             "machine": machine(bench.redis.version()),
             "quick": args.quick,
@@ -696,9 +698,22 @@ async def main(args: argparse.Namespace) -> int:
             for name in only:
                 print(f"bench: {name} {plan[name]}", flush=True)
                 started = time.monotonic()
-                results[name] = await getattr(bench, name)(plan[name])
+                try:
+                    results[name] = await getattr(bench, name)(plan[name])
+                except Exception as exc:
+                    # One scenario that cannot run (a generator that did not get
+                    # ready on a loaded machine) must not lose the others' figures.
+                    results[name] = {"error": f"{type(exc).__name__}: {exc}"[:300]}
+                    failed.append(name)
+                    if bench.hub is not None:
+                        bench.hub.stop()
+                        bench.hub = None
                 results[name]["wall_s"] = round(time.monotonic() - started, 1)
                 print(f"bench: {name} -> {orjson.dumps(results[name]).decode()}", flush=True)
+                # Written after every scenario: a run stopped part-way keeps what it measured.
+                (out_dir / "latest.json").write_bytes(
+                    orjson.dumps(results, option=orjson.OPT_INDENT_2)
+                )
         finally:
             if bench.hub is not None:
                 bench.hub.stop()
@@ -709,7 +724,9 @@ async def main(args: argparse.Namespace) -> int:
     png = await asyncio.to_thread(report.plot, results, out_dir / "latest.png")
     print(report.markdown(results))
     print(f"bench: wrote {out_dir / 'latest.json'}" + (f", {png}" if png else " (no plot)"))
-    return 0
+    if failed:
+        print(f"bench: FAILED scenarios: {', '.join(failed)}", flush=True)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
