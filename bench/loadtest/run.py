@@ -179,18 +179,24 @@ def star_driver(
         per_question = [
             per_tick // len(qids) + (i < per_tick % len(qids)) for i in range(len(qids))
         ]
+        # A tick's toggles are sent on time whether or not the previous tick's
+        # acks came back (each socket keeps its commands in order): on a loaded
+        # machine awaiting them made the offered rate the acks' rate, far below
+        # ``hz`` (docs/performance.md, fan-out at saturation).
+        in_flight: set[asyncio.Task[None]] = set()
         try:
             while next_at < end:
                 await asyncio.sleep(max(0.0, next_at - time.time()))
-                await asyncio.gather(
-                    *(
-                        toggle(m, q, n)
-                        for m, q, n in zip(mods, qids, per_question, strict=True)
-                        if n
-                    )
-                )
+                for m, q, n in zip(mods, qids, per_question, strict=True):
+                    if n:
+                        task = asyncio.create_task(toggle(m, q, n))
+                        in_flight.add(task)
+                        task.add_done_callback(in_flight.discard)
                 next_at += tick
+            await asyncio.gather(*in_flight)
         finally:
+            for task in in_flight:
+                task.cancel()
             await asyncio.gather(*(m.close() for m in mods))
         lo, hi = start * 1000, end * 1000
         inside = [p for p in positions if lo <= pos_ms(p) <= hi]
