@@ -416,10 +416,16 @@ class Bench:
                 str(cfg["hz"]),
                 "--log",
                 str(log_path),
+                "--wait-go",
             ],
             cwd=ROOT,
             start_new_session=True,
         )
+
+        async def go(start: float, end: float) -> dict[str, Any]:
+            proc.send_signal(signal.SIGUSR1)  # frames from the window's start on
+            return {}
+
         try:
             await _wait_port(port)
             run = await run_scenario(
@@ -430,6 +436,7 @@ class Bench:
                 workers=self.workers,
                 duration=cfg["duration"],
                 ready_timeout=600,  # the websockets server's handshakes are slow on a busy machine
+                driver=go,
             )
         finally:
             proc.terminate()
