@@ -176,9 +176,7 @@ def star_driver(
                 else:
                     errors += 1
 
-        per_question = [
-            per_tick // len(qids) + (i < per_tick % len(qids)) for i in range(len(qids))
-        ]
+        ticks = 0
         # A tick's toggles are sent on time whether or not the previous tick's
         # acks came back (each socket keeps its commands in order): on a loaded
         # machine awaiting them made the offered rate the acks' rate, far below
@@ -187,6 +185,13 @@ def star_driver(
         try:
             while next_at < end:
                 await asyncio.sleep(max(0.0, next_at - time.time()))
+                # The tick's changes go to the next questions in turn: each
+                # moderator socket's commands are handled in order, so at a high
+                # rate one socket alone would set the pace.
+                per_question = [0] * len(qids)
+                for i in range(per_tick):
+                    per_question[(ticks * per_tick + i) % len(qids)] += 1
+                ticks += 1
                 for m, q, n in zip(mods, qids, per_question, strict=True):
                     if n:
                         task = asyncio.create_task(toggle(m, q, n))
