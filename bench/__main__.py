@@ -18,6 +18,7 @@ import argparse
 import asyncio
 import os
 import platform
+import random
 import secrets
 import signal
 import subprocess
@@ -69,6 +70,8 @@ HUB_ENV = {
 
 FULL = {
     "fanout": {"clients": 5000, "hz": 10, "duration": 10},
+    # Offered above both servers' capacity on this machine (docs/performance.md).
+    "fanout_saturation": {"clients": 5000, "hz": 40, "duration": 10, "questions": 8},
     "batched": {"clients": 5000, "hz": 10, "per_tick": 10, "duration": 10},
     "connections": {"clients": 10000, "hz": 1, "duration": 15},
     "likes": {"clients": 1000, "batch": 100, "duration": 10},
@@ -80,7 +83,9 @@ FULL = {
     "words": {"words": 10000, "checks": 20000},
     "wordcloud": {"viewers": 3000, "rate": 1500},
     "export": {"questions": 10000},
-    "broadcasts": {"broadcasts": 1000, "idle_s": 10},
+    # 1,000 broadcasts x 5 viewers: idle for idle_s, then `rate` events/s on
+    # random broadcasts for events_s.
+    "broadcasts": {"broadcasts": 1000, "viewers": 5, "idle_s": 10, "events_s": 10, "rate": 50},
     # docs/scaling.md: one slot's write ceiling, Redis commands per event, and
     # the fan-out of `run --workers 2` against one process, in the same run.
     "slot": {"processes": 2, "tasks": 64, "duration": 5},
@@ -95,6 +100,7 @@ FULL = {
 }
 QUICK = {
     "fanout": {"clients": 40, "hz": 10, "duration": 2},
+    "fanout_saturation": {"clients": 40, "hz": 40, "duration": 2},
     "batched": {"clients": 40, "hz": 10, "per_tick": 5, "duration": 2},
     "connections": {"clients": 60, "hz": 1, "duration": 2},
     "likes": {"clients": 20, "batch": 50, "duration": 2},
@@ -104,7 +110,7 @@ QUICK = {
     "words": {"words": 500, "checks": 300},
     "wordcloud": {"viewers": 30, "rate": 100},
     "export": {"questions": 200},
-    "broadcasts": {"broadcasts": 20, "idle_s": 1},
+    "broadcasts": {"broadcasts": 20, "viewers": 2, "idle_s": 1, "events_s": 2, "rate": 10},
     "slot": {"processes": 1, "tasks": 4, "duration": 1},
     "redis_ops": {"viewers": 3, "events": 5},
     "fanout_workers": {"clients": 40, "hz": 10, "duration": 2},
@@ -213,7 +219,7 @@ class Bench:
         """A fresh hub, broadcast and audience of watchers; a moderator changes
         ``per_tick`` approved questions every tick. Returns (hub, cookies, run)."""
         hub, bid = await self.fresh(**env)
-        qids = await self.approved_questions(bid, max(per_tick, 2))
+        qids = await self.approved_questions(bid, max(per_tick, cfg.get("questions", 2)))
         await asyncio.sleep(1)
         rss_before = hub.rss_kb()
         cookies = mint_cookies(SECRET.encode(), cfg["clients"])
@@ -238,62 +244,144 @@ class Bench:
         return hub, cookies, run
 
     async def broadcasts(self, cfg: dict[str, Any]) -> dict[str, Any]:
-        """Many broadcasts with one viewer socket each: the Redis connections the
-        hub holds to tail them, its CPU while they are idle, and one event to
-        each broadcast, all delivered."""
+        """Many broadcasts with a few viewers each on one process: the Redis
+        connections it holds, its CPU while they are idle, then events on random
+        broadcasts (a moderator starring each one's question over HTTP) and
+        their delivery latency to those broadcasts' viewers."""
         hub = self.start_hub()
         await self.login()
-        n = cfg["broadcasts"]
-        bids = [await self.new_broadcast(moderation=False) for _ in range(n)]
-        cookies = mint_cookies(SECRET.encode(), n)
-        viewers = [
-            HubClient(hub.base, bid, cookies={"xs_vid": c})
-            for bid, c in zip(bids, cookies, strict=True)
-        ]
-        for i in range(0, n, 100):
-            await asyncio.gather(*(v.connect() for v in viewers[i : i + 100]))
-        try:
-            await asyncio.sleep(1)
-            async with aioredis.Redis.from_url(self.redis_url) as redis:
-                listed = await redis.client_list()
-            tail = sum(1 for c in listed if c.get("name") == "xs-tail")
-            commands = sum(1 for c in listed if c.get("name") == "xs-hub")
+        n, per = cfg["broadcasts"], cfg["viewers"]
+        bids: list[str] = []
+        while len(bids) < n:  # 20 at a time: the set-up is not what is measured
+            k = min(20, n - len(bids))
+            bids += await asyncio.gather(*(self.new_broadcast(moderation=False) for _ in range(k)))
+        qids = await self._one_question_each(hub, bids)
+        cookies = mint_cookies(SECRET.encode(), n * per)
+        watching = [bid for bid in bids for _ in range(per)]
+        seen: dict[str, Any] = {}
+
+        async def idle_then_events(start: float, end: float) -> dict[str, Any]:
+            seen["connections"] = await self._hub_connections()
             cpu_before = hub_cpu_s(hub)
-            await asyncio.sleep(cfg["idle_s"])
-            idle_cpu = (hub_cpu_s(hub) - cpu_before) / cfg["idle_s"]
-            started = time.monotonic()
-            acks = await asyncio.gather(
-                *(v.command("ask", text="各区的线路都会覆盖吗？") for v in viewers)
-            )
-            qids = [a["result"]["qid"] for a in acks]
-            heard = await asyncio.gather(
-                *(
-                    v.wait_state(lambda s, q=q: q in s.questions, timeout=30)
-                    for v, q in zip(viewers, qids, strict=True)
-                ),
-                return_exceptions=True,
-            )
-            delivered_s = time.monotonic() - started
-        finally:
-            await asyncio.gather(*(v.close() for v in viewers), return_exceptions=True)
+            await asyncio.sleep(max(0.0, start + cfg["idle_s"] - time.time()))
+            seen["idle_cpu"] = (hub_cpu_s(hub) - cpu_before) / cfg["idle_s"]
+            driven = await self._star_random(hub, bids, qids, cfg["rate"], end)
+            seen["connections_after"] = await self._hub_connections()
+            return driven
+
+        run = await run_scenario(
+            url=hub.base,
+            bid=bids[0],
+            bids=watching,
+            behaviour="watch",
+            cookies=cookies,
+            workers=self.workers,
+            duration=cfg["idle_s"] + cfg["events_s"],
+            driver=idle_then_events,
+        )
+        stats = run["stats"]
+        expected = run["driven"]["events"] * per
+        tail, commands = seen["connections"]
+        after = seen["connections_after"]
         return {
             "broadcasts": n,
+            "viewers": run["clients"],
+            "redis_connections": tail + commands,
             "tail_connections": tail,
             "command_connections": commands,
-            "idle_cpu_pct": round(100 * idle_cpu, 1),
+            "redis_connections_after_events": sum(after),
+            "idle_cpu_pct": round(100 * seen["idle_cpu"], 1),
             "rss_mb": round(hub.rss_kb() / 1024, 1),
-            "delivered": sum(1 for h in heard if not isinstance(h, BaseException)),
-            "all_delivered_s": round(delivered_s, 2),
+            "events": run["driven"]["events"],
+            "events_per_s": round(run["driven"]["events"] / cfg["events_s"], 1),
+            "p50_ms": stats.percentile(0.5),
+            "p99_ms": stats.percentile(0.99),
+            "missing": max(0, expected - stats.events),
+            "duplicated": stats.duplicated + max(0, stats.events - expected),
+            "driver_errors": run["driven"]["errors"],
+            "driver_error_kinds": run["driven"]["error_kinds"],
+            "connect_errors": stats.connect_errors,
         }
+
+    async def _one_question_each(self, hub: HubProcess, bids: list[str]) -> list[int]:
+        """One public question in each broadcast (the subject of its events)."""
+        qids: list[int] = []
+        for i in range(0, len(bids), 100):
+            chunk = bids[i : i + 100]
+            askers = [
+                HubClient(hub.base, bid, cookies={"xs_vid": c})
+                for bid, c in zip(chunk, mint_cookies(SECRET.encode(), len(chunk)), strict=True)
+            ]
+            await asyncio.gather(*(a.connect() for a in askers))
+            try:
+                acks = await asyncio.gather(
+                    *(a.command("ask", text="各区的线路都会覆盖吗？") for a in askers)
+                )
+                qids += [a["result"]["qid"] for a in acks]
+            finally:
+                await asyncio.gather(*(a.close() for a in askers), return_exceptions=True)
+        return qids
+
+    async def _hub_connections(self) -> tuple[int, int]:
+        """The hub's Redis connections: (tailing, commands)."""
+        async with aioredis.Redis.from_url(self.redis_url) as redis:
+            listed = await redis.client_list()
+        tail = sum(1 for c in listed if c.get("name") == "xs-tail")
+        return tail, sum(1 for c in listed if c.get("name") == "xs-hub")
+
+    async def _star_random(
+        self, hub: HubProcess, bids: list[str], qids: list[int], rate: float, end: float
+    ) -> dict[str, Any]:
+        """Star toggles on random broadcasts at ``rate`` per second until ``end``,
+        each over HTTP as a moderator; the positions of those acknowledged."""
+        rng = random.Random(7)
+        starred = [False] * len(bids)
+        positions: list[str] = []
+        errors = 0
+        kinds: dict[str, int] = {}
+        unchanged = [0]
+        async with httpx.AsyncClient(
+            base_url=hub.base, cookies=self.mod_cookies, headers={"X-CSRF-Token": self.csrf},
+            timeout=30,
+        ) as http:  # fmt: skip
+
+            async def star(i: int) -> None:
+                nonlocal errors
+                starred[i] = not starred[i]
+                cmd = {"type": "q.star", "id": secrets.token_hex(6), "qid": qids[i],
+                       "on": starred[i]}  # fmt: skip
+                try:
+                    resp = await http.post(f"/api/broadcasts/{bids[i]}/commands", json=cmd)
+                    reply = resp.json()
+                    kind = reply.get("code") or reply.get("error") if resp.is_error else None
+                    if kind is None and reply["result"].get("pos"):
+                        positions.append(reply["result"]["pos"])
+                    elif kind is None:
+                        # Two toggles of one question crossed: no change, no event.
+                        unchanged[0] += 1
+                        return
+                except Exception as exc:
+                    kind = type(exc).__name__
+                if kind is not None:
+                    errors += 1
+                    kinds[str(kind)] = kinds.get(str(kind), 0) + 1
+
+            pending: set[asyncio.Task[None]] = set()
+            next_at = time.time()
+            while next_at < end:
+                await asyncio.sleep(max(0.0, next_at - time.time()))
+                task = asyncio.create_task(star(rng.randrange(len(bids))))
+                pending.add(task)
+                task.add_done_callback(pending.discard)
+                next_at += 1 / rate
+            await asyncio.gather(*pending)
+        inside = [p for p in positions if pos_ms(p) <= end * 1000]
+        return {"events": len(inside), "errors": errors, "error_kinds": kinds,
+                "unchanged": unchanged[0]}  # fmt: skip
 
     async def fanout(self, cfg: dict[str, Any]) -> dict[str, Any]:
         """One event per tick to every viewer; then the raw baseline with the same clients."""
-        hub, cookies, run = await self.watched(cfg, per_tick=1)
-        hub_part = summarize(run, run["driven"]["events"])
-        print(f"bench: fanout hub part {hub_part}", flush=True)
-        hub.stop()
-        self.hub = None
-        raw = await self.raw(cfg, cookies)
+        hub_part, raw, run = await self._hub_then_raw("fanout", cfg)
         ratio = hub_part["frames_per_s"] / raw["frames_per_s"] if raw["frames_per_s"] else None
         return {
             "clients": hub_part["clients"],
@@ -302,16 +390,44 @@ class Bench:
             "raw_frames_per_s": raw["frames_per_s"],
             "ratio": round(ratio, 3) if ratio else None,
             "hub_events_per_s": hub_part["events_per_s"],
-            "p50_ms": hub_part["p50_ms"],
-            "p99_ms": hub_part["p99_ms"],
-            "raw_p50_ms": raw["p50_ms"],
-            "raw_p99_ms": raw["p99_ms"],
-            "missing": hub_part["missing"],
-            "duplicated": hub_part["duplicated"],
-            "raw_missing": raw["missing"],
+            **_against_raw(hub_part, raw),
             "connect_errors": hub_part["connect_errors"],
             "driver_errors": run["driven"]["errors"],
         }
+
+    async def fanout_saturation(self, cfg: dict[str, Any]) -> dict[str, Any]:
+        """The fan-out offered more than either server delivers (one event per
+        tick at ``hz``): what each delivers at saturation, with what latency,
+        the hub against the raw websockets ``broadcast()`` on the same clients."""
+        hub_part, raw, run = await self._hub_then_raw("fanout_saturation", cfg)
+        clients, duration = hub_part["clients"], cfg["duration"]
+        ratio = hub_part["events_per_s"] / raw["events_per_s"] if raw["events_per_s"] else None
+        return {
+            "clients": clients,
+            "hz": cfg["hz"],
+            "ratio": round(ratio, 3) if ratio else None,
+            "hub_events_per_s": hub_part["events_per_s"],
+            "raw_events_per_s": raw["events_per_s"],
+            # Events the drivers caused in the window, times the audience: what
+            # each server was asked to deliver per second.
+            "offered_per_s": round(run["driven"]["events"] * clients / duration),
+            "raw_offered_per_s": round(raw["offered"] * raw["clients"] / duration),
+            **_against_raw(hub_part, raw),
+            "raw_duplicated": raw["duplicated"],
+            "connect_errors": hub_part["connect_errors"],
+            "driver_errors": run["driven"]["errors"],
+        }
+
+    async def _hub_then_raw(
+        self, name: str, cfg: dict[str, Any]
+    ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+        """The hub's fan-out to an audience, then the raw server's to the same."""
+        hub, cookies, run = await self.watched(cfg, per_tick=1)
+        hub_part = summarize(run, run["driven"]["events"])
+        print(f"bench: {name} hub part {hub_part}", flush=True)
+        hub.stop()
+        self.hub = None
+        return hub_part, await self.raw(cfg, cookies), run
 
     async def raw(self, cfg: dict[str, Any], cookies: list[str]) -> dict[str, Any]:
         port = free_port()
@@ -327,10 +443,16 @@ class Bench:
                 str(cfg["hz"]),
                 "--log",
                 str(log_path),
+                "--wait-go",
             ],
             cwd=ROOT,
             start_new_session=True,
         )
+
+        async def go(start: float, end: float) -> dict[str, Any]:
+            proc.send_signal(signal.SIGUSR1)  # frames from the window's start on
+            return {}
+
         try:
             await _wait_port(port)
             run = await run_scenario(
@@ -340,13 +462,15 @@ class Bench:
                 cookies=cookies,
                 workers=self.workers,
                 duration=cfg["duration"],
+                ready_timeout=600,  # the websockets server's handshakes are slow on a busy machine
+                driver=go,
             )
         finally:
             proc.terminate()
             proc.wait(10)
         lo, hi = run["start"] * 1000, run["end"] * 1000
         sent = [p for p in log_path.read_text().split() if lo <= pos_ms(p) <= hi]
-        return summarize(run, len(sent))
+        return {**summarize(run, len(sent)), "offered": len(sent)}
 
     async def batched(self, cfg: dict[str, Any]) -> dict[str, Any]:
         """Several events per tick: one frame per client per tick carries them all."""
@@ -427,6 +551,7 @@ class Bench:
         assert self.hub is not None
         cookies = mint_cookies(SECRET.encode(), cfg["clients"])
         rate = cfg.get("rate")
+        cpu_before = hub_cpu_s(self.hub)
         run = await run_scenario(
             url=self.hub.base,
             bid=bid,
@@ -436,6 +561,9 @@ class Bench:
             duration=cfg["duration"],
             extra={"interval": cfg["clients"] / rate} if rate else None,
         )
+        # Hub CPU (user + system) per acknowledged question, connecting included:
+        # moves far less with a busy machine than acks/s do.
+        cpu_per_ack = (hub_cpu_s(self.hub) - cpu_before) / max(1, len(run["acked"]))
         acked = set(run["acked"])
         r = aioredis.Redis.from_url(self.redis_url)
         try:
@@ -457,6 +585,7 @@ class Bench:
             "acked_per_s": round(run["acked_in_window"] / run["duration"]),
             "p50_ack_ms": round(ack_ms[len(ack_ms) // 2], 1) if ack_ms else None,
             "p99_ack_ms": round(p99, 1) if p99 is not None else None,
+            "hub_cpu_us_per_ack": round(cpu_per_ack * 1e6),
             "lost": len(acked) - present,
             "duplicated": (len(run["acked"]) - len(acked)) + max(0, stored - len(acked)),
             "resend_mismatch": run["resend_mismatch"],
@@ -593,6 +722,18 @@ class Bench:
         )
 
 
+def _against_raw(hub_part: dict[str, Any], raw: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "p50_ms": hub_part["p50_ms"],
+        "p99_ms": hub_part["p99_ms"],
+        "raw_p50_ms": raw["p50_ms"],
+        "raw_p99_ms": raw["p99_ms"],
+        "missing": hub_part["missing"],
+        "duplicated": hub_part["duplicated"],
+        "raw_missing": raw["missing"],
+    }
+
+
 async def _wait_port(port: int, within_s: float = 10) -> None:
     deadline = time.monotonic() + within_s
     while time.monotonic() < deadline:
@@ -646,6 +787,7 @@ async def main(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="xs-bench-") as tmp:
         bench = Bench(Path(tmp), args.quick, args.workers)
         bench.redis_url = bench.redis.start()
+        failed: list[str] = []
         results: dict[str, Any] = {
             "machine": machine(bench.redis.version()),
             "quick": args.quick,
@@ -655,9 +797,22 @@ async def main(args: argparse.Namespace) -> int:
             for name in only:
                 print(f"bench: {name} {plan[name]}", flush=True)
                 started = time.monotonic()
-                results[name] = await getattr(bench, name)(plan[name])
+                try:
+                    results[name] = await getattr(bench, name)(plan[name])
+                except Exception as exc:
+                    # One scenario that cannot run (a generator that did not get
+                    # ready on a loaded machine) must not lose the others' figures.
+                    results[name] = {"error": f"{type(exc).__name__}: {exc}"[:300]}
+                    failed.append(name)
+                    if bench.hub is not None:
+                        bench.hub.stop()
+                        bench.hub = None
                 results[name]["wall_s"] = round(time.monotonic() - started, 1)
                 print(f"bench: {name} -> {orjson.dumps(results[name]).decode()}", flush=True)
+                # Written after every scenario: a run stopped part-way keeps what it measured.
+                (out_dir / "latest.json").write_bytes(
+                    orjson.dumps(results, option=orjson.OPT_INDENT_2)
+                )
         finally:
             if bench.hub is not None:
                 bench.hub.stop()
@@ -668,7 +823,9 @@ async def main(args: argparse.Namespace) -> int:
     png = await asyncio.to_thread(report.plot, results, out_dir / "latest.png")
     print(report.markdown(results))
     print(f"bench: wrote {out_dir / 'latest.json'}" + (f", {png}" if png else " (no plot)"))
-    return 0
+    if failed:
+        print(f"bench: FAILED scenarios: {', '.join(failed)}", flush=True)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

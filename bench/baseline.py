@@ -6,7 +6,7 @@ frame of one question event, with the same size, to every client. Each frame's
 position is ``<ms>-<seq>``; the positions sent are appended to ``--log`` so the
 bench can count what every client should have received.
 
-    python -m bench.baseline --port P --hz 10 --log sent.txt
+    python -m bench.baseline --port P --hz 10 --log sent.txt [--wait-go]
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ def frame(seq: int) -> str:
     return orjson.dumps({"type": "events", "epoch": "raw", "pos": pos, "events": [event]}).decode()
 
 
-async def main(port: int, hz: float, log_path: str) -> None:
+async def main(port: int, hz: float, log_path: str, wait_go: bool = False) -> None:
     clients: set[ServerConnection] = set()
 
     async def handler(ws: ServerConnection) -> None:
@@ -69,9 +69,19 @@ async def main(port: int, hz: float, log_path: str) -> None:
     stop = asyncio.get_running_loop().create_future()
     for sig in (signal.SIGTERM, signal.SIGINT):
         asyncio.get_running_loop().add_signal_handler(sig, stop.set_result, None)
+    go = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGUSR1, go.set)
+    if not wait_go:
+        go.set()
     async with serve(
         handler, "127.0.0.1", port, compression=None, max_size=65536, ping_interval=None
     ):
+        # With --wait-go, frames start at SIGUSR1 (the window's start), as the
+        # hub's events do: broadcasting to the first clients while thousands
+        # more connect starved the handshakes on a busy machine.
+        waiting = asyncio.ensure_future(go.wait())
+        await asyncio.wait([waiting, stop], return_when=asyncio.FIRST_COMPLETED)
+        waiting.cancel()
         with open(log_path, "a", encoding="ascii") as log:  # noqa: ASYNC230 - one tiny append a tick
             seq, tick, next_at = 0, 1.0 / hz, time.monotonic()
             while not stop.done():
@@ -92,12 +102,13 @@ if __name__ == "__main__":
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--hz", type=float, default=10)
     parser.add_argument("--log", required=True)
+    parser.add_argument("--wait-go", action="store_true", help="start the frames at SIGUSR1")
     args = parser.parse_args()
     hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     try:
         import uvloop
 
-        uvloop.run(main(args.port, args.hz, args.log))
+        uvloop.run(main(args.port, args.hz, args.log, args.wait_go))
     except ImportError:  # pragma: no cover
-        asyncio.run(main(args.port, args.hz, args.log))
+        asyncio.run(main(args.port, args.hz, args.log, args.wait_go))

@@ -38,6 +38,15 @@ TARGETS = {
     # 10,000 questions: an export a moderator waits for during the show.
     ("export", "csv_s"): ("<=", 5),
     ("export", "xlsx_s"): ("<=", 10),
+    ("fanout_saturation", "ratio"): (">=", 1.5),
+    ("fanout_saturation", "p99_ms"): ("<=", 100),
+    ("fanout_saturation", "missing"): ("==", 0),
+    ("fanout_saturation", "duplicated"): ("==", 0),
+    # 1,000 broadcasts x 5 viewers on one process (docs/performance.md).
+    ("broadcasts", "redis_connections"): ("<=", 8),
+    ("broadcasts", "idle_cpu_pct"): ("<=", 5),
+    ("broadcasts", "p99_ms"): ("<=", 150),
+    ("broadcasts", "missing"): ("==", 0),
 }
 
 

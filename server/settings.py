@@ -45,7 +45,11 @@ class Settings:
     # into a retryable error for the client quickly instead of a hung ack.
     redis_timeout_s: float = 2.0
     # Command connections per hub process; more in-flight commands wait for one.
-    redis_pool_size: int = 32
+    # Few are needed: the commands of a turn go out as one pipeline and Redis
+    # runs one command at a time; 4 keep it fed while the hub parses a reply
+    # (docs/performance.md, many broadcasts: 32 were all opened by a burst of
+    # joins and then held for good).
+    redis_pool_size: int = 4
     # BLOCK of the stream tailers' XREAD; their own client's socket timeout is
     # this plus redis_timeout_s (measured: redis-py 8's default 5 s < BLOCK breaks).
     tail_block_ms: int = 5000

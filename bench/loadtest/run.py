@@ -46,7 +46,9 @@ async def run_scenario(
     driver: Driver | None = None,
     extra: Json | None = None,
     ready_timeout: float = 180.0,
+    bids: Sequence[str] | None = None,
 ) -> Json:
+    """``bids``: one broadcast per cookie (many broadcasts), instead of ``bid`` for all."""
     ctx = multiprocessing.get_context("spawn")
     shares = [list(cookies[i::workers]) for i in range(workers)]
     pipes, procs = [], []
@@ -57,6 +59,7 @@ async def run_scenario(
             "bid": bid,
             "behaviour": behaviour,
             "cookies": share,
+            **({"bids": list(bids[i::workers])} if bids is not None else {}),
             "drain_s": drain_s,
             "seed": i + 1,
             **(extra or {}),
@@ -173,21 +176,32 @@ def star_driver(
                 else:
                     errors += 1
 
-        per_question = [
-            per_tick // len(qids) + (i < per_tick % len(qids)) for i in range(len(qids))
-        ]
+        ticks = 0
+        # A tick's toggles are sent on time whether or not the previous tick's
+        # acks came back (each socket keeps its commands in order): on a loaded
+        # machine awaiting them made the offered rate the acks' rate, far below
+        # ``hz`` (docs/performance.md, fan-out at saturation).
+        in_flight: set[asyncio.Task[None]] = set()
         try:
             while next_at < end:
                 await asyncio.sleep(max(0.0, next_at - time.time()))
-                await asyncio.gather(
-                    *(
-                        toggle(m, q, n)
-                        for m, q, n in zip(mods, qids, per_question, strict=True)
-                        if n
-                    )
-                )
+                # The tick's changes go to the next questions in turn: each
+                # moderator socket's commands are handled in order, so at a high
+                # rate one socket alone would set the pace.
+                per_question = [0] * len(qids)
+                for i in range(per_tick):
+                    per_question[(ticks * per_tick + i) % len(qids)] += 1
+                ticks += 1
+                for m, q, n in zip(mods, qids, per_question, strict=True):
+                    if n:
+                        task = asyncio.create_task(toggle(m, q, n))
+                        in_flight.add(task)
+                        task.add_done_callback(in_flight.discard)
                 next_at += tick
+            await asyncio.gather(*in_flight)
         finally:
+            for task in in_flight:
+                task.cancel()
             await asyncio.gather(*(m.close() for m in mods))
         lo, hi = start * 1000, end * 1000
         inside = [p for p in positions if lo <= pos_ms(p) <= hi]

@@ -145,9 +145,12 @@ async def _open_lean(
     viewers: list[LeanViewer] = []
     rng = random.Random(spec.get("seed", 1))
 
+    # Many broadcasts: the i-th cookie watches the i-th of ``bids``.
+    bid_of = dict(zip(spec["cookies"], spec.get("bids") or [], strict=False))
+
     def make(cookie: str) -> LeanViewer:
         if out is None:
-            return LeanViewer(host, port, bid, cookie, stats, window)
+            return LeanViewer(host, port, bid_of.get(cookie, bid), cookie, stats, window)
         interval = float(spec.get("interval", 0.0))
         return LeanAsker(
             host, port, bid, cookie, stats, window, out=out, rng=rng, interval=interval

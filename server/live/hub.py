@@ -66,6 +66,7 @@ _SCREENED = (protocol.Ask, protocol.AnswerPoll)
 SESSION_CHECK_S = 3.0  # how often moderator sockets' sessions are re-checked
 CHANNEL_IDLE_S = 30.0  # keep an empty channel's ring warm this long for reconnects
 TAILER_STOP_S = 2.0  # at most this long for the tail groups to end at shutdown
+PRESENCE_PER_PIPELINE = 32  # presence reports sent together (one pipeline)
 
 
 class Hub:
@@ -322,28 +323,40 @@ class Hub:
 
     async def report_presence(self, bids: list[str] | None = None) -> None:
         """The viewer count and the visits since the last report of every
-        channel (or of ``bids``)."""
+        channel (or of ``bids``), ``PRESENCE_PER_PIPELINE`` at a time, which the
+        store pipelines (32 round trips for 1,000 channels, not 1,000;
+        docs/performance.md, many broadcasts)."""
         ttl_ms = int(self.settings.presence_ttl_s * 1000)
-        chosen = (
+        channels = (
             list(self.channels.items())
             if bids is None
             else [(bid, self.channels[bid]) for bid in bids if bid in self.channels]
         )
-        for bid, channel in chosen:
-            visits, channel.visits = channel.visits, []
-            try:
-                reported = await self.store.report_presence(
-                    bid, proc=self.likes.proc, count=channel.viewer_count(), ttl_ms=ttl_ms,
-                    visits=visits,
-                )  # fmt: skip
-                if reported.get("err") == "not_found":
-                    # Deleted (the script wrote nothing): let go of the channel.
-                    await self._forget(bid)
-            except REDIS_DOWN as exc:
-                channel.visits[:0] = visits  # reported next time, still in order
-                self.redis_health.failed(exc, op="presence")
-            except Exception:
-                log.exception("presence report failed")
+        # PRESENCE_PER_PIPELINE at a time: a command arriving meanwhile waits
+        # behind one such pipeline at most, not behind a thousand reports.
+        for i in range(0, len(channels), PRESENCE_PER_PIPELINE):
+            await asyncio.gather(
+                *(
+                    self._report_one(bid, ch, ttl_ms)
+                    for bid, ch in channels[i : i + PRESENCE_PER_PIPELINE]
+                )
+            )
+
+    async def _report_one(self, bid: str, channel: Channel, ttl_ms: int) -> None:
+        visits, channel.visits = channel.visits, []
+        try:
+            reported = await self.store.report_presence(
+                bid, proc=self.likes.proc, count=channel.viewer_count(), ttl_ms=ttl_ms,
+                visits=visits,
+            )  # fmt: skip
+            if reported.get("err") == "not_found":
+                # Deleted (the script wrote nothing): let go of the channel.
+                await self._forget(bid)
+        except REDIS_DOWN as exc:
+            channel.visits[:0] = visits  # reported next time, still in order
+            self.redis_health.failed(exc, op="presence")
+        except Exception:
+            log.exception("presence report failed")
 
     async def _session_loop(self) -> None:
         while True:

@@ -206,6 +206,9 @@ AUDIT = DEPLOYMENT_PREFIX + "audit"
 # and a counter bumped on every change, which hub processes poll to reload.
 WORDS = DEPLOYMENT_PREFIX + "words"  # deployment-wide list
 WORDS_VERSION = DEPLOYMENT_PREFIX + "words:ver"
+# Bumped after any broadcast's list changed (its own counter is in its slot):
+# hub processes poll this one key instead of every broadcast's counter.
+WORDS_EPOCH = DEPLOYMENT_PREFIX + "words:epoch"
 
 
 def words(bid: str) -> str:

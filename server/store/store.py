@@ -91,9 +91,24 @@ def is_join_code(code: str) -> bool:
     return len(code) == JOIN_LENGTH and all(c in JOIN_ALPHABET for c in code)
 
 
+# A random byte below the largest multiple of the alphabet's size that a byte
+# holds, modulo that size, is a uniform character; the bytes above it are
+# dropped (rejection sampling), all in one ``bytes.translate``.
+_CODE_TABLE = bytes(
+    ord(CODE_ALPHABET[b % len(CODE_ALPHABET)]) if b < 256 - 256 % len(CODE_ALPHABET) else 0
+    for b in range(256)
+)
+_CODE_DROP = bytes(range(256 - 256 % len(CODE_ALPHABET), 256))
+
+
 def new_code(length: int) -> str:
-    """Random characters of the 查询码 alphabet (server/domain/followup_input.py)."""
-    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(length))
+    """Random characters of the 查询码 alphabet (server/domain/followup_input.py),
+    uniform, from one ``os.urandom`` read instead of one ``secrets.choice`` per
+    character (docs/performance.md: a question draws 20 of them)."""
+    out = b""
+    while len(out) < length:
+        out += secrets.token_bytes(length + 4).translate(_CODE_TABLE, _CODE_DROP)
+    return out[:length].decode("ascii")
 
 
 def new_code_suffix() -> str:
@@ -387,7 +402,17 @@ class Store:
             ]  # fmt: skip
             args = [keys.prefix(bid), "broadcast", user, *pairs]
         raw = await self._scripts["words_put"](keys=script_keys, args=args)
-        return raise_for(orjson.loads(raw))
+        result = raise_for(orjson.loads(raw))
+        if bid is not None and result.get("changed"):
+            # After the change, never before: a process that sees the epoch move
+            # reads versions that include it (server/live/words.py).
+            await self.redis.incr(keys.WORDS_EPOCH)
+        return result
+
+    async def words_epoch(self) -> tuple[int, int]:
+        """The global list's version and the epoch of the broadcasts' lists."""
+        version, epoch = await self.redis.mget(keys.WORDS_VERSION, keys.WORDS_EPOCH)
+        return int(version or 0), int(epoch or 0)
 
     async def words_versions(self, bids: Sequence[str]) -> tuple[int, list[int]]:
         """The global list's version and each broadcast list's, in one round trip."""
@@ -656,10 +681,13 @@ class Store:
         self, bid: str, *, proc: str, count: int, ttl_ms: int, visits: Sequence[str] = ()
     ) -> Result:
         """This process's viewer count, and the visits it saw begin (``+<vid>``)
-        and end (``-<vid>``) since its last report, in order (``lua/presence.lua``)."""
-        raw = await self._scripts["presence"](
-            keys=[keys.meta(bid), keys.events(bid), keys.presence(bid), keys.visits(bid)],
-            args=[
+        and end (``-<vid>``) since its last report, in order (``lua/presence.lua``).
+        Pipelined with the other scripts of this event-loop turn: a process's
+        reports for all its broadcasts go out together (``ScriptBatcher``)."""
+        raw = await self._batcher.call(
+            self._scripts["presence"],
+            [keys.meta(bid), keys.events(bid), keys.presence(bid), keys.visits(bid)],
+            [
                 keys.prefix(bid),
                 proc,
                 count,

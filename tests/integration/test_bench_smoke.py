@@ -29,7 +29,9 @@ def quick(tmp_path: Path, only: str) -> dict[str, Any]:
 
 
 def test_quick_bench_counts_exactly(tmp_path: Path) -> None:
-    results = quick(tmp_path, "fanout,likes,questions,questions_paced,words,export,wordcloud")
+    results = quick(
+        tmp_path, "fanout,likes,questions,questions_paced,words,export,wordcloud,broadcasts"
+    )
     out = tmp_path / "results"
     fanout = results["fanout"]
     assert fanout["clients"] == 40 and fanout["connect_errors"] == 0
@@ -53,6 +55,11 @@ def test_quick_bench_counts_exactly(tmp_path: Path) -> None:
     assert cloud["console_cloud_frames"] > 0 and cloud["cloud_max_words"] <= cloud["cloud_top_n"]
     export = results["export"]
     assert export["csv_rows"] == export["xlsx_rows"] == export["questions"] == 200
+    many = results["broadcasts"]
+    assert many["broadcasts"] == 20 and many["viewers"] == 40 and many["connect_errors"] == 0
+    assert many["events"] > 0 and many["driver_errors"] == 0
+    assert many["missing"] == 0 and many["duplicated"] == 0
+    assert 0 < many["tail_connections"] <= many["redis_connections"]
     assert (out / "latest.md").read_text().startswith("Machine:")
 
 

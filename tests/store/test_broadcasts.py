@@ -184,8 +184,11 @@ async def test_viewer_state(store: Store, redis: aioredis.Redis, bid: str) -> No
 async def test_put_words_of_a_broadcast(store: Store, redis: aioredis.Redis, bid: str) -> None:
     await new_broadcast(store, bid)
     entries = [("敏感", "hold"), ("违禁品", "block")]
+    _, epoch = await store.words_epoch()
     result = await store.put_words(bid, user="mod1", entries=entries)
     assert result == {"ok": True, "count": 2, "changed": True, "version": 1}
+    # Processes poll the epoch, not every broadcast's counter: it moved after.
+    assert (await store.words_epoch())[1] > epoch
     assert await store.words(bid) == {"敏感": "hold", "违禁品": "block"}
     entry = (await audit(redis, keys.audit(bid)))[-1]
     assert entry["action"] == "words.put" and '"added":2' in entry["detail"]

@@ -133,6 +133,39 @@ async def test_a_trimmed_stream_falls_back_to_resync(redis: aioredis.Redis) -> N
     assert await redis.zscore(keys.dept_queue(dept), f"{bid}:{done['qid']}") == 20241009
 
 
+async def test_a_round_follows_only_the_streams_that_moved(redis: aioredis.Redis) -> None:
+    store, ix = Store(redis, SETTINGS), Indexer(redis)
+    still, busy, new = [await new_broadcast(store, moderation=False) for _ in range(3)]
+    for bid in (still, busy):
+        raise_for(await store.ask(bid, cid(), vid="v", text="路灯坏了", name="", tag=None, fp="lu"))
+        await ix.follow(bid)
+    assert await ix.moved([still, busy, new]) == [new]  # never followed: resynced
+    await ix.follow(new)
+    assert await ix.moved([still, busy, new]) == []
+    asked = raise_for(
+        await store.ask(busy, cid(), vid="w", text="公交站台太远", name="", tag=None, fp="gj")
+    )
+    assert await ix.moved([still, busy, new]) == [busy]
+    # A stream trimmed past the applied position still counts as moved (and
+    # follow() falls back to a resync).
+    last = (await redis.xrevrange(keys.events(busy), count=1))[0][0]
+    await redis.xtrim(keys.events(busy), minid=last)
+    assert await ix.moved([still, busy, new]) == [busy]
+    await redis.delete(keys.qcode(asked["code"]))  # set again by the resync below
+    await ix.run_once()  # every broadcast of the suite's Redis, ours among them
+    assert (await redis.get(keys.qcode(asked["code"]))).decode() == f"{busy}:{asked['qid']}"
+    assert await ix.moved([still, busy, new]) == []
+    # A new question in one of them: applied by the round, position moved on.
+    later = raise_for(
+        await store.ask(still, cid(), vid="w", text="学校门口的红绿灯", name="", tag=None, fp="xx")
+    )
+    await ix.run_once()
+    assert (await redis.get(keys.qcode(later["code"]))).decode() == f"{still}:{later['qid']}"
+    last = (await redis.xrevrange(keys.events(still), count=1))[0][0]
+    assert await redis.hget(keys.IX_POS, still) == last
+    assert await ix.moved([still, busy, new]) == []
+
+
 async def test_the_lock_is_released_only_by_its_owner(redis: aioredis.Redis) -> None:
     ix, other = Indexer(redis), Indexer(redis)
     me, you = "me" + secrets.token_hex(4), "you" + secrets.token_hex(4)

@@ -1,0 +1,1 @@
+"""Profiling helpers for benchmark runs (see sitecustomize.py)."""
