@@ -38,6 +38,7 @@ import redis.asyncio as aioredis
 
 from server.domain.followup_index import NOWHERE, Placement, placement
 from server.store import keys, scripts
+from server.store.redis_client import is_cluster
 from server.store.scripts import text
 
 _BATCH = 500  # events per XRANGE while following a stream
@@ -230,6 +231,20 @@ class Indexer:
     async def _newer(self, after: dict[str, str], count: int) -> dict[str, Any]:
         """``{bid: entries after its position}`` for the streams that have any."""
         names = {keys.events(bid): bid for bid in after}
+        if is_cluster(self.redis):
+            # A cluster refuses one XREAD over streams of different slots (each
+            # broadcast is its own): one XREAD per stream, all in one pipeline
+            # that redis-py splits per node.
+            pipe = self.redis.pipeline(transaction=False)
+            for bid, pos in after.items():
+                pipe.xread({keys.events(bid): pos}, count=count)
+            found: dict[str, Any] = {}
+            for bid, one in zip(after, await pipe.execute(), strict=True):
+                found_streams = one.items() if isinstance(one, dict) else (one or ())
+                for _, rows in found_streams:
+                    if rows:
+                        found[bid] = rows
+            return found
         reply: Any = await self.redis.xread(
             {keys.events(bid): pos for bid, pos in after.items()}, count=count
         )

@@ -222,6 +222,13 @@ async def assert_same_as_fresh(client: HubClient, upto: str) -> None:
 _SELF_MOVING = ("presence", "visits", "peak", "viewers", "views", "devices")
 
 
+def self_moving(name: str) -> bool:
+    """Whether a broadcast's key (its name after the prefix) is presence
+    bookkeeping the hub writes on its own: the heartbeat and a prompt report
+    after a device joins or leaves, never a command."""
+    return name.rsplit(":", 1)[-1] in _SELF_MOVING
+
+
 async def stream(redis: aioredis.Redis, bid: str, after: str = "-") -> list[tuple[str, Json]]:
     """Events of a broadcast after ``after`` (exclusive), as (pos, event)."""
     low = after if after == "-" else f"({after}"
