@@ -702,6 +702,7 @@ class Bench:
         assert hub.proc is not None
         return await wordcloud_bench.run(hub.base, self.redis_url, bid, self.mod_cookies, cookies,
                                          cfg, hub_pid=hub.proc.pid)  # fmt: skip
+
     async def cluster_wait(self, cfg: dict[str, Any]) -> dict[str, Any]:
         """Writes on a local Redis Cluster with and without a replica wait."""
         return await cluster_wait_bench.run(self.workdir, cfg)
