@@ -16,6 +16,8 @@ from typing import Any
 
 import pytest
 
+from tests.integration.harness import HubProcess, Moderator, new_moderator
+
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 # These flags keep chromium quiet and working on a machine with no network.
 CHROMIUM_ARGS = [
@@ -84,6 +86,12 @@ def docs_image(name: str) -> Path:
     runs it) and saves with ``page.screenshot(path=docs_image("name.png"))``.
     """
     return Path(os.environ[_SHOTS_DIR_ENV]) / name
+
+
+@pytest.fixture(scope="module")
+async def moderator(hub: HubProcess, redis_url: str) -> Moderator:
+    """A moderator of its own for each test module (a file may define its own)."""
+    return await new_moderator(redis_url, hub.base)
 
 
 @pytest.fixture

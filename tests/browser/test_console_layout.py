@@ -9,7 +9,7 @@ import pytest
 
 from tests.browser.test_console_panels import cmd, new_broadcast
 from tests.browser.watch import Watched
-from tests.integration.harness import HubProcess, Moderator, new_moderator, viewer
+from tests.integration.harness import HubProcess, Moderator, viewer
 
 with __import__("contextlib").suppress(ImportError):
     from playwright.async_api import Browser, expect
@@ -18,11 +18,6 @@ pytestmark = [pytest.mark.anyio, pytest.mark.browser]
 WAIT_MS = 8000
 LONG_NAME = "东城区和平里街道第三社区居民委员会热心市民王小明"[:24]
 LONG_TEXT = "关于地铁三号线东延工程施工期间夜间噪音扰民问题" * 4
-
-
-@pytest.fixture(scope="module")
-async def moderator(hub: HubProcess, redis_url: str) -> Moderator:
-    return await new_moderator(redis_url, hub.base)
 
 
 @pytest.mark.parametrize("size", [(1280, 720), (1440, 900)])

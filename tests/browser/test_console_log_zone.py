@@ -11,18 +11,13 @@ import pytest
 
 from tests.browser.test_console_panels import LAPTOP, new_broadcast, panel
 from tests.browser.watch import Watched
-from tests.integration.harness import HubProcess, Moderator, new_moderator
+from tests.integration.harness import HubProcess, Moderator
 
 with __import__("contextlib").suppress(ImportError):
     from playwright.async_api import Browser, expect
 
 pytestmark = [pytest.mark.anyio, pytest.mark.browser]
 WAIT_MS = 8000
-
-
-@pytest.fixture(scope="module")
-async def moderator(hub: HubProcess, redis_url: str) -> Moderator:
-    return await new_moderator(redis_url, hub.base)
 
 
 async def test_log_times_are_the_broadcasts_zone_as_in_the_csv(

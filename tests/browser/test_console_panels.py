@@ -24,7 +24,7 @@ import pytest
 from server.client import HubClient
 from tests.browser.conftest import docs_image, phone
 from tests.browser.watch import Watched
-from tests.integration.harness import HubProcess, Moderator, new_moderator, viewer
+from tests.integration.harness import HubProcess, Moderator, viewer
 from tests.integration.hub_helpers import words_applied
 
 with contextlib.suppress(ImportError):  # the chromium fixture skips without playwright
@@ -37,11 +37,6 @@ LAPTOP = {"viewport": {"width": 1440, "height": 900}, "locale": "zh-CN"}
 FULL_HD = {"width": 1920, "height": 1080}
 POLL_Q = "您最希望新线优先解决哪个问题？"
 POLL_OPTIONS = ["缩短通勤时间", "降低票价", "换乘更方便"]
-
-
-@pytest.fixture(scope="module")
-async def moderator(hub: HubProcess, redis_url: str) -> Moderator:
-    return await new_moderator(redis_url, hub.base)
 
 
 # --- pages --------------------------------------------------------------------------------

@@ -19,17 +19,12 @@ from tests.browser.test_console_panels import (
     poll_card,
     show_tab,
 )
-from tests.integration.harness import HubProcess, Moderator, new_moderator
+from tests.integration.harness import HubProcess, Moderator
 
 with contextlib.suppress(ImportError):  # the chromium fixture skips without playwright
     from playwright.async_api import Browser, expect
 
 pytestmark = [pytest.mark.anyio, pytest.mark.browser]
-
-
-@pytest.fixture(scope="module")
-async def moderator(hub: HubProcess, redis_url: str) -> Moderator:
-    return await new_moderator(redis_url, hub.base)
 
 
 async def new_poll(mod: Moderator, bid: str, question: str) -> int:

@@ -6,18 +6,13 @@ from __future__ import annotations
 import pytest
 
 from tests.browser.test_console_panels import cmd, get, new_broadcast, open_console, open_viewer
-from tests.integration.harness import HubProcess, Moderator, new_moderator, viewer
+from tests.integration.harness import HubProcess, Moderator, viewer
 
 with __import__("contextlib").suppress(ImportError):
     from playwright.async_api import Browser, expect
 
 pytestmark = [pytest.mark.anyio, pytest.mark.browser]
 WAIT_MS = 8000
-
-
-@pytest.fixture(scope="module")
-async def moderator(hub: HubProcess, redis_url: str) -> Moderator:
-    return await new_moderator(redis_url, hub.base)
 
 
 async def test_a_moderator_sets_and_clears_a_questions_tag(

@@ -11,17 +11,12 @@ import secrets
 import pytest
 
 from tests.browser.test_console_panels import WAIT_MS, cmd, get, new_broadcast, open_console, panel
-from tests.integration.harness import HubProcess, Moderator, new_moderator, viewer
+from tests.integration.harness import HubProcess, Moderator, viewer
 
 with contextlib.suppress(ImportError):  # the chromium fixture skips without playwright
     from playwright.async_api import Browser, expect
 
 pytestmark = [pytest.mark.anyio, pytest.mark.browser]
-
-
-@pytest.fixture(scope="module")
-async def moderator(hub: HubProcess, redis_url: str) -> Moderator:
-    return await new_moderator(redis_url, hub.base)
 
 
 async def test_the_pinyin_column_round_trips_and_applies(

@@ -25,7 +25,7 @@ import pytest
 
 from server.client import HubClient
 from tests.browser.conftest import docs_image
-from tests.integration.harness import HubProcess, Moderator, new_moderator, viewer
+from tests.integration.harness import HubProcess, Moderator, viewer
 
 with contextlib.suppress(ImportError):  # the chromium fixture skips without playwright
     from playwright.async_api import Browser, ConsoleMessage, Page
@@ -64,11 +64,6 @@ def hub(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hu
         yield process
     finally:
         process.stop()
-
-
-@pytest.fixture(scope="module")
-async def moderator(hub: HubProcess, redis_url: str) -> Moderator:
-    return await new_moderator(redis_url, hub.base)
 
 
 # --- helpers ---------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from tests.browser.test_console_panels import (
     voters,
 )
 from tests.browser.test_overlay import connected, open_overlay
-from tests.integration.harness import HubProcess, Moderator, new_moderator
+from tests.integration.harness import HubProcess, Moderator
 
 with contextlib.suppress(ImportError):  # the chromium fixture skips without playwright
     from playwright.async_api import Browser, expect
@@ -30,11 +30,6 @@ with contextlib.suppress(ImportError):  # the chromium fixture skips without pla
 pytestmark = [pytest.mark.anyio, pytest.mark.browser]
 
 BORDA_ZH = "博达计数：第1名得 n−1 分，依次递减，最后一名得 0 分；须排完全部选项"
-
-
-@pytest.fixture(scope="module")
-async def moderator(hub: HubProcess, redis_url: str) -> Moderator:
-    return await new_moderator(redis_url, hub.base)
 
 
 async def live_show(mod: Moderator) -> tuple[str, str]:

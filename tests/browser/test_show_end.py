@@ -22,18 +22,13 @@ from tests.browser.test_console_panels import (
     vote_all,
     voters,
 )
-from tests.integration.harness import HubProcess, Moderator, new_moderator, viewer
+from tests.integration.harness import HubProcess, Moderator, viewer
 
 with __import__("contextlib").suppress(ImportError):
     from playwright.async_api import Browser, expect
 
 pytestmark = [pytest.mark.anyio, pytest.mark.browser]
 WAIT_MS = 8000
-
-
-@pytest.fixture(scope="module")
-async def moderator(hub: HubProcess, redis_url: str) -> Moderator:
-    return await new_moderator(redis_url, hub.base)
 
 
 @pytest.mark.docs_image
