@@ -26,12 +26,11 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
+from bench.export import ask_many
 from server.settings import Settings
 from server.store.store import Store
 
 CHROMIUM = "/usr/bin/chromium"
-_TEXT = "关于{i}号线换乘站的问题：老年人和推婴儿车的家长怎么上下站台？能否增加无障碍电梯和指引？"
-
 # In the page: `n` presses of `key`, each timed until the second animation
 # frame after it (the queue draws in the first).
 _PRESS = """async ([key, n]) => {
@@ -74,12 +73,7 @@ async def fill(redis_url: str, bid: str, n: int) -> None:
     redis = aioredis.Redis.from_url(redis_url)
     try:
         store = Store(redis, Settings(redis_url=redis_url))
-        for start in range(0, n, 500):
-            await asyncio.gather(*(
-                store.ask(bid, f"bench-ask-{i}", vid=f"bench-v{i % 997}", text=_TEXT.format(i=i),
-                          name=f"市民{i}", tag="交通" if i % 3 else "教育", fp=f"fp{i}")
-                for i in range(start, min(start + 500, n))
-            ))  # fmt: skip
+        await ask_many(store, bid, n, viewers=997)
         moves = [(qid, _MOVES[qid % 5]) for qid in range(1, n + 1) if qid % 5 in _MOVES]
         for start in range(0, len(moves), 500):
             await asyncio.gather(*(

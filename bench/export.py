@@ -54,16 +54,23 @@ def _kb(pid: int, field: str) -> int:
     return 0
 
 
+async def ask_many(store: Store, bid: str, n: int, *, viewers: int | None = None) -> None:
+    """``n`` questions of ~40 characters, 500 at a time, from ``n`` viewers (or
+    ``viewers`` of them in turn); also the console bench's fill (bench/console5k.py)."""
+    for start in range(0, n, 500):
+        await asyncio.gather(*(
+            store.ask(bid, f"bench-ask-{i}", vid=f"bench-v{i % viewers if viewers else i}",
+                      text=_TEXT.format(i=i), name=f"市民{i}", tag="交通" if i % 3 else "教育",
+                      fp=f"fp{i}")
+            for i in range(start, min(start + 500, n))
+        ))  # fmt: skip
+
+
 async def fill(redis_url: str, bid: str, n: int) -> None:
     redis = aioredis.Redis.from_url(redis_url)
     try:
         store = Store(redis, Settings(redis_url=redis_url))
-        for start in range(0, n, 500):
-            await asyncio.gather(*(
-                store.ask(bid, f"bench-ask-{i}", vid=f"bench-v{i}", text=_TEXT.format(i=i),
-                          name=f"市民{i}", tag="交通" if i % 3 else "教育", fp=f"fp{i}")
-                for i in range(start, min(start + 500, n))
-            ))  # fmt: skip
+        await ask_many(store, bid, n)
         pipe = redis.pipeline(transaction=False)
         for qid in range(1, n + 1):
             if qid % 4 == 0:
